@@ -1,0 +1,44 @@
+import os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'gpu: needs a CUDA GPU (skipped on CPU-only machines)')
+    config.addinivalue_line('markers', 'slow: long-running end-to-end test')
+
+
+def _has_cuda():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except Exception:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if any('gpu' in it.keywords for it in items) and not _has_cuda():
+        skip = pytest.mark.skip(reason='needs a CUDA GPU')
+        for it in items:
+            if 'gpu' in it.keywords: it.add_marker(skip)
+
+
+def cli(*args, cwd=None, env=None, timeout=600, check=False):
+    "Run the installed `signal-lab` console script; return CompletedProcess with text output."
+    exe = shutil.which('signal-lab', path=os.path.dirname(sys.executable)) or shutil.which('signal-lab')
+    e = dict(os.environ, **(env or {}))
+    r = subprocess.run([exe, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=e, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f'signal-lab {" ".join(map(str, args))} exited {r.returncode}\n{r.stdout}\n{r.stderr}')
+    return r
+
+
+def assert_user_error(r, *needles):
+    "Exit code 2, exactly one line on stderr, no traceback, and each needle in it."
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, r.stderr
+    assert 'Traceback' not in r.stderr
+    for n in needles: assert n in lines[0], (n, lines[0])

@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+from signal_lab.core.parallel import pmap, open_executor
+
+
+def job(i, rng):
+    # a little BLAS work plus item-specific randomness
+    a = rng.normal(size=(32, 32))
+    return float(np.linalg.norm(a @ a.T)), rng.integers(0, 1 << 30)
+
+
+def failing(i, rng):
+    if i % 5 == 3: raise RuntimeError(f'item {i} is bad')
+    return i
+
+
+def test_same_results_serial_processes_and_dask():
+    idx = list(range(24))
+    serial = pmap(job, idx, seed=11, executor='serial')
+    procs = pmap(job, idx, seed=11, workers=2)
+    with open_executor(2, 'local') as ex:
+        dask = pmap(job, idx, seed=11, executor=ex, workers=2)
+    assert serial.ok and procs.ok and dask.ok
+    assert serial.results == procs.results == dask.results
+    assert len(serial.results) == 24
+
+
+def test_on_result_in_index_order_for_every_executor():
+    got = {}
+    for ex in ('serial', 'process'):
+        order = []
+        pmap(job, [5, 1, 3, 0, 2, 4], seed=0, workers=2, executor=ex, on_result=lambda i, r: order.append(i))
+        got[ex] = order
+    assert got['serial'] == got['process'] == [0, 1, 2, 3, 4, 5]
+
+
+def test_failures_are_recorded_and_the_run_goes_on():
+    r = pmap(failing, range(12), workers=2)
+    assert [f.index for f in r.failures] == [3, 8]
+    assert all(f.error == 'RuntimeError' for f in r.failures)
+    assert sorted(r.results) == [0, 1, 2, 4, 5, 6, 7, 9, 10, 11]
+    assert 'FAILED item 3: RuntimeError: item 3 is bad' in r.summary()
+
+
+def test_skip_marks_done_items():
+    r = pmap(failing, range(6), executor='serial', skip=lambda i: i < 4)
+    assert r.skipped == [0, 1, 2, 3] and sorted(r.results) == [4, 5] and r.ok
+
+
+def test_threads_limited_in_workers():
+    def nthreads(i, rng):
+        from threadpoolctl import threadpool_info
+        return max((x['num_threads'] for x in threadpool_info()), default=1)
+    r = pmap(nthreads, range(4), workers=2)
+    assert set(r.results.values()) == {1}
