@@ -1,0 +1,127 @@
+import hashlib, json, os, signal, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pytest
+from conftest import cli, assert_user_error
+
+
+def tree_digest(root):
+    "sha256 of every file under root (relative path -> hash)."
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(root).rglob('*')) if p.is_file() and not p.name.endswith('.tmp')}
+
+
+def gen(root, *extra, config='config_example.yaml'):
+    return cli('dispersion', 'generate', '--config', config, '--set', f'paths.output_root={root}', *extra)
+
+
+def test_workers_and_dask_give_identical_datasets(tmp_path):
+    runs = {'w1': ['--workers', '1'], 'w2': ['--workers', '2'], 'dask': ['--workers', '2', '--scheduler', 'local']}
+    digests = {}
+    for name, flags in runs.items():
+        r = gen(tmp_path / name, '--samples', '10', '--seed', '4', '--validate-manifest', *flags)
+        assert r.returncode == 0, r.stderr
+        assert '10 done' in r.stdout and 'OK' in r.stdout
+        digests[name] = tree_digest(tmp_path / name)
+    assert len(digests['w1']) == 21  # 10 records + 10 masks + manifest
+    assert digests['w1'] == digests['w2'] == digests['dask']
+
+
+def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
+    n = 60
+    ref = gen(tmp_path / 'ref', '--samples', n, '--seed', '9')
+    assert ref.returncode == 0, ref.stderr
+    root = tmp_path / 'killed'
+    man = root / 'manifests' / 'labels.jsonl'
+    exe = [sys.executable, '-m', 'signal_lab.dispersion.cli', 'generate', '--config', 'config_example.yaml',
+           '--set', f'paths.output_root={root}', '--samples', str(n), '--seed', '9', '--workers', '2']
+    p = subprocess.Popen(exe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if man.exists() and man.read_bytes().count(b'\n') >= 8: break
+        time.sleep(0.02)
+    os.killpg(p.pid, signal.SIGKILL); p.wait()
+    done_before = man.read_bytes().count(b'\n')
+    assert 8 <= done_before < n, done_before
+    r = gen(root, '--samples', n, '--seed', '9', '--resume', '--validate-manifest')
+    assert r.returncode == 0, r.stderr
+    assert f'{done_before} skipped' in r.stdout
+    assert tree_digest(root) == tree_digest(tmp_path / 'ref')
+
+
+def test_rerun_without_resume_is_refused(tmp_path):
+    assert gen(tmp_path, '--samples', '2').returncode == 0
+    assert_user_error(gen(tmp_path, '--samples', '2'), 'pass --resume')
+
+
+BAD = [
+    ('unknown key', 'physics:\n  n_mode: 3\n', "physics.n_mode: unknown key (did you mean 'n_modes'?)"),
+    ('negative thickness', 'physics:\n  thickness: [-1.0, 5.0]\n', 'physics.thickness: -1.0 is out of range'),
+    ('fmin >= fmax', 'grid:\n  fmin: 70.0\n  fmax: 60.0\n', 'grid.fmin: must be < grid.fmax'),
+    ('n_modes 0', 'physics:\n  n_modes: 0\n', 'physics.n_modes: 0 is out of range; allowed: >= 1'),
+]
+
+
+@pytest.mark.parametrize('name,text,msg', BAD, ids=[b[0] for b in BAD])
+def test_bad_config_exits_2_before_writing(tmp_path, name, text, msg):
+    root = tmp_path / 'out'
+    cfg = tmp_path / 'bad.yaml'
+    cfg.write_text(f'paths:\n  output_root: {root}\n' + text)
+    r = cli('dispersion', 'generate', '--config', cfg, '--samples', '2')
+    assert_user_error(r, str(cfg), msg)
+    assert not root.exists()
+
+
+def test_mixed_clean_and_interference_set_validates(tmp_path):
+    root = tmp_path / 'mixed'
+    a = cli('dispersion', 'generate', '--config', 'config_test_normal.yaml', '--samples', '6', '--set', f'paths.output_root={root}')
+    b = cli('dispersion', 'generate', '--config', 'config_test_interference.yaml', '--samples', '4', '--set', f'paths.output_root={root}', '--validate-manifest')
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
+    man = root / 'manifests' / 'labels_test.jsonl'
+    recs = [json.loads(l) for l in man.read_text().splitlines()]
+    assert len(recs) == 10 and len({r['id'] for r in recs}) == 10
+    noisy = [r for r in recs[6:] if 'aug_noise_snr_db' in r]
+    assert noisy and all(0 <= r['aug_noise_snr_db'] <= 10 for r in noisy)
+    assert not any('aug_noise_snr_db' in r for r in recs[:6])
+    assert cli('dispersion', 'validate', man).returncode == 0
+
+
+def test_inspect_quality_and_errors(tmp_path):
+    root = tmp_path / 'd'
+    assert gen(root, '--samples', '6', '--set', 'spectrum.noise_free=true').returncode == 0
+    man = root / 'manifests' / 'labels.jsonl'
+    q = cli('dispersion', 'quality', man, check=True)
+    rep = json.loads((root / 'manifests' / 'labels.quality.json').read_text())
+    assert rep['modes'][0]['hit_rate'] >= 0.9, q.stdout   # the fundamental's peak lies on its label
+    assert 'within-sigma' in q.stdout
+    sid = json.loads(man.read_text().splitlines()[2])['id']
+    out = tmp_path / 'p.png'
+    r = cli('dispersion', 'inspect', '--config', 'config_example.yaml', '--set', f'paths.output_root={root}',
+            '--sample-id', sid[:8], '--output', out, check=True)
+    assert out.stat().st_size > 10000 and sid in r.stdout
+    assert_user_error(cli('dispersion', 'inspect', '--config', 'config_example.yaml', '--set', f'paths.output_root={root}',
+                          '--sample-id', 'zzzz', '--output', out), "--sample-id 'zzzz'")
+    # a planted duplicate line and a deleted file make validate fail
+    lines = man.read_text().splitlines()
+    man.write_text('\n'.join(lines + [lines[0]]) + '\n')
+    rec = json.loads(lines[1]); (man.parent / rec['paths']['record']).unlink()
+    v = cli('dispersion', 'validate', man)
+    assert v.returncode == 1 and '1 duplicate ids' in v.stdout and '1 missing files' in v.stdout
+
+
+def test_init_config_and_records_content(tmp_path):
+    cli('dispersion', 'init-config', tmp_path / 'c.yaml', check=True)
+    assert_user_error(cli('dispersion', 'init-config', tmp_path / 'c.yaml'), 'already exists')
+    assert gen(tmp_path / 'r', '--samples', '1', config=tmp_path / 'c.yaml').returncode == 0
+    rec = next((tmp_path / 'r' / 'records').glob('*.npz'))
+    with np.load(rec) as z:
+        assert {'spectrum', 'curves', 'freqs', 'velocities', 'model', 'offsets', 'weights'} <= set(z.files)
+        assert z['curves'].shape == (5, 128) and z['spectrum'].shape == (256, 128)
+        assert np.isfinite(z['curves'][0]).mean() >= 0.8
+
+
+def test_quickstart_end_to_end(tmp_path):
+    r = cli('quickstart', '--out', tmp_path / 'qs', check=True)
+    rep = (tmp_path / 'qs' / 'REPORT.md').read_text()
+    assert '## Dispersion' in rep and 'valid' in rep
+    assert (tmp_path / 'qs' / 'dispersion' / 'preview.png').stat().st_size > 10000
