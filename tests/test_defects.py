@@ -62,3 +62,29 @@ def test_preview(tmp_path):
     cli('defects', 'preview', tmp_path / 'd', '--output', tmp_path / 'p.png', check=True)
     assert (tmp_path / 'p.png').stat().st_size > 10000
     assert_user_error(cli('defects', 'preview', tmp_path, '--output', tmp_path / 'q.png'), 'no metadata.csv')
+
+
+def test_train_and_embed_smoke_with_human_label_override(tmp_path):
+    data = tmp_path / 'd'
+    cli('defects', 'generate', '--output', data, '--num-images', '40', '--seed', '3', check=True)
+    import csv as _csv
+    rows = list(_csv.DictReader(open(data / 'metadata.csv')))
+    tr = [r for r in rows if r['split'] == 'train']
+    hl = tmp_path / 'human_labels.csv'
+    hl.write_text('file_name,label\n' + f"{tr[0]['file_name']},stain\n")
+    r = cli('defects', 'train', '--data-root', data, '--epochs', '2', '--batch-size', '8', '--out', tmp_path / 'clf', '--human-labels', hl, check=True)
+    s = json.loads((tmp_path / 'clf' / 'training_run_summary.json').read_text())
+    assert s['label_sources'] == {'generated': len(tr) - 1, 'human': 1}
+    assert 0 <= s['test_acc'] <= 1 and len(s['confusion_matrix']) == 5
+    sc = list(_csv.DictReader(open(tmp_path / 'clf' / 'test_uncertainty_scores.csv')))
+    assert len(sc) == sum(r['split'] == 'test' for r in rows)
+    for row in sc:
+        p = [float(row[f'p_{c}']) for c in ('none', 'scratch', 'pit_corrosion', 'stain', 'crack')]
+        assert abs(sum(p) - 1) < 1e-4 and abs(float(row['least_confidence']) - (1 - max(p))) < 1e-5
+    assert len(list(_csv.DictReader(open(tmp_path / 'clf' / 'training_metrics.csv')))) == 2
+    cli('defects', 'embed', '--data-root', data, '--epochs', '1', '--emb-dim', '16', '--out', tmp_path / 'emb', check=True)
+    import numpy as np
+    for split in ('train', 'val', 'test'):
+        with np.load(tmp_path / 'emb' / 'embeddings' / f'{split}_embeddings.npz') as z:
+            assert z['embeddings'].shape == (sum(r['split'] == split for r in rows), 16)
+        assert (tmp_path / 'emb' / 'embeddings' / f'{split}_embeddings_index.csv').exists()
