@@ -28,3 +28,14 @@ def test_user_errors_exit_2_with_one_line():
 def test_doctor():
     r = cli('doctor', '--no-gpu', check=True)
     assert 'versions:' in r.stdout and 'caches:' in r.stdout and 'numpy' in r.stdout
+
+
+def test_quickstart_end_to_end(tmp_path):
+    r = cli('quickstart', '--out', tmp_path / 'qs', check=True)
+    rep = (tmp_path / 'qs' / 'REPORT.md').read_text()
+    assert '## Dispersion' in rep and 'valid' in rep
+    assert (tmp_path / 'qs' / 'dispersion' / 'preview.png').stat().st_size > 10000
+    assert '## Defects' in rep and (tmp_path / 'qs' / 'defects' / 'preview.png').stat().st_size > 10000
+    assert '## Active learning' in rep and '| random |' in rep
+    assert (tmp_path / 'qs' / 'al' / 'learning_curves.png').stat().st_size > 10000
+    assert (tmp_path / 'qs' / 'al' / 'al_experiments' / 'summary.csv').exists()

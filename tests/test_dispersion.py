@@ -118,10 +118,3 @@ def test_init_config_and_records_content(tmp_path):
         assert {'spectrum', 'curves', 'freqs', 'velocities', 'model', 'offsets', 'weights'} <= set(z.files)
         assert z['curves'].shape == (5, 128) and z['spectrum'].shape == (256, 128)
         assert np.isfinite(z['curves'][0]).mean() >= 0.8
-
-
-def test_quickstart_end_to_end(tmp_path):
-    r = cli('quickstart', '--out', tmp_path / 'qs', check=True)
-    rep = (tmp_path / 'qs' / 'REPORT.md').read_text()
-    assert '## Dispersion' in rep and 'valid' in rep
-    assert (tmp_path / 'qs' / 'dispersion' / 'preview.png').stat().st_size > 10000

@@ -1,0 +1,180 @@
+"""Active-learning pillar end to end: CLI outputs, uncertainty vs random on real defects embeddings,
+grid resume after SIGKILL, label log durability, the labeling app driven through its handlers."""
+import json, os, signal, subprocess, sys, time, warnings
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import cli, assert_user_error
+
+
+@pytest.fixture(scope='module')
+def defects_embeddings(tmp_path_factory):
+    "The 1,000-image default defects dataset (seed 7) and embeddings from a 12-epoch embedding CNN (about 1.5 min on 2 cores)."
+    from signal_lab.defects.config import load_defects_config
+    from signal_lab.defects.generate import generate_dataset
+    from signal_lab.defects.train import train_embedding
+    d = tmp_path_factory.mktemp('al_defects')
+    generate_dataset(load_defects_config(), d / 'ds', 1000, seed=7, workers=2, progress=False)
+    s = train_embedding(d / 'ds', d / 'emb', epochs=12, emb_dim=64, seed=0, human_labels=d / 'none.csv', progress=False)
+    return d, s
+
+
+def test_uncertainty_beats_random_on_defects_embeddings(defects_embeddings):
+    from signal_lab.al.simulate import load_embeddings, simulate
+    d, s = defects_embeddings
+    data = load_embeddings(d / 'emb' / 'embeddings')
+    # a seed set of 40 (past the cold start, where random still wins: uncertainty sampling first needs a
+    # model that has seen every class), 12 rounds of 10; paired over 8 repeats (same seed set for both).
+    # Measured while writing this: margin +0.012 ± 0.006 AULC, positive in 12 of 12 repeats.
+    for st in ('margin', 'entropy'):
+        gains = [simulate(data, 'lr', st, 40, 12, 10, seed=rep)['aulc_macro_f1'] - simulate(data, 'lr', 'random', 40, 12, 10, seed=rep)['aulc_macro_f1']
+                 for rep in range(8)]
+        assert np.mean(gains) > 0.004, (st, gains)
+        assert sum(g > 0 for g in gains) >= 6, (st, gains)
+
+
+def test_simulate_cli_outputs(defects_embeddings, tmp_path):
+    d, _ = defects_embeddings
+    r = cli('al', 'simulate', '--embeddings-dir', d / 'emb' / 'embeddings', '--seed-size', 20, '--rounds', 3, '--query-size', 15,
+            '--strategy', 'margin', '--diversity', '--classifiers', 'lr,rf,svc,gb', '--out-dir', tmp_path / 'sim', '--seed', 3, check=True)
+    for c in ('lr', 'rf', 'svc', 'gb'):
+        m = pd.read_csv(tmp_path / 'sim' / f'{c}_metrics.csv')
+        assert list(m.n_labeled) == [20, 35, 50, 65]
+        assert {'accuracy', 'macro_f1', 'fit_seconds', 'query_seconds', 'recall_crack', 'recall_none'} <= set(m.columns)
+        q = pd.read_csv(tmp_path / 'sim' / f'{c}_queries.csv')
+        assert len(q) == 45 and q.pool_index.is_unique and set(q['round']) == {1, 2, 3}
+        s = json.loads((tmp_path / 'sim' / f'{c}_summary.json').read_text())
+        assert s['strategy'] == 'margin+kcenter' and 0 <= s['aulc_macro_f1'] <= 1
+    assert 'AULC' in r.stdout
+    # same seed, same queries
+    cli('al', 'simulate', '--embeddings-dir', d / 'emb' / 'embeddings', '--seed-size', 20, '--rounds', 3, '--query-size', 15,
+        '--strategy', 'margin', '--diversity', '--classifiers', 'lr', '--out-dir', tmp_path / 'sim2', '--seed', 3, check=True)
+    assert (tmp_path / 'sim' / 'lr_queries.csv').read_bytes() == (tmp_path / 'sim2' / 'lr_queries.csv').read_bytes()
+
+
+def test_bad_input_exits_2(tmp_path, defects_embeddings):
+    d, _ = defects_embeddings
+    assert_user_error(cli('al', 'simulate', '--embeddings-dir', tmp_path / 'nope'), 'is not a folder')
+    assert_user_error(cli('al', 'simulate', '--embeddings-dir', d / 'emb' / 'embeddings', '--classifiers', 'lr,xgb', '--out-dir', tmp_path / 'x'),
+                      "'xgb' is not allowed", 'lr, rf, svc, gb')
+    assert_user_error(cli('al', 'simulate', '--strategy', 'bald'), '--strategy', 'entropy')
+    (tmp_path / 'e').mkdir(); np.savez(tmp_path / 'e' / 'train_embeddings.npz', embeddings=np.zeros((3, 2)))
+    np.savez(tmp_path / 'e' / 'test_embeddings.npz', embeddings=np.zeros((3, 2)), labels=np.zeros(3))
+    assert_user_error(cli('al', 'simulate', '--embeddings-dir', tmp_path / 'e'), 'train_embeddings.npz', "'labels'")
+    assert_user_error(cli('al', 'report', '--out-dir', tmp_path), 'all_al_curves.csv')
+    assert_user_error(cli('al', 'loop', '--data-root', tmp_path), 'metadata.csv')
+
+
+def _write_synthetic(d, n_train=400):
+    from signal_lab.al.simulate import synthetic_embeddings
+    e = synthetic_embeddings(n_train=n_train, n_test=200, dim=16, seed=4)
+    d.mkdir(parents=True, exist_ok=True)
+    for s in ('train', 'test'):
+        np.savez(d / f'{s}_embeddings.npz', embeddings=e[s]['X'], labels=e[s]['y'], classes=np.array(e['classes']), file_names=np.array(e[s]['file_names']))
+
+
+def test_grid_killed_and_rerun_skips_finished_cells(tmp_path):
+    _write_synthetic(tmp_path / 'emb')
+    args = ['al', 'experiments', '--embeddings-dir', tmp_path / 'emb', '--seed-size', 2, '--rounds', 20, '--query-size', 2,
+            '--repeats', 2, '--classifiers', 'lr,svc', '--workers', 1]
+    cli(*args, '--out-dir', tmp_path / 'ref', check=True)
+    exe = Path(sys.executable).parent / 'signal-lab'
+    p = subprocess.Popen([str(exe), *map(str, args), '--out-dir', str(tmp_path / 'run')], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = lambda: sorted((tmp_path / 'run').glob('*/*_summary.json'))
+    t0 = time.time()
+    while len(done()) < 5 and p.poll() is None and time.time() - t0 < 300: time.sleep(0.05)
+    os.kill(p.pid, signal.SIGKILL); p.wait()
+    finished = {f: f.stat().st_mtime_ns for f in done()}
+    n_cells = 2 * 2 * 4 * 2
+    assert 5 <= len(finished) < n_cells, len(finished)
+    r = cli(*args, '--out-dir', tmp_path / 'run', check=True)
+    assert f'({len(finished)} already done)' in r.stdout, r.stdout
+    assert all(f.stat().st_mtime_ns == t for f, t in finished.items())  # finished cells were not recomputed
+    for f in ('all_al_curves.csv', 'summary.csv', 'baseline_results.csv'):
+        a, b = pd.read_csv(tmp_path / 'ref' / f), pd.read_csv(tmp_path / 'run' / f)
+        keep = [c for c in a.columns if 'seconds' not in c]
+        pd.testing.assert_frame_equal(a[keep], b[keep])
+    assert {'learning_curves.png', 'strategy_comparison.png', 'final_accuracy_heatmap.png', 'report.md', 'rankings.csv'} <= {x.name for x in (tmp_path / 'run').iterdir()}
+    # a different grid in the same folder is refused, not mixed in
+    assert_user_error(cli('al', 'experiments', '--embeddings-dir', tmp_path / 'emb', '--rounds', 3, '--out-dir', tmp_path / 'run', '--workers', 1),
+                      'different grid', '--overwrite')
+
+
+def test_grid_parallel_equals_serial(tmp_path):
+    from signal_lab.al.experiments import run_experiments
+    from signal_lab.al.simulate import synthetic_embeddings
+    e = synthetic_embeddings(n_train=300, n_test=100, dim=8, seed=2)
+    kw = dict(data=e, classifiers=('lr', 'svc'), repeats=1, seed_size=4, rounds=5, query_size=4, progress=False)
+    a = run_experiments(out_dir=tmp_path / 'a', workers=1, **kw); b = run_experiments(out_dir=tmp_path / 'b', workers=2, **kw)
+    ca, cb = pd.read_csv(tmp_path / 'a/all_al_curves.csv'), pd.read_csv(tmp_path / 'b/all_al_curves.csv')
+    keep = [c for c in ca.columns if 'seconds' not in c]
+    pd.testing.assert_frame_equal(ca[keep], cb[keep])
+
+
+KILLER = r'''
+import os, sys
+from signal_lab.al.app import LabelStore
+st = LabelStore(sys.argv[1], classes=['a', 'b'], annotator='k')
+for i in range(int(sys.argv[2])): st.set(f'img_{i}.png', 'ab'[i % 2])
+os.kill(os.getpid(), 9)  # the kernel dies between clicks: no close(), no flush at exit
+'''
+
+
+def test_no_label_lost_when_the_kernel_dies(tmp_path):
+    r = subprocess.run([sys.executable, '-c', KILLER, str(tmp_path), '7'])
+    assert r.returncode == -9
+    from signal_lab.al.app import LabelStore
+    st = LabelStore(tmp_path)
+    assert st.labels == {f'img_{i}.png': 'ab'[i % 2] for i in range(7)}
+    assert len(pd.read_csv(tmp_path / 'human_labels.csv')) == 7
+    # a torn last line (killed mid-write) loads: complete events survive, the torn one is dropped
+    with open(tmp_path / 'label_events.jsonl', 'ab') as f: f.write(b'{"event":"set","file_name":"img_9')
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always'); st2 = LabelStore(tmp_path)
+    assert len(st2.labels) == 7 and any('torn' in str(x.message) for x in w)
+    st2.set('img_9.png', 'b'); st2.close()
+    assert LabelStore(tmp_path).labels['img_9.png'] == 'b'
+
+
+def test_human_labels_override_in_training_and_al(tmp_path):
+    "Labels set in the app reach the trainer and the AL session as overrides, with their source."
+    from signal_lab.defects.config import DefectsConfig
+    from signal_lab.defects.generate import generate_dataset
+    from signal_lab.defects.train import load_labels
+    from signal_lab.al.app import LabelStore
+    from signal_lab.al.loop import ALSession
+    generate_dataset(DefectsConfig(image_size=64), tmp_path / 'ds', 40, seed=5, progress=False)
+    md = pd.read_csv(tmp_path / 'ds' / 'metadata.csv'); f = md[md.split == 'train'].file_name.iloc[0]
+    gen = md.set_index('file_name').label[f]; new = 'stain' if gen != 'stain' else 'crack'
+    st = LabelStore(tmp_path / 'labels', classes=json.loads((tmp_path / 'ds/summary.json').read_text())['config']['classes'])
+    st.set(f, new); st.close()
+    lab = load_labels(tmp_path / 'ds', tmp_path / 'labels' / 'human_labels.csv').set_index('file_name')
+    assert lab.label[f] == new and lab.label_source[f] == 'human' and lab.generated_label[f] == gen
+    s = ALSession(tmp_path / 'ds', tmp_path / 'al', seed_size=20, query_size=3, epochs_per_round=1, human_labels=tmp_path / 'labels' / 'human_labels.csv', progress=False)
+    row = s.next_round()
+    assert row['n_human_labels'] == (1 if f in s.labeled else 0)
+    q = pd.read_csv(tmp_path / 'al' / 'al_query.csv')
+    assert len(q) == 3 and set(q.label_source) <= {'generated', 'human'}
+
+
+def test_loop_cli_resumes(tmp_path):
+    from signal_lab.defects.config import DefectsConfig
+    from signal_lab.defects.generate import generate_dataset
+    generate_dataset(DefectsConfig(image_size=64), tmp_path / 'ds', 60, seed=6, progress=False)
+    base = ['al', 'loop', '--data-root', tmp_path / 'ds', '--epochs-per-round', 1, '--query-size', 4, '--seed-size', 8, '--diversity',
+            '--human-labels', tmp_path / 'none.csv']
+    cli(*base, '--rounds', 3, '--out', tmp_path / 'a', check=True)
+    cli(*base, '--rounds', 1, '--out', tmp_path / 'b', check=True)
+    r = cli(*base, '--rounds', 3, '--out', tmp_path / 'b', check=True)
+    assert 'round 1:' not in r.stdout and 'round 3:' in r.stdout  # round 1 was not redone
+    for f in ('al_metrics.csv', 'al_query.csv', 'al_epoch_history.csv'):
+        a, b = pd.read_csv(tmp_path / 'a' / f), pd.read_csv(tmp_path / 'b' / f)
+        keep = [c for c in a.columns if 'seconds' not in c]
+        pd.testing.assert_frame_equal(a[keep], b[keep])
+    m = pd.read_csv(tmp_path / 'a' / 'al_metrics.csv')
+    assert list(m.n_labeled) == [8, 12, 16]
+    s = json.loads((tmp_path / 'a' / 'al_run_summary.json').read_text())
+    assert s['rounds_done'] == 3 and s['config']['strategy'] == 'entropy+kcenter'
+    # the same folder with other settings is refused
+    assert_user_error(cli(*base[:-2], '--rounds', 3, '--strategy', 'margin', '--out', tmp_path / 'a'), 'other settings')
