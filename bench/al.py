@@ -39,12 +39,12 @@ def main():
         parts['LR fit'], m = best_of(fit, a.repeats)
         parts['predict_proba (pool)'], p = best_of(lambda: m.predict_proba(X[unl]), a.repeats)
         parts['entropy top-1000'], cand = best_of(lambda: top_k(uncertainty(p, 'entropy'), 1000, np.random.default_rng(1)), a.repeats)
-        parts['k-center greedy 50 of 1000'], pick = best_of(lambda: k_center_greedy(X[unl][cand], 50, X[lab]), a.repeats)
+        parts['k-center greedy 50 of 1000'], pick = best_of(lambda: k_center_greedy(X[unl[cand]], 50, X[lab]), a.repeats)
 
         def round_all():
             mm = make_classifier('lr').fit(X[lab], y[lab]); pp = mm.predict_proba(X[unl])
             c = top_k(uncertainty(pp, 'entropy'), 1000, np.random.default_rng(1))
-            return c[k_center_greedy(X[unl][c], 50, X[lab])]
+            return c[k_center_greedy(X[unl[c]], 50, X[lab])]
         total, _ = best_of(round_all, a.repeats)
         for k, v in parts.items(): print(f'  {k:28s} {1000 * v:8.1f} ms')
         print(f'one round, end to end:         {1000 * total:8.1f} ms (target <= 500 ms)')
