@@ -546,4 +546,8 @@ d = { 'settings': { 'branch': 'main',
                                             'signal_lab.eeg.spectrogram.resample': ( 'eeg.spectrogram.html#resample',
                                                                                      'signal_lab/eeg/spectrogram.py'),
                                             'signal_lab.eeg.spectrogram.to_db': ( 'eeg.spectrogram.html#to_db',
-                                                                                  'signal_lab/eeg/spectrogram.py')}}}
+                                                                                  'signal_lab/eeg/spectrogram.py')},
+            'signal_lab.eeg.synthetic': { 'signal_lab.eeg.synthetic.synthetic_eeg': ( 'eeg.synthetic.html#synthetic_eeg',
+                                                                                      'signal_lab/eeg/synthetic.py'),
+                                          'signal_lab.eeg.synthetic.write_recording': ( 'eeg.synthetic.html#write_recording',
+                                                                                        'signal_lab/eeg/synthetic.py')}}}
