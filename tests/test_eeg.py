@@ -44,7 +44,7 @@ def test_preprocess_cli_all_datasets(raw, tmp_path):
         assert len(sub) == 6 and (sub.gender == row['Gender']).all() and (sub.age == row['Age']).all(), sid
         assert set(sub.state) == {'rest', 'arithmetic'}
     assert md.groupby('subject_id').split.nunique().max() == 1 and set(md.split) == {'train', 'val', 'test'}
-    assert (md.fs_in == 500).all() and (md.fs_out == 125).all()
+    assert (md.fs_in == 500).all() and (md.fs_out == 128).all()
     for s in ('train', 'val', 'test'):
         part = pd.read_csv(tmp_path / 'out' / 'math' / f'{s}-metadata.csv')
         assert len(part) == (md.split == s).sum()

@@ -1,0 +1,57 @@
+"""EEG benchmark: a 64-channel, 1-hour, 256 Hz EDF (written once, through MNE's exporter), then
+hours of EEG processed per second in one process for read + resample + STFT + write (the preprocessor's
+whole per-recording path, 8-s windows as float16 .npy), and the ratio to the STFT alone on the same
+resampled data in the same process.
+
+    python bench/eeg.py [--minutes 60] [--channels 64] [--fs 256]
+"""
+import argparse, tempfile, time
+from pathlib import Path
+import numpy as np
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--minutes', type=float, default=60); ap.add_argument('--channels', type=int, default=64)
+    ap.add_argument('--fs', type=float, default=256.0)
+    a = ap.parse_args()
+    import torch
+    torch.set_num_threads(1)
+    from signal_lab.eeg.synthetic import synthetic_eeg, write_recording
+    from signal_lab.eeg.settings import load_settings
+    from signal_lab.eeg.preprocess import BaseSpectrogramPreprocessor, Recording
+    from signal_lab.eeg.spectrogram import resample, psd_stft, to_db
+    hours = a.minutes / 60
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        x, names = synthetic_eeg(a.channels, a.minutes * 60, a.fs, seed=0)
+        f = write_recording(tmp / 'raw' / 'bench.edf', x, names, a.fs)
+        print(f'wrote {f.stat().st_size / 1e6:.0f} MB EDF ({a.channels} ch, {a.minutes:g} min, {a.fs:g} Hz) in {time.perf_counter() - t:.1f} s')
+
+        class Bench(BaseSpectrogramPreprocessor):
+            name = 'math'
+            channels = names
+            def recordings(self): return [Recording('bench', 'b0', f)]
+        pre = Bench(load_settings(), root=tmp / 'raw', output=tmp / 'out')
+        sp = pre.sp
+        t = time.perf_counter(); rows = pre.process_recording(pre.recordings()[0], 'train'); total = time.perf_counter() - t
+        t = time.perf_counter(); data, _, fs = pre.read_raw(pre.recordings()[0]); t_read = time.perf_counter() - t
+        t = time.perf_counter(); xr = resample(data.astype(np.float32), fs, sp.resample_hz); t_res = time.perf_counter() - t
+        n_win = int(sp.chunk_seconds * sp.resample_hz)
+        starts = list(range(0, xr.shape[1] - n_win + 1, n_win)); B = int(60 // sp.chunk_seconds)
+        t = time.perf_counter()
+        for b0 in range(0, len(starts), B):  # the same batching as the preprocessor
+            xb = np.stack([xr[:, s:s + n_win] for s in starts[b0:b0 + B]]).reshape(-1, n_win)
+            to_db(psd_stft(xb, sp.resample_hz, sp.n_fft, sp.win_length, sp.hop_length, sp.window)).numpy().astype(np.float16)
+        t_stft = time.perf_counter() - t
+        print(f'{len(rows)} windows of {sp.chunk_seconds:g} s; 1 process, 1 torch thread')
+        print(f'  read (MNE EDF)      {t_read:6.2f} s')
+        print(f'  resample {fs:g}->{sp.resample_hz:g} Hz {t_res:6.2f} s')
+        print(f'  STFT + dB + float16      {t_stft:6.2f} s  ({hours / t_stft:.2f} h of EEG/s)')
+        print(f'end to end (read + resample + STFT + float16 write): {total:.2f} s = {hours / total:.2f} h of EEG per second per process (target >= 0.5)')
+        print(f'ratio end to end / STFT alone: {total / t_stft:.2f}')
+
+
+if __name__ == '__main__':
+    main()
