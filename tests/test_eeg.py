@@ -124,3 +124,22 @@ def test_tasks_cli():
     r = cli('eeg', 'tasks', 'mit', check=True)
     assert 'seizure' in r.stdout and 'no,yes' in r.stdout
     assert_user_error(cli('eeg', 'tasks', 'sleep'), "'sleep' is not allowed")
+
+
+def test_meta_cli(raw, tmp_path):
+    d, _ = raw
+    cfg = _settings(tmp_path, d, tmp_path / 'out')
+    assert_user_error(cli('eeg', 'meta', '--config', cfg, '--datasets', 'math', 'parkinsons'), 'metadata.csv', '--preprocess')
+    r = cli('eeg', 'meta', '--config', cfg, '--datasets', 'math', 'parkinsons', '--preprocess', '--group', 'gender', check=True)
+    meta = tmp_path / 'out' / 'meta'
+    assert 'meta-dataset of math, parkinsons' in r.stdout
+    import yaml
+    head = yaml.safe_load((meta / 'README.md').read_text().split('---')[1])
+    assert {f['split'] for f in head['configs'][0]['data_files']} == {'train', 'val', 'test'}
+    diag = pd.read_csv(meta / 'weight_diagnostics.csv')
+    assert np.allclose(diag.share_after, 1 / len(diag))
+    md = pd.read_csv(meta / 'metadata.csv')
+    assert {'gender', 'health', 'age', 'caption', 'weight'} <= set(md.columns)
+    assert all((meta / f).exists() for f in md.file_name)
+    assert_user_error(cli('eeg', 'meta', '--config', cfg, '--datasets', 'math', 'parkinsons'), 'not empty', '--overwrite')
+    cli('eeg', 'meta', '--config', cfg, '--datasets', 'math', 'parkinsons', '--overwrite', check=True)
