@@ -35,7 +35,7 @@ def _tree(root):
 def test_preprocess_cli_all_datasets(raw, tmp_path):
     d, info = raw
     cfg = _settings(tmp_path, d, tmp_path / 'out')
-    r = cli('eeg', 'preprocess', '--config', cfg, '--workers', 2, '--images', check=True)
+    r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'math', 'parkinsons', 'mit', '--workers', 2, '--images', check=True)
     assert 'math: 16 recordings' in r.stdout and 'parkinsons: 9 recordings' in r.stdout and 'mit: 4 recordings' in r.stdout
     md = pd.read_csv(tmp_path / 'out' / 'math' / 'metadata.csv', dtype={'subject_id': str})
     # labels join by subject id (info rows are shuffled, subjects numbered from 00)
@@ -143,3 +143,46 @@ def test_meta_cli(raw, tmp_path):
     assert all((meta / f).exists() for f in md.file_name)
     assert_user_error(cli('eeg', 'meta', '--config', cfg, '--datasets', 'math', 'parkinsons'), 'not empty', '--overwrite')
     cli('eeg', 'meta', '--config', cfg, '--datasets', 'math', 'parkinsons', '--overwrite', check=True)
+
+
+def _seed_fixture(root, bad_header=False):
+    "SEED-V layout: .cnt files (1000 Hz, int32) incl. one with a corrupt sample count, shuffled participants, trial times."
+    from cnt_writer import write_cnt
+    from signal_lab.eeg.synthetic import synthetic_eeg
+    from signal_lab.eeg.preprocess import MathPreprocessor
+    root.mkdir(parents=True)
+    names = [c.upper() for c in MathPreprocessor.channels]
+    for sid in (1, 2, 7):
+        for ses in (1, 2):
+            x, _ = synthetic_eeg(19, 30, 1000.0, seed=sid * 10 + ses)
+            corrupt = (sid, ses) == (7, 1)
+            write_cnt(root / f'{sid}_{ses}_2018041{ses}.cnt', x, names, 1000.0, header_n_samples=123 if corrupt else None,
+                      header_n_channels=4000 if (bad_header and (sid, ses) == (2, 2)) else None)
+    pd.DataFrame(dict(subject=['7', '1', '2'], gender=['M', 'F', 'F'], age=[23, 21, 30])).to_csv(root / 'participants_info.csv', index=False)
+    pd.DataFrame(dict(session=[1, 1, 2, 2], trial=[1, 2, 1, 2], start_s=[1, 12, 2, 15], end_s=[10, 29, 14, 30],
+                      emotion=['happy', 'fear', 'neutral', 'sad'])).to_csv(root / 'trial_info.csv', index=False)
+
+
+def test_seed_cnt(tmp_path):
+    _seed_fixture(tmp_path / 'raw' / 'seed')
+    cfg = _settings(tmp_path, tmp_path / 'raw', tmp_path / 'out', '[datasets.seed]\nroot = "seed"\nrecompute_n_samples = ["7_1_20180411.cnt"]\n')
+    r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'seed', check=True)
+    md = pd.read_csv(tmp_path / 'out' / 'seed' / 'metadata.csv', dtype={'subject_id': str})
+    # trials of 9+17 s (session 1) and 12+15 s (session 2) hold 1+2 and 1+1 windows of 8 s
+    assert md.groupby('session').size().to_dict() == {1: 3 * 3, 2: 3 * 2}
+    assert set(md[md.session == 1].emotion) == {'happy', 'fear'} and set(md[md.session == 2].emotion) == {'neutral', 'sad'}
+    assert (md.fs_in == 1000).all() and (md[md.subject_id == '7'].gender == 'M').all() and (md[md.subject_id == '1'].age == 21).all()
+    assert '7_1' in set(md.recording)  # the corrupt-count file was read with its count recomputed
+    # without the per-file override that file fails alone, with a clear per-file error
+    cfg2 = _settings(tmp_path, tmp_path / 'raw', tmp_path / 'out2', '[datasets.seed]\nroot = "seed"\nrecompute_n_samples = []\n')
+    r = cli('eeg', 'preprocess', '--config', cfg2, '--datasets', 'seed')
+    assert r.returncode == 1 and '7_1_20180411.cnt' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_seed_bad_header_reported(tmp_path):
+    _seed_fixture(tmp_path / 'raw' / 'seed', bad_header=True)
+    cfg = _settings(tmp_path, tmp_path / 'raw', tmp_path / 'out', '[datasets.seed]\nroot = "seed"\ndata_format = "int32"\n')
+    r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'seed')
+    s = json.loads((tmp_path / 'out/seed/run_summary.json').read_text())
+    files = sorted(Path(e['file']).name for e in s['errors'])
+    assert r.returncode == 1 and '2_2_20180412.cnt' in files and s['n_recordings'] - s['n_failed'] >= 4, s['errors']
