@@ -45,7 +45,7 @@ def main():
         t = time.perf_counter()
         for b0 in range(0, len(starts), B):  # the same batching as the preprocessor
             xb = np.stack([xr[:, s:s + n_win] for s in starts[b0:b0 + B]]).reshape(-1, n_win)
-            to_db(psd_stft(xb, sp.resample_hz, sp.n_fft, sp.win_length, sp.hop_length, sp.window)).numpy().astype(np.float16)
+            to_db(psd_stft(xb, sp.resample_hz, sp.n_fft, sp.win_length, sp.hop_length, sp.window), inplace=True).half().numpy()
         t_stft = time.perf_counter() - t
         print(f'{len(rows)} windows of {sp.chunk_seconds:g} s; 1 process, 1 torch thread; second run (imports and page cache warm)')
         print(f'  read (MNE EDF)      {t_read:6.2f} s')
