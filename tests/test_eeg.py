@@ -50,6 +50,11 @@ def test_preprocess_cli_all_datasets(raw, tmp_path):
         assert len(part) == (md.split == s).sum()
     assert {'source_sha256', 'source_size', 'start_sample', 'stop_sample', 'channels', 'n_fft', 'hop_length', 'caption', 'image_file_name'} <= set(md.columns)
     a = np.load(tmp_path / 'out' / 'math' / md.file_name[0]); assert a.dtype == np.float16 and a.shape[0] == 19
+    # the PNG for diffusion uses the dB range of the settings: its pixels spread out, neither black nor clipped
+    from PIL import Image
+    img = np.asarray(Image.open(tmp_path / 'out' / 'math' / md.image_file_name[0]))
+    assert img.shape == (19 * a.shape[1], a.shape[2]) and img.dtype == np.uint8
+    assert 50 < img.mean() < 200 and ((img == 0) | (img == 255)).mean() < 0.05 and img.std() > 10
     # the dataset reads it back, checking disjointness
     from signal_lab.eeg.dataset import SpectrogramDataset
     item = SpectrogramDataset(tmp_path / 'out' / 'parkinsons', 'train', targets=['health', 'age'])[0]
