@@ -27,9 +27,9 @@ def test_same_seed_any_worker_count_is_byte_identical(tmp_path):
 
 def test_existing_output_needs_overwrite_and_sigkill_keeps_old(tmp_path):
     out = tmp_path / 'ds'
-    cli('defects', 'generate', '--output', out, '--num-images', '10', '--seed', '1', check=True)
+    cli('defects', 'generate', '--output', out, '--num-images', '25', '--seed', '1', check=True)
     before = digest(out)
-    assert_user_error(cli('defects', 'generate', '--output', out, '--num-images', '10'), 'pass --overwrite')
+    assert_user_error(cli('defects', 'generate', '--output', out, '--num-images', '25'), 'pass --overwrite')
     p = subprocess.Popen([sys.executable, '-m', 'signal_lab.defects.generate', '--output', str(out), '--num-images', '3000',
                           '--seed', '2', '--overwrite', '--workers', '2'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
@@ -41,9 +41,9 @@ def test_existing_output_needs_overwrite_and_sigkill_keeps_old(tmp_path):
     os.killpg(p.pid, signal.SIGKILL); p.wait()
     assert digest(out) == before      # the old dataset is untouched
     # the next run cleans the stale staging folder and replaces the dataset once complete
-    cli('defects', 'generate', '--output', out, '--num-images', '12', '--seed', '2', '--overwrite', check=True)
+    cli('defects', 'generate', '--output', out, '--num-images', '26', '--seed', '2', '--overwrite', check=True)
     assert not list(tmp_path.glob('.ds.staging-*'))
-    assert len(list(csv.DictReader(open(out / 'metadata.csv')))) == 12
+    assert len(list(csv.DictReader(open(out / 'metadata.csv')))) == 26
 
 
 @pytest.mark.parametrize('cfg,msg', [
@@ -58,9 +58,11 @@ def test_bad_config_exits_2(tmp_path, cfg, msg):
 
 
 def test_preview(tmp_path):
-    cli('defects', 'generate', '--output', tmp_path / 'd', '--num-images', '10', check=True)
+    cli('defects', 'generate', '--output', tmp_path / 'd', '--num-images', '25', check=True)
     cli('defects', 'preview', tmp_path / 'd', '--output', tmp_path / 'p.png', check=True)
     assert (tmp_path / 'p.png').stat().st_size > 10000
+    cli('defects', 'preview', tmp_path / 'd', '--output', tmp_path / 's.png', '--mask', 'side', '--split', 'train', check=True)
+    assert_user_error(cli('defects', 'preview', tmp_path / 'd', '--output', tmp_path / 'q.png', '--mask', 'red'), '--mask', "invalid choice: 'red'")
     assert_user_error(cli('defects', 'preview', tmp_path, '--output', tmp_path / 'q.png'), 'no metadata.csv')
 
 
@@ -73,6 +75,9 @@ def test_train_and_embed_smoke_with_human_label_override(tmp_path):
     hl = tmp_path / 'human_labels.csv'
     hl.write_text('file_name,label\n' + f"{tr[0]['file_name']},stain\n")
     r = cli('defects', 'train', '--data-root', data, '--epochs', '2', '--batch-size', '8', '--out', tmp_path / 'clf', '--human-labels', hl, check=True)
+    epochs = [l for l in r.stdout.splitlines() if l.startswith('epoch ')]
+    assert [l.split()[1] for l in epochs] == ['1/2', '2/2'] and 'val loss' in epochs[0], r.stdout   # one line per epoch
+    assert 'test acc' in r.stdout and 'nan' not in r.stdout
     s = json.loads((tmp_path / 'clf' / 'training_run_summary.json').read_text())
     assert s['label_sources'] == {'generated': len(tr) - 1, 'human': 1}
     assert 0 <= s['test_acc'] <= 1 and len(s['confusion_matrix']) == 5
@@ -88,3 +93,46 @@ def test_train_and_embed_smoke_with_human_label_override(tmp_path):
         with np.load(tmp_path / 'emb' / 'embeddings' / f'{split}_embeddings.npz') as z:
             assert z['embeddings'].shape == (sum(r['split'] == split for r in rows), 16)
         assert (tmp_path / 'emb' / 'embeddings' / f'{split}_embeddings_index.csv').exists()
+
+
+@pytest.mark.parametrize('flags,needles', [
+    (['--epochs', '0'], ['argument --epochs', 'expected an integer >= 1']),
+    (['--batch-size', '0'], ['argument --batch-size', '>= 1']),
+    (['--lr', '-1'], ['argument --lr', 'expected a number > 0 and <= 1, got -1']),
+    (['--lr', 'fast'], ['argument --lr', "got 'fast'"]),
+    (['--seed', '-5'], ['argument --seed', '>= 0']),
+], ids=['epochs 0', 'batch 0', 'lr -1', 'lr text', 'seed<0'])
+def test_numeric_flags_are_validated(tmp_path, flags, needles):
+    "Each bad number is one line and exit 2 naming the flag and the allowed range, before any work starts."
+    assert_user_error(cli('defects', 'train', '--data-root', tmp_path / 'missing', *flags), *needles)
+
+
+def test_too_small_for_its_splits_is_refused(tmp_path):
+    assert_user_error(cli('defects', 'generate', '--output', tmp_path / 'd', '--num-images', '3'),
+                      '--num-images 3', 'val, test would be empty', 'use --num-images >= 21')
+    assert not (tmp_path / 'd').exists()
+    r = cli('defects', 'generate', '--output', tmp_path / 'e', '--num-images', '21', check=True)
+    assert "warning: split test has no 'crack' image" in r.stderr   # usable, but said plainly
+
+
+def test_layout_loads_with_huggingface_datasets(tmp_path):
+    "The real `datasets` library reads every split, images and masks, and labels as a ClassLabel."
+    datasets = pytest.importorskip('datasets', reason='pip install -e ".[dev]" installs datasets')
+    import numpy as np
+    data = tmp_path / 'd'
+    cli('defects', 'generate', '--output', data, '--num-images', '30', '--seed', '4', check=True)
+    rows = list(csv.DictReader(open(data / 'metadata.csv')))
+    ds = datasets.load_dataset('imagefolder', data_dir=str(data), cache_dir=str(tmp_path / 'cache'))
+    assert {k: len(v) for k, v in ds.items()} == {s: sum(r['split'] == ('val' if s == 'validation' else s) for r in rows)
+                                                   for s in ('train', 'validation', 'test')}
+    for split in ds:
+        for row in ds[split]:
+            img, mask = np.asarray(row['image']), np.asarray(row['mask'])
+            assert img.shape == mask.shape == (256, 256)
+            assert (mask.max() > 0) == (row['label'] != 'none'), row['label']
+    from signal_lab.defects.generate import load_hf_dataset
+    hf = load_hf_dataset(data, cache_dir=str(tmp_path / 'cache2'))
+    names = hf['train'].features['label'].names
+    assert names == ['none', 'scratch', 'pit_corrosion', 'stain', 'crack']
+    got = sorted(names[l] for l in hf['train']['label'])
+    assert got == sorted(r['label'] for r in rows if r['split'] == 'train')

@@ -8,11 +8,28 @@ import argparse, sys
 from .config import UserError
 
 # %% auto #0
-__all__ = ['ArgParser', 'run_cli', 'positive_int']
+__all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'run_cli', 'int_range', 'float_range']
 
 # %% ../../nbs/06_core.cli.ipynb #b4cabeb5
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    "Help that shows every option's default (unless the help text already says it, or there is none to show)."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if (not action.option_strings or '(default' in h or action.default in (None, False, [], argparse.SUPPRESS)
+            or isinstance(action, (argparse._HelpAction, argparse._VersionAction))): return h
+        d = ','.join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
+        return f'{h} (default: {str(d).replace("%", "%%")})'
+
 class ArgParser(argparse.ArgumentParser):
-    "`argparse.ArgumentParser` whose usage errors raise `UserError` (one line, exit 2) instead of printing usage."
+    """`argparse.ArgumentParser` whose usage errors raise `UserError` (one line, exit 2) instead of printing usage,
+    whose help shows every default, and which refuses to declare an argument without help text."""
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault('formatter_class', HelpFormatter)
+        super().__init__(*args, **kwargs)
+    def add_argument(self, *args, **kwargs):
+        if kwargs.get('help') is None and kwargs.get('action') not in ('help', 'version'):
+            raise TypeError(f'{self.prog}: argument {args[0] if args else kwargs.get("dest")} has no help text')
+        return super().add_argument(*args, **kwargs)
     def error(self, message): raise UserError(f'{self.prog}: {message} (see {self.prog} --help)')
 
 def run_cli(fn, # `fn(argv) -> int | None`
@@ -29,9 +46,35 @@ def run_cli(fn, # `fn(argv) -> int | None`
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
 
-def positive_int(s:str) -> int:
-    "argparse type: an integer >= 1."
-    try: v = int(s)
-    except ValueError: raise argparse.ArgumentTypeError(f'expected a positive integer, got {s!r}') from None
-    if v < 1: raise argparse.ArgumentTypeError(f'expected a positive integer, got {v}')
-    return v
+def _bounds(lo, hi, lo_open, hi_open):
+    parts = ([f"{'>' if lo_open else '>='} {lo}"] if lo is not None else []) + ([f"{'<' if hi_open else '<='} {hi}"] if hi is not None else [])
+    return ' and '.join(parts)
+
+def _ranged(kind, conv, lo=None, hi=None, lo_open=False, hi_open=False):
+    want = f"{kind} {_bounds(lo, hi, lo_open, hi_open)}".strip()
+    def parse(s:str):
+        try: v = conv(s)
+        except ValueError: raise argparse.ArgumentTypeError(f'expected {want}, got {s!r}') from None
+        if (v != v or (lo is not None and (v <= lo if lo_open else v < lo))
+                or (hi is not None and (v >= hi if hi_open else v > hi))):
+            raise argparse.ArgumentTypeError(f'expected {want}, got {s}')
+        return v
+    parse.__name__ = want   # argparse names the type in some messages
+    return parse
+
+def int_range(lo:int|None=None, # smallest allowed value (None: no bound)
+              hi:int|None=None): # largest allowed value
+    "argparse type: an integer within `[lo, hi]`; the error names the range."
+    return _ranged('an integer', int, lo, hi)
+
+def float_range(lo:float|None=None, # lower bound (None: no bound)
+                hi:float|None=None, # upper bound
+                lo_open:bool=False, # exclude `lo` itself
+                hi_open:bool=False): # exclude `hi` itself
+    "argparse type: a finite number within the bounds; the error names the range."
+    return _ranged('a number', float, lo, hi, lo_open, hi_open)
+
+positive_int = int_range(1)
+positive_int.__doc__ = "argparse type: an integer >= 1."
+seed_int = int_range(0, 2**32 - 1)
+seed_int.__doc__ = "argparse type: a seed, an integer in [0, 2**32-1]."

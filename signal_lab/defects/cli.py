@@ -5,7 +5,8 @@
 # %% ../../nbs/29_defects.cli.ipynb #f25ca5e9
 from __future__ import annotations
 import sys
-from ..core.cli import ArgParser, run_cli
+from .preview import MASK_STYLES
+from ..core.cli import ArgParser, run_cli, int_range, float_range, positive_int, seed_int
 
 # %% auto #0
 __all__ = ['main']
@@ -16,30 +17,38 @@ def _main(argv, prog):
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     from signal_lab.defects.generate import add_generate_args, run_generate
     add_generate_args(sub.add_parser('generate', help='generate a dataset folder'))
-    s = sub.add_parser('preview', help='montage per class with mask overlay')
-    s.add_argument('data_root'); s.add_argument('--output', required=True); s.add_argument('--per-class', type=int, default=4)
+    s = sub.add_parser('preview', help='montage per class: each defect with its mask outline (or side by side)')
+    s.add_argument('data_root', help='dataset folder written by `generate`')
+    s.add_argument('--output', required=True, help='PNG to write')
+    s.add_argument('--per-class', type=int_range(1, 32), default=4, help='images per class')
+    s.add_argument('--mask', choices=MASK_STYLES, default='outline', help='how masks are shown: outline, side (mask next to the image), fill (red overlay) or none')
+    s.add_argument('--split', choices=['train', 'val', 'test'], default=None, help='only this split (default: all)')
     for name, h, emb in (('train', 'train the baseline CNN classifier', None), ('embed', 'train the embedding CNN and export embeddings', 256)):
         s = sub.add_parser(name, help=h)
-        s.add_argument('--data-root', required=True); s.add_argument('--epochs', type=int, default=20)
-        s.add_argument('--batch-size', type=int, default=32); s.add_argument('--lr', type=float, default=1e-3)
-        s.add_argument('--seed', type=int, default=0); s.add_argument('--human-labels', help='default: artifacts/labels/human_labels.csv when present')
-        s.add_argument('--out', default='artifacts/surface_classifier' if emb is None else 'artifacts/embedding_cnn')
-        if emb: s.add_argument('--emb-dim', type=int, default=emb)
+        s.add_argument('--data-root', required=True, help='dataset folder written by `generate`')
+        s.add_argument('--epochs', type=int_range(1, 10_000), default=20, help='passes over the train split')
+        s.add_argument('--batch-size', type=int_range(1, 4096), default=32, help='images per optimizer step')
+        s.add_argument('--lr', type=float_range(0, 1, lo_open=True), default=1e-3, help='peak learning rate of the one-cycle schedule (AdamW)')
+        s.add_argument('--seed', type=seed_int, default=0, help='seed for initialisation, shuffling and augmentation')
+        s.add_argument('--human-labels', help='CSV (file_name,label) overriding generated labels (default: artifacts/labels/human_labels.csv when present)')
+        s.add_argument('--out', default='artifacts/surface_classifier' if emb is None else 'artifacts/embedding_cnn', help='output folder for best.pt, metrics and figures')
+        if emb: s.add_argument('--emb-dim', type=int_range(2, 4096), default=emb, help='embedding size (the bottleneck width)')
     a = p.parse_args(argv)
     if a.cmd == 'generate': return run_generate(a)
+    import matplotlib; matplotlib.use('Agg')   # this process only writes files; library code never sets a backend
     if a.cmd in ('train', 'embed'):
-        import matplotlib; matplotlib.use('Agg')
         from signal_lab.defects import train as T
-        if a.cmd == 'train': s = T.train_baseline(a.data_root, a.out, a.epochs, a.batch_size, a.lr, a.seed, a.human_labels)
-        else: s = T.train_embedding(a.data_root, a.out, a.epochs, a.batch_size, a.lr, a.emb_dim, a.seed, a.human_labels)
-        print(f"best epoch {s['best_epoch']} val acc {s['best_val_acc']:.3f}; test acc {s.get('test_acc', float('nan')):.3f}; "
+        log = lambda m: print(m, flush=True)
+        if a.cmd == 'train': s = T.train_baseline(a.data_root, a.out, a.epochs, a.batch_size, a.lr, a.seed, a.human_labels, log=log)
+        else: s = T.train_embedding(a.data_root, a.out, a.epochs, a.batch_size, a.lr, a.emb_dim, a.seed, a.human_labels, log=log)
+        test = f"test acc {s['test_acc']:.3f}" if 'test_acc' in s else 'no test images'
+        print(f"best epoch {s['best_epoch']} val acc {s['best_val_acc']:.3f}; {test}; "
               f"{s['train_images_per_second']:.0f} train images/s on {s['device']} -> {a.out}")
         for c, r in (s.get('test_per_class_recall') or {}).items(): print(f'  recall {c:14s} {r:.3f}')
         return 0
     if a.cmd == 'preview':
-        import matplotlib; matplotlib.use('Agg')
         from signal_lab.defects.preview import preview
-        preview(a.data_root, a.output, a.per_class); print(f'wrote {a.output}'); return 0
+        preview(a.data_root, a.output, a.per_class, a.split, mask=a.mask); print(f'wrote {a.output}'); return 0
 
 def main(argv=None, prog='signal-lab defects') -> int:
     "Entry point for `signal-lab defects`."

@@ -9,33 +9,53 @@ import numpy as np
 from ..core.config import UserError
 
 # %% auto #0
-__all__ = ['preview']
+__all__ = ['MASK_STYLES', 'preview']
 
 # %% ../../nbs/23_defects.preview.ipynb #fa6fb132
+MASK_STYLES = ('outline', 'side', 'fill', 'none')
+
+def _class_order(root):
+    import json
+    try: return json.loads((Path(root) / 'summary.json').read_text())['config']['classes']
+    except Exception: return []
+
 def preview(data_root, # dataset folder
             output=None, # PNG to write (None: just return the figure)
             per_class:int=4, # images per class
-            split:str|None=None): # only this split
-    "Montage: one row per class, masks overlaid in red; returns the matplotlib figure."
+            split:str|None=None, # only this split
+            mask:str='outline'): # 'outline' (contour on the image), 'side' (mask next to it), 'fill' (red overlay) or 'none'
+    "Montage, one row per class; the defect stays visible (its mask as an outline by default); returns the figure."
     import pandas as pd, matplotlib.pyplot as plt
     from PIL import Image
+    from scipy.ndimage import binary_dilation
+    if mask not in MASK_STYLES: raise UserError(f'mask: {mask!r} is not one of {", ".join(MASK_STYLES)}')
     root = Path(data_root)
     if not (root / 'metadata.csv').exists(): raise UserError(f'{root}: no metadata.csv (not a defects dataset)')
     md = pd.read_csv(root / 'metadata.csv')
     if split: md = md[md.split == split]
-    classes = list(dict.fromkeys(md.label))
-    fig, axs = plt.subplots(len(classes), per_class, figsize=(2 * per_class, 2 * len(classes)), squeeze=False)
+    classes = [c for c in _class_order(root) if c in set(md.label)] or list(dict.fromkeys(md.label))
+    k = 2 if mask == 'side' else 1
+    fig, axs = plt.subplots(len(classes), per_class * k, figsize=(1.9 * per_class * k, 2.1 * len(classes) + 0.4), squeeze=False)
     for i, c in enumerate(classes):
         rows = md[md.label == c].head(per_class)
-        for j in range(per_class):
-            ax = axs[i, j]; ax.axis('off')
-            if j >= len(rows): continue
-            r = rows.iloc[j]
+        for j in range(per_class * k):
+            ax = axs[i, j]; ax.set_xticks([]); ax.set_yticks([])
+            for s in ax.spines.values(): s.set_visible(False)
+            if j == 0: ax.set_ylabel(c, fontsize=10)
+            if j // k >= len(rows): continue
+            r = rows.iloc[j // k]
+            m = np.asarray(Image.open(root / r.mask_file_name)) if isinstance(r.get('mask_file_name'), str) else None
+            if mask == 'side' and j % k == 1:
+                if m is not None: ax.imshow(m, cmap='gray', vmin=0, vmax=255)
+                ax.set_title('mask', fontsize=7); continue
             ax.imshow(np.asarray(Image.open(root / r.file_name)), cmap='gray', vmin=0, vmax=255)
-            if isinstance(r.get('mask_file_name'), str):
-                m = np.asarray(Image.open(root / r.mask_file_name))
-                ax.imshow(np.ma.masked_equal(m, 0), cmap='autumn', alpha=0.45)
-            ax.set_title(f"{c}" + (f" snr {r.defect_snr:.1f}" if c != 'none' else ''), fontsize=7)
+            if m is not None and m.any() and mask == 'outline':   # drawn 4 px outside the mask, so a thin defect stays visible
+                ax.contour(binary_dilation(m > 127, iterations=4), levels=[0.5], colors='#ffd400', linewidths=0.7)
+            if m is not None and m.any() and mask == 'fill': ax.imshow(np.ma.masked_equal(m, 0), cmap='autumn', alpha=0.45)
+            snr = f" · SNR {r.defect_snr:.1f}" if c != 'none' and 'defect_snr' in r and r.defect_snr == r.defect_snr else ''
+            ax.set_title(Path(r.file_name).stem + snr, fontsize=7)
+    how = {'outline': 'mask outlined in yellow', 'side': 'mask to the right of each image', 'fill': 'mask filled in red', 'none': 'no mask'}[mask]
+    fig.suptitle(f'Synthetic surface defects: {per_class} per class ({how})' + (f', {split} split' if split else ''), fontsize=10)
     fig.tight_layout()
     if output is not None:
         from signal_lab.core.io import save_figure

@@ -102,7 +102,8 @@ def _predict(model, ds, device, bs=128): return _predict_x(model, ds.x, device, 
 def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
                epochs:int, batch_size:int, lr:float, g, dev, # g: torch.Generator for shuffling/augmentation
                val=None, # (x_val, y_val) tensors scored after each epoch, or None
-               progress=None, on_best=None): # on_best(epoch, model) when the val (or train) accuracy improves
+               progress=None, on_best=None, # on_best(epoch, model) when the val (or train) accuracy improves
+               log=None): # log(line) once per epoch (e.g. `print`), or None
     "The training loop shared by the baseline, the embedding CNN and the AL loop; returns (history rows, images seen)."
     import torch
     from tqdm.auto import tqdm
@@ -113,7 +114,7 @@ def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.25) if total >= 8 else None
     hist, best, seen = [], -1.0, 0
     for ep in range(1, epochs + 1):
-        model.train(); perm = torch.randperm(len(x), generator=g); tl = tc = 0.0
+        model.train(); perm = torch.randperm(len(x), generator=g); tl = tc = 0.0; t_ep = time.perf_counter()
         for i in tqdm(range(0, len(perm), batch_size), desc=f'epoch {ep}/{epochs}', leave=False, disable=(not progress) if progress is not None else None):
             idx = perm[i:i + batch_size]; xb, yb = x[idx], y[idx]
             k = int(torch.randint(4, (1,), generator=g)); xb = torch.rot90(xb, k, (2, 3))
@@ -128,6 +129,9 @@ def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
             pv, _ = _predict_x(model, val[0], dev); yv = val[1].numpy()
             row.update(val_loss=float(-np.log(np.clip(pv[np.arange(len(yv)), yv], 1e-12, 1)).mean()), val_acc=float((pv.argmax(1) == yv).mean()))
         hist.append(row)
+        if log: log(f"epoch {ep}/{epochs}  train loss {row['train_loss']:.3f} acc {row['train_acc']:.3f}"
+                    + (f"  val loss {row['val_loss']:.3f} acc {row['val_acc']:.3f}" if 'val_acc' in row else '')
+                    + f"  {time.perf_counter() - t_ep:.1f} s")
         score = row.get('val_acc', row['train_acc'])
         if score > best:
             best = score
@@ -135,20 +139,25 @@ def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
     return hist, seen
 
 def train_classifier(data_root, out, epochs:int=20, batch_size:int=32, lr:float=1e-3, emb_dim:int=128, seed:int=0,
-                     human_labels=None, progress:bool|None=None, kind:str='classifier') -> dict:
+                     human_labels=None, progress:bool|None=None, kind:str='classifier', log=None) -> dict:
     "Train the CNN; write best.pt, training_metrics.csv, PNGs; return a summary dict (and datasets, model for callers)."
     import torch
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
     dev = _device()
+    if log: log(f'loading {data_root} ...')
+    t0 = time.perf_counter()
     ds = {s: DefectDataset(data_root, s, human_labels=human_labels) for s in ('train', 'val', 'test')}
     classes = ds['train'].classes
     if len(ds['train']) == 0: raise UserError(f'{data_root}: the train split is empty')
+    if log: log(f"{len(ds['train'])} train / {len(ds['val'])} val / {len(ds['test'])} test images, {len(classes)} classes, "
+                f"loaded in {time.perf_counter() - t0:.1f} s; training on {dev}")
+    if log and not len(ds['val']): log('warning: no validation images: the best epoch is chosen by train accuracy')
     model = make_model(len(classes), emb_dim).to(dev)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     save = lambda ep, m: torch.save({'state_dict': m.state_dict(), 'classes': classes, 'emb_dim': emb_dim, 'epoch': ep, 'kind': kind}, out / 'best.pt')
     t0 = time.perf_counter()
     hist, seen = fit_epochs(model, ds['train'].x, ds['train'].y, epochs, batch_size, lr, g, dev,
-                            (ds['val'].x, ds['val'].y), progress, on_best=save)
+                            (ds['val'].x, ds['val'].y), progress, on_best=save, log=log)
     train_time = time.perf_counter() - t0
     write_csv(out / 'training_metrics.csv', hist)
     ck = torch.load(out / 'best.pt', map_location=dev); model.load_state_dict(ck['state_dict'])
@@ -179,9 +188,9 @@ def _plot_confusion(cm, classes, path):
     save_figure(fig, path); plt.close(fig)
 
 def train_baseline(data_root, out='artifacts/surface_classifier', epochs:int=20, batch_size:int=32, lr:float=1e-3, seed:int=0,
-                   human_labels=None, progress=None) -> dict:
+                   human_labels=None, progress=None, log=None) -> dict:
     "Baseline classifier: train, then score the test split; writes the legacy artifact set."
-    s, ds, model, dev = train_classifier(data_root, out, epochs, batch_size, lr, 128, seed, human_labels, progress)
+    s, ds, model, dev = train_classifier(data_root, out, epochs, batch_size, lr, 128, seed, human_labels, progress, log=log)
     out = Path(out); classes = s['classes']
     if len(ds['test']):
         p, _ = _predict(model, ds['test'], dev); y = ds['test'].y.numpy(); pred = p.argmax(1)
@@ -199,9 +208,9 @@ def train_baseline(data_root, out='artifacts/surface_classifier', epochs:int=20,
     return s
 
 def train_embedding(data_root, out='artifacts/embedding_cnn', epochs:int=20, batch_size:int=32, lr:float=1e-3, emb_dim:int=256, seed:int=0,
-                    human_labels=None, progress=None) -> dict:
+                    human_labels=None, progress=None, log=None) -> dict:
     "Embedding CNN: train with an `emb_dim` bottleneck, export `embeddings/{split}_embeddings.npz` + index CSVs."
-    s, ds, model, dev = train_classifier(data_root, out, epochs, batch_size, lr, emb_dim, seed, human_labels, progress, kind='embedding')
+    s, ds, model, dev = train_classifier(data_root, out, epochs, batch_size, lr, emb_dim, seed, human_labels, progress, kind='embedding', log=log)
     out = Path(out); classes = s['classes']
     for split, d in ds.items():
         if not len(d): continue
