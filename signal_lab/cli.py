@@ -4,15 +4,16 @@
 
 # %% ../nbs/90_cli.ipynb #cd0e296c
 from __future__ import annotations
-import importlib, importlib.util, os, platform, shutil, sys, time
+import importlib, importlib.util, json, os, platform, shutil, sys, time
 from pathlib import Path
-from .core.cli import ArgParser, run_cli, positive_int
+from .core.cli import ArgParser, run_cli, positive_int, seed_int
 from .core.config import UserError
 from .core.manifest import package_versions
 from .core.io import write_text
 
 # %% auto #0
-__all__ = ['PILLARS', 'HEAVY', 'available_pillars', 'doctor_info', 'doctor', 'run_quickstart', 'quickstart', 'main']
+__all__ = ['PILLARS', 'HEAVY', 'OWN_FILES', 'available_pillars', 'doctor_info', 'doctor', 'foreign_files', 'run_quickstart',
+           'quickstart', 'main']
 
 # %% ../nbs/90_cli.ipynb #85c84745
 PILLARS = {
@@ -70,15 +71,41 @@ def doctor(argv=()):
     return 0
 
 # %% ../nbs/90_cli.ipynb #fd7c69bf
+OWN_FILES = '.quickstart-files.json'
+
+def _files(out:Path) -> set:
+    return {p.relative_to(out).as_posix() for p in out.rglob('*') if (p.is_file() or p.is_symlink()) and p.name != OWN_FILES}
+
+def foreign_files(out) -> list[str]:
+    "Files under `out` that no earlier quickstart wrote (by its record in `.quickstart-files.json`)."
+    out = Path(out)
+    if not out.is_dir(): return []
+    try: own = set(json.loads((out / OWN_FILES).read_text()))
+    except (OSError, ValueError): own = set()
+    return sorted(_files(out) - own)
+
+def _record_files(out:Path):
+    from signal_lab.core.io import write_json
+    write_json(out / OWN_FILES, sorted(_files(out)))
+
 def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
     "Run each pillar's quickstart into `out/<pillar>`; write `out/REPORT.md`; return (report path, failures)."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise UserError(f'{out}: exists and is not a folder')
+    bad = foreign_files(out)
+    if bad:
+        raise UserError(f'{out}: holds {len(bad)} file(s) that quickstart did not write (e.g. {out / bad[0]}); quickstart never '
+                        f'deletes them: move them or choose another --out (an interrupted quickstart leaves such files too: delete them)')
+    unknown = [p for p in (pillars or []) if p not in available_pillars()]
+    if unknown: raise UserError(f"--pillars: {', '.join(unknown)} not installed; available: {', '.join(available_pillars())}")
+    out.mkdir(parents=True, exist_ok=True)
     names = [p for p in (pillars or available_pillars())]
     parts, failed = [], []
     t0 = time.perf_counter()
     for name in names:
         try: mod = importlib.import_module(f'signal_lab.{name}.quickstart')
         except ModuleNotFoundError: continue
+        _record_files(out)
         print(f'[quickstart] {name} ...', flush=True)
         t = time.perf_counter()
         try:
@@ -96,14 +123,16 @@ def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
             f"Each section below was made on built-in defaults at a small size; the folders hold the data.", '']
     if not parts: head += ['No pillar with a quickstart is installed.', '']
     report = write_text(out / 'REPORT.md', '\n'.join(head + parts))
+    _record_files(out)
     return report, failed
 
 def quickstart(argv=()):
     p = ArgParser('signal-lab quickstart', description='Run every pillar on built-in defaults at a small size and write OUT/REPORT.md.')
     p.add_argument('--out', default='quickstart_out', help='output folder (default: quickstart_out)')
-    p.add_argument('--seed', type=int, default=0, help='random seed')
-    p.add_argument('--pillars', nargs='*', choices=list(PILLARS), help='only these pillars (default: all installed)')
+    p.add_argument('--seed', type=seed_int, default=0, help='random seed')
+    p.add_argument('--pillars', nargs='*', choices=available_pillars(), help='only these pillars (default: all installed)')
     a = p.parse_args(argv)
+    import matplotlib; matplotlib.use('Agg')   # this process only writes files; library functions never set a backend
     report, failed = run_quickstart(a.out, a.seed, a.pillars)
     print(f'report: {report}')
     if failed: print(f'quickstart: {len(failed)} pillar(s) failed: {", ".join(failed)}', file=sys.stderr); return 1

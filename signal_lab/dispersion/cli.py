@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, sys
 from pathlib import Path
-from ..core.cli import ArgParser, run_cli, positive_int
+from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range, seed_int
 from ..core.config import UserError
 from ..core.io import write_json
 
@@ -18,23 +18,28 @@ def _parser(prog):
     p = ArgParser(prog, description='Surface-wave dispersion datasets: curves (disba), spectra (pylops), masks, manifests.')
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     s = sub.add_parser('init-config', help='write the documented example config')
-    s.add_argument('path'); s.add_argument('--overwrite', action='store_true')
+    s.add_argument('path', help='where to write the config (.yaml, .toml or .json)')
+    s.add_argument('--overwrite', action='store_true', help='replace an existing file')
     s = sub.add_parser('generate', help='generate samples into the dataset folder')
     s.add_argument('--config', required=True, help='YAML/TOML/JSON config, or a shipped name (config_example.yaml)')
-    s.add_argument('--samples', type=positive_int, help='number of samples (default: cli.dry_run_samples)')
-    s.add_argument('--seed', type=int, help='base seed (default: the config seed)')
-    s.add_argument('--workers', type=positive_int, default=1, help='local worker processes')
+    s.add_argument('--samples', type=int_range(1, 100_000_000), help='number of samples (default: cli.dry_run_samples of the config)')
+    s.add_argument('--seed', type=seed_int, help='base seed (default: the config seed)')
+    s.add_argument('--workers', type=int_range(1, 256), default=1, help='local worker processes')
     s.add_argument('--scheduler', help="Dask: 'local' for a LocalCluster, or a scheduler address")
     s.add_argument('--validate-manifest', action='store_true', help='validate the manifest afterwards')
     s.add_argument('--resume', action='store_true', help='continue a stopped run of this config and seed')
     s.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config value')
     s = sub.add_parser('inspect', help='plot a sample: spectrum with every mode curve')
-    s.add_argument('--config', required=True); s.add_argument('--sample-id'); s.add_argument('--output', required=True)
-    s.add_argument('--show', action='store_true'); s.add_argument('--set', action='append', default=[], metavar='KEY=VALUE')
+    s.add_argument('--config', required=True, help='the config the dataset was generated with (its paths locate the manifest)')
+    s.add_argument('--sample-id', help='record id (hex, a unique prefix is enough; default: the first sample)')
+    s.add_argument('--output', required=True, help='PNG to write')
+    s.add_argument('--show', action='store_true', help='also open the figure in a window')
+    s.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config value, as for generate')
     s = sub.add_parser('validate', help='check a manifest for duplicate ids/hashes and missing files')
-    s.add_argument('manifest')
+    s.add_argument('manifest', help='labels.jsonl of a dataset')
     s = sub.add_parser('quality', help='per-mode label quality: peak within sigma, MAE')
-    s.add_argument('manifest'); s.add_argument('--sigma', type=float, default=60.0, help='m/s')
+    s.add_argument('manifest', help='labels.jsonl of a dataset')
+    s.add_argument('--sigma', type=float_range(0, lo_open=True), default=60.0, help='tolerance (m/s): a spectrum peak within sigma of a labeled mode counts as a hit')
     s.add_argument('--json', help='also write the report here (default: next to the manifest)')
     return p
 

@@ -5,7 +5,7 @@
 # %% ../../nbs/49_eeg.cli.ipynb #62bfbd3a
 from __future__ import annotations
 import sys
-from ..core.cli import ArgParser, run_cli, positive_int
+from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int
 from ..core.config import UserError
 
 # %% auto #0
@@ -33,15 +33,21 @@ def _main(argv, prog):
     s.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one setting, e.g. spectrogram.hop_length=64')
     s.add_argument('--overwrite', action='store_true', help='delete existing output first')
     s.add_argument('--resume', action='store_true', help='continue in a non-empty output folder (finished recordings are skipped)')
-    s.add_argument('--workers', type=positive_int, default=1); s.add_argument('--images', action='store_true', help='also write PNG images')
+    s.add_argument('--workers', type=int_range(1, 256), default=1, help='local worker processes (one recording each)')
+    s.add_argument('--images', action='store_true', help='also write PNG images (for diffusion training)')
     m = sub.add_parser('meta', help='weighted meta-dataset folder (train re-weighted, val/test copied) with a dataset card')
-    m.add_argument('--datasets', nargs='+', default=['math', 'parkinsons']); m.add_argument('--preprocess', action='store_true', help='preprocess (resuming) first')
-    m.add_argument('--overwrite', action='store_true'); m.add_argument('--group', default='gender', help='weights are 1/n(dataset, group)')
-    m.add_argument('--out', default=None, help='default: <output_root>/meta'); m.add_argument('--seed', type=int, default=0)
+    m.add_argument('--datasets', nargs='+', default=['math', 'parkinsons'], help=f'preprocessed datasets to combine, any of {", ".join(PREPROCESSORS)}')
+    m.add_argument('--preprocess', action='store_true', help='preprocess (resuming) first')
+    m.add_argument('--overwrite', action='store_true', help='replace an existing meta-dataset folder')
+    m.add_argument('--group', default='gender', help='metadata column: train weights are 1/n(dataset, group)')
+    m.add_argument('--out', default=None, help='output folder (default: <output_root>/meta)')
+    m.add_argument('--seed', type=seed_int, default=0, help='seed of the weighted resampling')
     for x in (m,):
-        x.add_argument('--config', default=None); x.add_argument('--overlay', action='append', default=[]); x.add_argument('--set', action='append', default=[], metavar='KEY=VALUE')
-        x.add_argument('--workers', type=positive_int, default=1)
-    t = sub.add_parser('tasks', help='label tasks per dataset'); t.add_argument('dataset', nargs='?')
+        x.add_argument('--config', default=None, help='settings TOML (default: $SIGNAL_LAB_CONFIG, else the shipped default.toml)')
+        x.add_argument('--overlay', action='append', default=[], help='settings merged on top (repeatable)')
+        x.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one setting')
+        x.add_argument('--workers', type=int_range(1, 256), default=1, help='local worker processes for --preprocess')
+    t = sub.add_parser('tasks', help='label tasks per dataset'); t.add_argument('dataset', nargs='?', help=f'one of {", ".join(PREPROCESSORS)} (default: all)')
     a = p.parse_args(argv)
     if a.cmd == 'tasks':
         from signal_lab.eeg.labels import list_tasks

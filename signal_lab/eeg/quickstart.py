@@ -6,28 +6,42 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
+from .spectrogram import DB_RANGE
 
 # %% auto #0
-__all__ = ['spectrogram_grid', 'quickstart']
+__all__ = ['frame_times', 'spectrogram_grid', 'quickstart']
 
 # %% ../../nbs/48_eeg.quickstart.ipynb #69876549
-def spectrogram_grid(folder, n:int=6, channel:int=0):
-    "A grid of `n` spectrograms (one channel) from a preprocessed folder, titled with their labels."
+def frame_times(n_frames:int, n_fft:int, hop_length:int, fs:float) -> np.ndarray:
+    "Centre time (s) of each STFT frame of a window (frames are not centre-padded: the first is centred at n_fft/2)."
+    return (np.arange(n_frames) * hop_length + n_fft / 2) / fs
+
+def spectrogram_grid(folder, # a preprocessed dataset folder
+                     n:int=6, # subjects shown (one window each)
+                     channel:int=0, # channel index (its name is in the `channels` column)
+                     db_range=DB_RANGE, # colour scale, dB re 1 V²/Hz
+                     synthetic:bool=False): # say in the title that the recordings are synthetic
+    "A row of spectrograms (one channel, one window per subject), titled with their labels, with a dB colorbar."
     import matplotlib.pyplot as plt, pandas as pd
     md = pd.read_csv(Path(folder) / 'metadata.csv', dtype={'subject_id': str})
     rows = md.groupby('subject_id', sort=True).head(1).head(n)
-    fig, axs = plt.subplots(1, len(rows), figsize=(2.6 * len(rows), 2.6), squeeze=False)
+    fig, axs = plt.subplots(1, len(rows), figsize=(2.5 * len(rows) + 1.2, 3.0), squeeze=False, layout='constrained')
     for ax, (_, r) in zip(axs[0], rows.iterrows()):
         a = np.load(Path(folder) / r.file_name).astype(np.float32)[channel]
-        frames = a.shape[1]; hop = r.hop_length / r.fs_out
-        ax.imshow(a, origin='lower', aspect='auto', cmap='magma', extent=(0, frames * hop, 0, r.fs_out / 2))
-        lab = ', '.join(str(r[k]) for k in ('state', 'health', 'seizure', 'gender') if k in r and isinstance(r[k], str))
-        ax.set_title(f'{r.dataset} {r.subject_id}: {lab}', fontsize=7); ax.set_xlabel('s', fontsize=7)
-    axs[0, 0].set_ylabel('Hz'); fig.tight_layout(); return fig
+        t = frame_times(a.shape[1], int(r.n_fft), int(r.hop_length), float(r.fs_out)); dt = r.hop_length / r.fs_out
+        im = ax.imshow(a, origin='lower', aspect='auto', cmap='magma', vmin=db_range[0], vmax=db_range[1],
+                       extent=(t[0] - dt / 2, t[-1] + dt / 2, 0, r.fs_out / 2))
+        ax.set_xlim(0, (r.stop_sample - r.start_sample) / r.fs_in)   # sample indices are the source file's   # the whole window; the first/last half-frame is unseen
+        lab = ', '.join(f'{k} {r[k]}' for k in ('state', 'health', 'seizure', 'gender', 'age') if k in r and pd.notna(r[k]))
+        ax.set_title(f'subject {r.subject_id}\n{lab}', fontsize=8); ax.set_xlabel('time in window (s)', fontsize=8)
+    axs[0, 0].set_ylabel('frequency (Hz)')
+    fig.colorbar(im, ax=axs[0].tolist(), label='PSD (dB re 1 V²/Hz)', shrink=0.9)
+    ch = str(rows.iloc[0].channels).split()[channel] if 'channels' in rows else f'#{channel}'
+    fig.suptitle(f"{'Synthetic ' if synthetic else ''}{rows.iloc[0].dataset}: channel {ch}, one window per subject", fontsize=10)
+    return fig
 
 def quickstart(out, seed:int=0) -> dict:
     "Synthetic recordings in real formats → preprocessed spectrogram datasets → a spectrogram grid."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from signal_lab.core.io import save_figure
     from signal_lab.eeg.settings import load_settings
@@ -41,5 +55,8 @@ def quickstart(out, seed:int=0) -> dict:
         pre = cls(st, images=True); s = pre.run(overwrite=True, progress=False)
         lines.append(f"- {pre.name}: {s['n_recordings']} recordings, {s['n_subjects']} subjects → {s['n_windows']} windows "
                      f"(train/val/test {'/'.join(str(v) for v in s['windows_per_split'].values())}) in {s['seconds']:.1f} s → `{pre.output}`")
-    fig = spectrogram_grid(out / 'processed' / 'math'); img = out / 'spectrograms.png'; save_figure(fig, img); plt.close(fig)
-    return dict(title='EEG: spectrogram datasets from raw recordings', lines=lines, images=[img])
+    fig = spectrogram_grid(out / 'processed' / 'parkinsons', synthetic=True); img = out / 'spectrograms.png'; save_figure(fig, img); plt.close(fig)
+    note = ('- **The recordings are synthetic** (made by `signal_lab.eeg.synthetic`: a 1/f² background and an alpha band, '
+            'written as EDF / EEGLAB files in each dataset\'s real layout under `raw/`); they show the pipeline, not brain activity. '
+            'Point `eeg.toml` at the downloaded public datasets for real data.')
+    return dict(title='EEG: spectrogram datasets from raw recordings (synthetic recordings)', lines=[note] + lines, images=[img])

@@ -18,16 +18,19 @@ def synthetic_eeg(n_channels:int=8, # taken from the 10–20 list, in order (mor
                   seconds:float=30.0, fs:float=256.0, seed:int=0,
                   alpha:float=1.0 # relative strength of the 10 Hz rhythm (e.g. higher at rest)
                  ) -> tuple[np.ndarray, list[str]]:
-    "`(data (channels, samples) in volts, channel names)`: pink-ish noise of ~20 µV plus an alpha rhythm."
+    """`(data (channels, samples) in volts, channel names)`: a 1/f^β background (β ≈ 2, ~20 µV) plus an alpha
+    band (8–12 Hz, waxing and waning) of `alpha` × 10 µV — the shape of a resting EEG spectrum."""
     g = np.random.default_rng(seed)
     n = int(round(seconds * fs))
     names = (CH_1020 + [f'EEG {i:03d}' for i in range(max(0, n_channels - len(CH_1020)))])[:n_channels]
-    spec = g.normal(size=(n_channels, n // 2 + 1)) + 1j * g.normal(size=(n_channels, n // 2 + 1))
-    f = np.fft.rfftfreq(n, 1 / fs); f[0] = f[1]
-    x = np.fft.irfft(spec / np.sqrt(f), n, axis=1)
+    cnoise = lambda: g.normal(size=(n_channels, n // 2 + 1)) + 1j * g.normal(size=(n_channels, n // 2 + 1))
+    f = np.fft.rfftfreq(n, 1 / fs)
+    beta = g.uniform(1.7, 2.3, (n_channels, 1))
+    x = np.fft.irfft(cnoise() * np.maximum(f, 0.5) ** (-beta / 2), n, axis=1)   # power ∝ 1/f^β above 0.5 Hz
     x = x / x.std(1, keepdims=True) * 20e-6
-    t = np.arange(n) / fs
-    x += alpha * 10e-6 * np.sin(2 * np.pi * (10 + 0.5 * g.normal(size=(n_channels, 1))) * t + g.uniform(0, 2 * np.pi, (n_channels, 1)))
+    fa = 10 + 0.5 * g.normal(size=(n_channels, 1))                               # each channel's alpha peak
+    a = np.fft.irfft(cnoise() * np.exp(-0.5 * ((f - fa) / 1.0) ** 2), n, axis=1)  # narrow band: random amplitude and phase
+    x += alpha * 10e-6 * a / np.maximum(a.std(1, keepdims=True), 1e-30)
     return x.astype(np.float64), names
 
 def write_recording(path, # .edf, .bdf or .set
