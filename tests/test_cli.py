@@ -22,7 +22,8 @@ def test_help_does_not_import_torch():
 
 def test_user_errors_exit_2_with_one_line():
     assert_user_error(cli('frobnicate'), "invalid choice: 'frobnicate'")
-    assert_user_error(cli('quickstart', '--seed', 'x'), 'invalid int value')
+    assert_user_error(cli('quickstart', '--seed', 'x'), 'argument --seed', "got 'x'")
+    assert_user_error(cli('quickstart', '--pillars', 'codec'), 'argument --pillars', "invalid choice: 'codec'")
 
 
 def test_doctor():
@@ -41,3 +42,59 @@ def test_quickstart_end_to_end(tmp_path):
     assert (tmp_path / 'qs' / 'al' / 'al_experiments' / 'summary.csv').exists()
     assert '## EEG' in rep and 'parkinsons: 9 recordings' in rep
     assert (tmp_path / 'qs' / 'eeg' / 'spectrograms.png').stat().st_size > 10000
+
+
+SUBCOMMANDS = {'dispersion': ['init-config', 'generate', 'inspect', 'validate', 'quality'],
+               'defects': ['generate', 'preview', 'train', 'embed'],
+               'al': ['simulate', 'experiments', 'report', 'loop'],
+               'eeg': ['preprocess', 'meta', 'tasks']}
+
+
+def _options(help_text):
+    "[name, help text] for every argument entry (options and positionals) of an argparse help page."
+    import re
+    out, cur = [], None
+    for line in help_text.splitlines():
+        if re.match(r'^  \S', line):
+            parts = re.split(r'\s{2,}', line.strip(), maxsplit=1)
+            cur = [parts[0].split()[0].rstrip(','), parts[1] if len(parts) > 1 else '']; out.append(cur)
+        elif cur is not None and line.startswith('    ') and line.strip(): cur[1] += ' ' + line.strip()
+        else: cur = None
+    return [o for o in out if o[0] != '-h']
+
+
+@pytest.mark.parametrize('pillar', list(SUBCOMMANDS))
+def test_every_option_has_help_and_shows_its_default(pillar):
+    """Each subcommand's --help (building a parser with an option lacking help raises) lists every option with text;
+    options whose default is a value show it."""
+    from signal_lab.cli import main
+    import contextlib, io
+    for cmd in SUBCOMMANDS[pillar]:
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf), pytest.raises(SystemExit) as e: main([pillar, cmd, '--help'])
+        assert e.value.code == 0
+        opts = _options(buf.getvalue())
+        assert opts, buf.getvalue()
+        for name, text in opts:
+            assert text.strip(), f'{pillar} {cmd} {name}: no help text'
+        for name in ('--seed', '--epochs', '--batch-size', '--lr', '--workers', '--rounds', '--num-images'):
+            for n, text in opts:
+                if n == name: assert '(default' in text, f'{pillar} {cmd} {name}: default not shown: {text}'
+
+
+def test_quickstart_never_deletes_a_file_it_did_not_write(tmp_path):
+    out = tmp_path / 'qs'; (out / 'defects').mkdir(parents=True)
+    mine = out / 'defects' / 'my_notes.txt'; mine.write_text('keep me')
+    assert_user_error(cli('quickstart', '--out', out, '--pillars', 'defects'), 'quickstart did not write', 'my_notes.txt')
+    assert mine.read_text() == 'keep me' and sorted(p.name for p in out.rglob('*')) == ['defects', 'my_notes.txt']
+    mine.unlink()
+    cli('quickstart', '--out', out, '--pillars', 'defects', check=True)     # its own files are fine to redo
+    cli('quickstart', '--out', out, '--pillars', 'defects', check=True)
+    (out / 'REPORT-notes.md').write_text('mine')
+    assert_user_error(cli('quickstart', '--out', out, '--pillars', 'defects'), 'REPORT-notes.md')
+    assert (out / 'REPORT-notes.md').read_text() == 'mine'
+
+
+def test_broken_config_names_line_and_column(tmp_path):
+    f = tmp_path / 'bad.yaml'; f.write_text('paths:\n  output_root: x\ngrid: fmin: 1\n')
+    assert_user_error(cli('dispersion', 'generate', '--config', f, '--samples', '1'), str(f), 'line 3, column 11', 'cannot parse YAML')

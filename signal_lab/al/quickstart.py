@@ -7,12 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['quickstart']
+__all__ = ['quickstart', 'reading']
 
 # %% ../../nbs/38_al.quickstart.ipynb #4ca0ca88
 def quickstart(out, seed:int=0, num_images:int=300, epochs:int=8) -> dict:
     "Embeddings from a small defects set, a small AL grid on them, and its learning curves."
-    import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from signal_lab.core.io import save_figure
     from signal_lab.defects.config import load_defects_config
@@ -33,5 +32,23 @@ def quickstart(out, seed:int=0, num_images:int=300, epochs:int=8) -> dict:
                 lines=[f"- embedding CNN ({epochs} epochs on {num_images} images at 128 px): test acc {emb['test_acc']:.3f}",
                        f"- {res['n_cells']} AL runs (logistic regression, seed 10, 10 rounds of 10) in {res['seconds']:.1f} s -> `{out / 'al_experiments'}`",
                        '', '| strategy | AULC (macro-F1) | gain over random |', '|---|---|---|',
-                       *[f"| {r['strategy']} | {r['aulc_mean']:.3f} ± {r['aulc_std']:.3f} | {r['gain_over_random']:+.3f} |" for r in rows]],
+                       *[f"| {r['strategy']} | {r['aulc_mean']:.3f} ± {r['aulc_std']:.3f} | {r['gain_over_random']:+.3f} |" for r in rows],
+                       '', reading(rows)],
                 images=[img])
+
+def reading(rows:list) -> str:
+    "One honest sentence on what a small grid's table shows (`rows`: summary rows with `strategy`, `gain_over_random`, `aulc_std`)."
+    unc = [r for r in rows if r['strategy'] != 'random']
+    noise = max((r['aulc_std'] for r in rows), default=0)
+    better = [r['strategy'] for r in unc if r['gain_over_random'] > noise]
+    worse = [r['strategy'] for r in unc if r['gain_over_random'] < -noise]
+    cold = ('This is a cold start: 10 seed labels for 5 classes, 100 labels at most. A classifier fitted on so few labels '
+            'is confidently wrong in places, so uncertainty sampling queries outliers and near-duplicates of one confusing '
+            'region while random sampling covers the classes; uncertainty strategies commonly trail random until the model '
+            'is reasonable (a known effect, e.g. the "cold start" in the AL literature). ')
+    big = ('On the 1000-image default (`signal-lab al experiments`, 50 rounds) and past the cold start, uncertainty '
+           'sampling beats random (tests/test_al.py checks this on real defects embeddings).')
+    if better and len(better) == len(unc): return f"Reading: {', '.join(better)} beat random by more than the spread over repeats. " + big
+    if worse and len(worse) == len(unc): return f"Reading: every uncertainty strategy trails random here ({', '.join(worse)}). " + cold + big
+    return (f"Reading: differences from random are within the spread over repeats (±{noise:.3f}) or mixed "
+            f"({'better: ' + ', '.join(better) + '; ' if better else ''}{'worse: ' + ', '.join(worse) if worse else ''}). " + cold + big)

@@ -10,7 +10,8 @@ from ..core.config import UserError
 from ..core.io import save_figure, write_csv, write_text
 
 # %% auto #0
-__all__ = ['load_results', 'plot_learning_curves', 'plot_strategy_comparison', 'plot_heatmap', 'rankings', 'write_report']
+__all__ = ['CLASSIFIER_NAMES', 'METRIC_NAMES', 'load_results', 'plot_learning_curves', 'plot_strategy_comparison', 'plot_heatmap',
+           'rankings', 'write_report']
 
 # %% ../../nbs/33_al.report.ipynb #9e46c0b5
 def load_results(out_dir) -> dict:
@@ -21,6 +22,9 @@ def load_results(out_dir) -> dict:
     miss = [n for n in need if not (d / n).exists()]
     if miss: raise UserError(f'--out-dir {d}: missing {", ".join(miss)} (run `signal-lab al experiments` to completion first)')
     return dict(curves=pd.read_csv(d / 'all_al_curves.csv'), baselines=pd.read_csv(d / 'baseline_results.csv'), summary=pd.read_csv(d / 'summary.csv'))
+
+CLASSIFIER_NAMES = dict(lr='logistic regression', rf='random forest', svc='SVM (calibrated)', gb='gradient boosting')
+METRIC_NAMES = dict(macro_f1='macro-F1', accuracy='accuracy', final_accuracy='final accuracy', aulc_mean='AULC (macro-F1)')
 
 def plot_learning_curves(curves, baselines, metric:str='macro_f1'):
     "One panel per classifier: mean ± std over repeats per strategy; the full-data score dashed."
@@ -37,8 +41,10 @@ def plot_learning_curves(curves, baselines, metric:str='macro_f1'):
             ax.fill_between(m.index, m - sd, m + sd, color=colors[s], alpha=0.12)
         b = baselines.set_index('classifier')
         if c in b.index and metric in b.columns: ax.axhline(b.loc[c, metric], color='k', ls=':', lw=1, label='full data')
-        ax.set_title(c); ax.set_xlabel('labels'); ax.grid(alpha=0.3)
-    axs[0, 0].set_ylabel(metric); axs[0, -1].legend(fontsize=7, loc='lower right')
+        ax.set_title(f'{CLASSIFIER_NAMES.get(c, c)}: test {METRIC_NAMES.get(metric, metric)} vs. labels', fontsize=10)
+        ax.set_xlabel('labeled images'); ax.grid(alpha=0.3)
+    axs[0, 0].set_ylabel(f'test {METRIC_NAMES.get(metric, metric)}'); axs[0, -1].legend(fontsize=8, loc='lower right')
+    fig.suptitle(f'Active-learning curves (mean ± std over repeats; + = with diversity)', fontsize=10)
     fig.tight_layout(); return fig
 
 def plot_strategy_comparison(summary):
@@ -65,7 +71,8 @@ def plot_heatmap(summary, value:str='final_accuracy'):
     for i in range(t.shape[0]):
         for j in range(t.shape[1]): ax.text(j, i, f'{t.values[i, j]:.3f}', ha='center', va='center', fontsize=8, color='w')
     ax.set_xticks(range(t.shape[1]), t.columns); ax.set_yticks(range(t.shape[0]), t.index)
-    fig.colorbar(im, ax=ax, label=value); ax.set_title(value.replace('_', ' ')); fig.tight_layout(); return fig
+    fig.colorbar(im, ax=ax, label=METRIC_NAMES.get(value, value)); ax.set_xlabel('classifier'); ax.set_ylabel('strategy')
+    ax.set_title(f"{METRIC_NAMES.get(value, value)} (test), strategy × classifier", fontsize=10); fig.tight_layout(); return fig
 
 def rankings(summary):
     "Rank of each strategy per classifier by AULC (1 = best) and the mean rank, best first."

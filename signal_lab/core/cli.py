@@ -15,7 +15,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     "Help that shows every option's default (unless the help text already says it, or there is none to show)."
     def _get_help_string(self, action):
         h = action.help or ''
-        if (not action.option_strings or '(default' in h or action.default in (None, False, [], argparse.SUPPRESS)
+        d0 = action.default   # `0 in (False, …)` is True: compare by identity, so a default of 0 is still shown
+        if (not action.option_strings or '(default' in h or d0 is None or d0 is False or d0 is argparse.SUPPRESS or (isinstance(d0, list) and not d0)
             or isinstance(action, (argparse._HelpAction, argparse._VersionAction))): return h
         d = ','.join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
         return f'{h} (default: {str(d).replace("%", "%%")})'

@@ -48,6 +48,19 @@ def _toml_loads(text):
     except ImportError: import tomli as tomllib  # Python 3.10
     return tomllib.loads(text)
 
+def _parse_error(ex, suf) -> tuple[str, str]:
+    "(where, what) for a parser exception: 'line L, column C' (1-based) and the parser's own words."
+    kind = {'.yaml': 'YAML', '.yml': 'YAML', '.toml': 'TOML', '.json': 'JSON'}.get(suf, suf)
+    mark = getattr(ex, 'problem_mark', None)                      # PyYAML
+    if mark is not None:
+        what = ' '.join(str(s) for s in (getattr(ex, 'context', None), getattr(ex, 'problem', None)) if s)
+        return f'line {mark.line + 1}, column {mark.column + 1}', f'cannot parse {kind}: {what}'
+    if isinstance(ex, json.JSONDecodeError): return f'line {ex.lineno}, column {ex.colno}', f'cannot parse JSON: {ex.msg}'
+    msg = str(ex).splitlines()[0]
+    m = __import__('re').search(r'\(at line (\d+), column (\d+)\)', msg)   # tomllib / tomli
+    if m: return f'line {m.group(1)}, column {m.group(2)}', f'cannot parse {kind}: {msg[:m.start()].strip()}'
+    return '-', f'cannot parse {kind}: {msg}'
+
 def read_config_file(path) -> dict:
     "Read a `.yaml`/`.yml`, `.toml` or `.json` file into a dict, with errors that name the file."
     p = Path(path)
@@ -62,7 +75,7 @@ def read_config_file(path) -> dict:
         elif suf == '.json': data = json.loads(text)
         else: raise ConfigError(p, '-', f"unknown config format {suf!r}; allowed: .yaml, .yml, .toml, .json")
     except ConfigError: raise
-    except Exception as ex: raise ConfigError(p, '-', f'cannot parse: {str(ex).splitlines()[0]}') from None
+    except Exception as ex: raise ConfigError(p, *_parse_error(ex, suf)) from None
     if data is None: data = {}
     if not isinstance(data, dict): raise ConfigError(p, '-', f'top level must be a mapping, got {type(data).__name__}')
     return data

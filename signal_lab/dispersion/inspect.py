@@ -32,17 +32,22 @@ def find_record(manifest_path, sample_id:str|None=None, seed:int=0) -> Path:
     else: r = recs[int(np.random.default_rng(seed).integers(len(recs)))]
     return m.resolve(r['paths']['record'])
 
-def plot_record(rec:dict, title:str='', ax=None):
-    "Spectrum with all mode curves, on the record's own axes; resolvable limit dashed."
+def plot_record(rec:dict, # a record from `load_record`
+                name:str='', # sample name for the title (e.g. its id)
+                ax=None, # axes to draw on (default: a new figure)
+                colorbar:bool=True): # add a colorbar for the normalised amplitude
+    "Spectrum with all mode curves, on the record's own axes; the array-length limit dotted; returns the axes."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(6, 4))
+    if ax is None: _, ax = plt.subplots(figsize=(7, 4.3))
     f, v = rec['freqs'], rec['velocities']
-    ax.imshow(rec['spectrum'], origin='lower', aspect='auto', cmap='viridis', extent=[f[0], f[-1], v[0], v[-1]])
+    im = ax.imshow(rec['spectrum'], origin='lower', aspect='auto', cmap='viridis', extent=[f[0], f[-1], v[0], v[-1]], vmin=0)
     for m in range(rec['curves'].shape[0]):
-        if np.isfinite(rec['curves'][m]).any(): ax.plot(f, rec['curves'][m], '--', lw=1.2, label=f'mode {m}')
-    x = rec['offsets']; ax.plot(f, (x[-1] - x[0]) * f, 'r:', lw=1, label='λ = array length')
+        if np.isfinite(rec['curves'][m]).any(): ax.plot(f, rec['curves'][m], '--', lw=1.3, label=f'mode {m} (label)')
+    x = rec['offsets']; ax.plot(f, (x[-1] - x[0]) * f, 'r:', lw=1.2, label='wavelength = array length')
     ax.set_ylim(v[0], v[-1]); ax.set_xlabel('frequency (Hz)'); ax.set_ylabel('phase velocity (m/s)')
-    ax.set_title(title, fontsize=9); ax.legend(fontsize=6, loc='upper right')
+    ax.set_title('Dispersion image (phase shift) with the true mode curves' + (f'\nsample {name}' if name else ''), fontsize=10)
+    ax.legend(fontsize=8, loc='upper right', framealpha=0.85)
+    if colorbar: ax.figure.colorbar(im, ax=ax, label='amplitude (normalised per frequency)', pad=0.02)
     return ax
 
 # %% ../../nbs/17_dispersion.inspect.ipynb #73d0bd80

@@ -12,7 +12,7 @@ __all__ = ['quickstart']
 # %% ../../nbs/19_dispersion.quickstart.ipynb #04f871ee
 def quickstart(out, seed:int=0, samples:int=8) -> dict:
     "Generate a small dataset from the example config into `out`, check it, and preview one sample."
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
     from signal_lab.dispersion.config import load_dispersion_config
     from signal_lab.dispersion.generate import generate, dataset_paths
     from signal_lab.dispersion.inspect import find_record, load_record, plot_record, label_quality, quality_table
@@ -25,7 +25,7 @@ def quickstart(out, seed:int=0, samples:int=8) -> dict:
     rep = validate_manifest(P['manifest'])
     q = label_quality(P['manifest'], cfg.masks.sigma); write_json(out / 'quality.json', q)
     p = find_record(P['manifest'], seed=seed)
-    img = save_figure(plot_record(load_record(p), f'sample {p.stem}').figure, out / 'preview.png')
+    ax = plot_record(load_record(p), p.stem); img = save_figure(ax.figure, out / 'preview.png'); plt.close(ax.figure)
     return dict(title='Dispersion: surface-wave spectra with true multi-mode curves',
                 lines=[f'- {res.summary("samples").splitlines()[0]}', f'- records: `{P["records"]}`, masks: `{P["masks"]}`',
                        f'- manifest: `{P["manifest"]}` ({"valid" if rep.ok else "INVALID"})',
