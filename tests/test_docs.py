@@ -86,3 +86,16 @@ def test_doc_processor_passes_and_leaves_the_tree_clean(tmp_path):
     assert git('status', '--porcelain') == '', git('status', '--porcelain')
     done = {p.name for p in (tree / '_proc').glob('*.ipynb')}
     assert done == {p.name for p in NBS}, {p.name for p in NBS} - done
+
+
+def test_notebooks_keep_figures_within_a_size_budget():
+    "Each pillar's notebooks keep their main figures (the docs show stored outputs), and the repo stays small."
+    def pngs(p): return sum('image/png' in o.get('data', {}) for c in json.loads(p.read_text())['cells'] for o in c.get('outputs', []))
+    per_pillar = {}
+    for p in NBS: per_pillar.setdefault(p.stem.split('_')[1].split('.')[0], []).append(pngs(p))
+    for pillar in ('dispersion', 'defects', 'al', 'eeg'):
+        assert sum(per_pillar[pillar]) >= 1, f'no stored figure in the {pillar} notebooks'
+    assert sum(per_pillar['dispersion']) >= 5, per_pillar['dispersion']
+    sizes = {p.name: p.stat().st_size for p in NBS}
+    assert max(sizes.values()) < 1_000_000, max(sizes.items(), key=lambda kv: kv[1])
+    assert sum(sizes.values()) < 5_000_000, sum(sizes.values())

@@ -1,0 +1,44 @@
+"""Re-execute notebooks and keep the outputs that the docs show: figures (PNG) and tables (HTML/markdown).
+
+    python .ci/figures.py nbs/12_dispersion.curves.ipynb [...]   # then: nbdev_clean
+
+Cells flagged `#| slow`, `#| gpu`, `#| notest` or `#| eval: false` are not run (as in `nbdev_test`). Every other
+output (prints, reprs) is dropped so the notebooks stay small; `nbdev_clean` keeps what is left.
+"""
+import os, sys, re, tempfile
+from pathlib import Path
+from execnb.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+
+SKIP = re.compile(r'^#\|\s*(slow|gpu|notest|eval:\s*false)\b', re.M)
+KEEP = ('image/png', 'text/html', 'text/markdown')
+
+def keep_figures(path):
+    path = Path(path).resolve()
+    nb = read_nb(path)
+    cwd = os.getcwd(); os.chdir(path.parent)
+    try:
+        sh = CaptureShell(mpl_format='retina' if False else 'png')
+        sh.run('import matplotlib; matplotlib.rcParams["figure.dpi"] = 80')
+        for c in nb.cells:
+            if c.cell_type != 'code': continue
+            c.outputs = []
+            if SKIP.search(c.source) or c.source.lstrip().startswith('#| export'): 
+                if c.source.lstrip().startswith('#| export'): sh.run(c.source)
+                continue
+            sh.cell(c)
+            if sh.exc: raise RuntimeError(f'{path.name}: cell failed:\n{c.source}\n{sh.exc}')
+            outs = []
+            for o in c.get('outputs', []):
+                d = o.get('data', {})
+                if any(k in d for k in KEEP):
+                    o['data'] = {k: v for k, v in d.items() if k in KEEP or k == 'text/plain'}
+                    outs.append(o)
+            c.outputs = outs
+    finally: os.chdir(cwd)
+    write_nb(nb, path)
+    n = sum(1 for c in nb.cells if c.cell_type == 'code' and c.outputs)
+    print(f'{path.name}: {n} cells keep output, {path.stat().st_size // 1024} KB')
+
+if __name__ == '__main__':
+    for p in sys.argv[1:]: keep_figures(p)
