@@ -92,7 +92,7 @@ def test_notebooks_keep_figures_within_a_size_budget():
     "Each pillar's notebooks keep their main figures (the docs show stored outputs), and the repo stays small."
     def pngs(p): return sum('image/png' in o.get('data', {}) for c in json.loads(p.read_text())['cells'] for o in c.get('outputs', []))
     per_pillar = {}
-    for p in NBS: per_pillar.setdefault(p.stem.split('_')[1].split('.')[0], []).append(pngs(p))
+    for p in NBS: per_pillar.setdefault(p.stem.split('_', 1)[-1].split('.')[0], []).append(pngs(p))
     for pillar in ('dispersion', 'defects', 'al', 'eeg'):
         assert sum(per_pillar[pillar]) >= 1, f'no stored figure in the {pillar} notebooks'
     assert sum(per_pillar['dispersion']) >= 5, per_pillar['dispersion']
