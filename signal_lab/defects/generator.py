@@ -22,7 +22,11 @@ def _freqs(n):
 def _std(t):
     t = t - t.mean(); return (t / max(float(t.std()), 1e-12)).astype(np.float32)
 
-def spectral_texture(n:int, beta:float, anisotropy:float, angle:float, rng) -> np.ndarray:
+def spectral_texture(n:int, # image side (px)
+                     beta:float, # spectral slope: power ∝ 1/|k|^beta (larger: smoother)
+                     anisotropy:float, # >= 1: stretch of the wavenumber across the grain (1 = isotropic)
+                     angle:float, # grain direction (radians)
+                     rng) -> np.ndarray: # numpy Generator
     "1/f^beta noise, anisotropic along `angle` (radians), standardised."
     ky, kx = _freqs(n)
     c, s = math.cos(angle), math.sin(angle)
@@ -32,7 +36,11 @@ def spectral_texture(n:int, beta:float, anisotropy:float, angle:float, rng) -> n
     F = np.fft.rfft2(rng.standard_normal((n, n), dtype=np.float32))
     return _std(np.fft.irfft2(F * amp, s=(n, n)))
 
-def fbm_texture(n:int, octaves:int, anisotropy:float, angle:float, rng) -> np.ndarray:
+def fbm_texture(n:int, # image side (px)
+                octaves:int, # number of grids summed, each twice as fine with half the amplitude
+                anisotropy:float, # >= 1: grids are coarser across the grain by this factor
+                angle:float, # grain direction (radians); the grain follows the nearer image axis
+                rng) -> np.ndarray: # numpy Generator
     "Fractional-Brownian-like value noise: octaves of upsampled random grids, standardised."
     along_x = abs(math.cos(angle)) >= abs(math.sin(angle))
     G = 4 * 2 ** (octaves - 1)               # finest octave's grid; the sum is upsampled to n once
@@ -66,7 +74,11 @@ def _polyline_profile(n, pts, widths):
     out[r0:r1, c0:c1] = np.exp(-0.5 * (d / np.maximum(w, 0.3)) ** 2)
     return out
 
-def scratch_profile(n, size, density, orientation, rng):
+def scratch_profile(n:int, # image side (px)
+                 size:float, # extent as a fraction of the image side
+                 density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
+                 orientation:float, # degrees
+                 rng) -> np.ndarray: # numpy Generator
     "A curved capsule: a quadratic Bézier centerline, width 0.8–2.3 px by `density`."
     L = size * n; a = math.radians(orientation)
     cen = rng.uniform(0.25 * n, 0.75 * n, 2)
@@ -78,7 +90,11 @@ def scratch_profile(n, size, density, orientation, rng):
     w = 0.8 + 1.5 * density
     return _polyline_profile(n, pts, np.full(len(pts), w))
 
-def crack_profile(n, size, density, orientation, rng):
+def crack_profile(n:int, # image side (px)
+                 size:float, # extent as a fraction of the image side
+                 density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
+                 orientation:float, # degrees
+                 rng) -> np.ndarray: # numpy Generator
     "A branching persistent random walk whose width tapers from 2 px to 0.5 px."
     L = int(size * n)
     paths = []
@@ -98,7 +114,11 @@ def crack_profile(n, size, density, orientation, rng):
         out = np.maximum(out, _polyline_profile(n, pts, w))
     return -out
 
-def pit_profile(n, size, density, orientation, rng):
+def pit_profile(n:int, # image side (px)
+                 size:float, # extent as a fraction of the image side
+                 density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
+                 orientation:float, # degrees
+                 rng) -> np.ndarray: # numpy Generator
     "A cluster of Gaussian pits (dark) with a low-frequency halo."
     R = size * n / 2; cen = rng.uniform(R, n - R, 2) if n > 2 * R else np.array([n / 2, n / 2])
     out = np.zeros((n, n), np.float32)
@@ -115,7 +135,11 @@ def pit_profile(n, size, density, orientation, rng):
     out = np.minimum(out, 0) + 0.3 * env * halo
     return out / max(float(np.abs(out).max()), 1e-12)
 
-def stain_profile(n, size, density, orientation, rng):
+def stain_profile(n:int, # image side (px)
+                 size:float, # extent as a fraction of the image side
+                 density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
+                 orientation:float, # degrees
+                 rng) -> np.ndarray: # numpy Generator
     "A soft low-frequency blob under an oriented elliptical envelope."
     a = math.radians(orientation); R1 = size * n / 2; R2 = R1 * (0.4 + 0.6 * density)
     cen = rng.uniform(0.3 * n, 0.7 * n, 2)
