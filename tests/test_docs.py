@@ -99,3 +99,33 @@ def test_notebooks_keep_figures_within_a_size_budget():
     sizes = {p.name: p.stat().st_size for p in NBS}
     assert max(sizes.values()) < 1_000_000, max(sizes.items(), key=lambda kv: kv[1])
     assert sum(sizes.values()) < 5_000_000, sum(sizes.values())
+
+
+def undocumented_exports(nb:dict, name:str='nb') -> list:
+    "Public functions/classes of `#| export` cells that no later (non-exported) cell uses next to an assert."
+    import ast, re
+    src = lambda c: ''.join(c['source'])
+    cells, out = nb['cells'], []
+    for i, c in enumerate(cells):
+        s = src(c)
+        if c['cell_type'] != 'code' or not re.search(r'^#\|\s*export\b', s, re.M): continue
+        try: tree = ast.parse('\n'.join(l for l in s.splitlines() if not l.startswith('#|')))
+        except SyntaxError: continue
+        for n in tree.body:
+            if not isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) or n.name.startswith('_'): continue
+            later = [src(d) for d in cells[i + 1:] if d['cell_type'] == 'code' and not re.search(r'^#\|\s*export', src(d), re.M)]
+            if not any(re.search(rf'\b{n.name}\b', t) and re.search(r'\b(test_\w+|assert)\b', t) for t in later):
+                out.append(f'{name}: {n.name} has no example with an assert')
+    return out
+
+
+def test_export_checker_control():
+    cell = lambda kind, s: {'cell_type': kind, 'source': [s]}
+    nb = {'cells': [cell('code', '#| export\ndef f(x): return x\ndef g(): pass\ndef _h(): pass'), cell('code', 'f(1)'), cell('code', 'assert g() is None')]}
+    assert undocumented_exports(nb) == ['nb: f has no example with an assert']
+
+
+@pytest.mark.parametrize('path', NBS, ids=[p.stem for p in NBS])
+def test_every_export_has_an_example_with_asserts(path):
+    probs = undocumented_exports(json.loads(path.read_text()), path.name)
+    assert not probs, '\n'.join(probs)
