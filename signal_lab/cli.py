@@ -132,7 +132,6 @@ def quickstart(argv=()):
     p.add_argument('--seed', type=seed_int, default=0, help='random seed')
     p.add_argument('--pillars', nargs='*', choices=available_pillars(), help='only these pillars (default: all installed)')
     a = p.parse_args(argv)
-    import matplotlib; matplotlib.use('Agg')   # this process only writes files; library functions never set a backend
     report, failed = run_quickstart(a.out, a.seed, a.pillars)
     print(f'report: {report}')
     if failed: print(f'quickstart: {len(failed)} pillar(s) failed: {", ".join(failed)}', file=sys.stderr); return 1

@@ -98,3 +98,19 @@ def test_quickstart_never_deletes_a_file_it_did_not_write(tmp_path):
 def test_broken_config_names_line_and_column(tmp_path):
     f = tmp_path / 'bad.yaml'; f.write_text('paths:\n  output_root: x\ngrid: fmin: 1\n')
     assert_user_error(cli('dispersion', 'generate', '--config', f, '--samples', '1'), str(f), 'line 3, column 11', 'cannot parse YAML')
+
+
+def test_plotting_never_changes_the_callers_backend(tmp_path):
+    "Library and in-process CLI calls (as from a notebook) draw figures without switching the caller's backend."
+    code = f"""
+import matplotlib; matplotlib.use('svg')
+from signal_lab.cli import main
+assert main(['defects', 'generate', '--output', r'{tmp_path / "d"}', '--num-images', '25']) == 0
+assert main(['defects', 'preview', r'{tmp_path / "d"}', '--output', r'{tmp_path / "p.png"}']) == 0
+from signal_lab.eeg.quickstart import quickstart
+quickstart(r'{tmp_path / "eeg"}')
+assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()
+"""
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / 'p.png').stat().st_size > 10000 and (tmp_path / 'eeg' / 'spectrograms.png').exists()

@@ -65,7 +65,6 @@ def _main(argv, prog):
         for c, s in res.items(): print(f"{c:4s} {s['strategy']}: AULC(macro-F1) {s['aulc_macro_f1']:.3f}, final acc {s['final_accuracy']:.3f}, final macro-F1 {s['final_macro_f1']:.3f}")
         print(f'-> {a.out_dir}'); return 0
     if a.cmd == 'experiments':
-        import matplotlib; matplotlib.use('Agg')
         from signal_lab.al.experiments import run_experiments, summary_markdown
         res = run_experiments(a.embeddings_dir, a.out_dir, a.classifiers, a.strategies, (False, True), a.repeats, a.seed_size, a.rounds,
                               a.query_size, a.seed, a.workers, a.overwrite)
@@ -76,7 +75,6 @@ def _main(argv, prog):
             print(f'report: {write_report(a.out_dir)}')
         return 0
     if a.cmd == 'report':
-        import matplotlib; matplotlib.use('Agg')
         from signal_lab.al.report import write_report
         print(f'wrote {write_report(a.out_dir)}'); return 0
     if a.cmd == 'loop':

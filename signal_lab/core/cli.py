@@ -4,11 +4,11 @@
 
 # %% ../../nbs/06_core.cli.ipynb #cc01ce0a
 from __future__ import annotations
-import argparse, sys
+import argparse, os, sys
 from .config import UserError
 
 # %% auto #0
-__all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'run_cli', 'int_range', 'float_range']
+__all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'file_backend', 'run_cli', 'int_range', 'float_range']
 
 # %% ../../nbs/06_core.cli.ipynb #b4cabeb5
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -33,10 +33,17 @@ class ArgParser(argparse.ArgumentParser):
         return super().add_argument(*args, **kwargs)
     def error(self, message): raise UserError(f'{self.prog}: {message} (see {self.prog} --help)')
 
+def file_backend(argv=()):
+    """In a command-line process, make matplotlib use its file-only `Agg` backend (no display needed, no window
+    toolkit imported) — unless the user chose one (`MPLBACKEND`), asked for a window (`--show`), or pyplot is in use."""
+    if '--show' in argv or 'matplotlib.pyplot' in sys.modules: return
+    os.environ.setdefault('MPLBACKEND', 'Agg')
+
 def run_cli(fn, # `fn(argv) -> int | None`
             argv=None, # arguments (default: `sys.argv[1:]`)
             prog:str='signal-lab'): # name printed before errors
     "Run a CLI entry point: `UserError` → one line on stderr and exit code 2; Ctrl-C → 130."
+    if argv is None: file_backend(sys.argv[1:])   # a command-line process; in-process calls (notebooks) keep their backend
     try: return fn(sys.argv[1:] if argv is None else list(argv)) or 0
     except UserError as e:
         msg = str(e).replace('\n', ' ')

@@ -35,7 +35,6 @@ def _main(argv, prog):
         if emb: s.add_argument('--emb-dim', type=int_range(2, 4096), default=emb, help='embedding size (the bottleneck width)')
     a = p.parse_args(argv)
     if a.cmd == 'generate': return run_generate(a)
-    import matplotlib; matplotlib.use('Agg')   # this process only writes files; library code never sets a backend
     if a.cmd in ('train', 'embed'):
         from signal_lab.defects import train as T
         log = lambda m: print(m, flush=True)

@@ -60,8 +60,6 @@ def _main(argv, prog='signal-lab dispersion'):
             rep = validate_manifest(P['manifest']); print(rep); rc = rc or (0 if rep.ok else 1)
         return rc
     if a.cmd == 'inspect':
-        import matplotlib
-        if not a.show: matplotlib.use('Agg')
         import matplotlib.pyplot as plt
         from signal_lab.dispersion.generate import dataset_paths
         from signal_lab.dispersion.inspect import find_record, load_record, plot_record
