@@ -37,6 +37,8 @@ def test_preprocess_cli_all_datasets(raw, tmp_path):
     cfg = _settings(tmp_path, d, tmp_path / 'out')
     r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'math', 'parkinsons', 'mit', '--workers', 2, '--images', check=True)
     assert 'math: 16 recordings' in r.stdout and 'parkinsons: 9 recordings' in r.stdout and 'mit: 4 recordings' in r.stdout
+    # 2 CHB-MIT subjects cannot fill three splits: said plainly, not left to show up as NaN metrics later
+    assert 'warning: mit: split val has no windows' in r.stderr and 'warning: math' not in r.stderr, r.stderr
     md = pd.read_csv(tmp_path / 'out' / 'math' / 'metadata.csv', dtype={'subject_id': str})
     # labels join by subject id (info rows are shuffled, subjects numbered from 00)
     for sid, row in info.items():

@@ -72,6 +72,7 @@ def _main(argv, prog):
         print(f"{pre.name}: {s['n_recordings']} recordings ({s['n_skipped']} already done, {s['n_failed']} failed), {s['n_windows']} windows "
               f"{s['windows_per_split']} from {s['n_subjects']} subjects in {s['seconds']:.1f} s -> {pre.output}")
         for e in s['errors']: print(f"  FAILED {e['file']}: {e['error']}", file=sys.stderr)
+        for w in s.get('warnings', []): print(f"warning: {pre.name}: {w}", file=sys.stderr)
         failed += s['n_failed']
     return 1 if failed else 0
 

@@ -146,6 +146,8 @@ class BaseSpectrogramPreprocessor:
                     n_failed=len(errors), errors=errors, n_windows=len(rows), n_subjects=len(subjects),
                     windows_per_split={s: sum(r['split'] == s for r in rows) for s in ('train', 'val', 'test')},
                     seconds=round(time.perf_counter() - t0, 2), spectrogram=to_dict(self.sp), channels=self.channels)
+        summ['warnings'] = [f'split {s} has no windows ({len(subjects)} subjects for splits {dict(self.settings.splits)}): '
+                            f'its metrics will be undefined; add subjects or change splits' for s, n in summ['windows_per_split'].items() if n == 0]
         write_json(self.output / 'run_summary.json', summ)
         return summ
 

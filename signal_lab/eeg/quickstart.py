@@ -54,7 +54,8 @@ def quickstart(out, seed:int=0) -> dict:
     for cls in (MathPreprocessor, ParkinsonsPreprocessor, MITPreprocessor):
         pre = cls(st, images=True); s = pre.run(overwrite=True, progress=False)
         lines.append(f"- {pre.name}: {s['n_recordings']} recordings, {s['n_subjects']} subjects → {s['n_windows']} windows "
-                     f"(train/val/test {'/'.join(str(v) for v in s['windows_per_split'].values())}) in {s['seconds']:.1f} s → `{pre.output}`")
+                     f"(train/val/test {'/'.join(str(v) for v in s['windows_per_split'].values())}) in {s['seconds']:.1f} s → `{pre.output}`"
+                     + ''.join(f' — **warning**: {w}' for w in s.get('warnings', [])))
     fig = spectrogram_grid(out / 'processed' / 'parkinsons', synthetic=True); img = out / 'spectrograms.png'; save_figure(fig, img); plt.close(fig)
     note = ('- **The recordings are synthetic** (made by `signal_lab.eeg.synthetic`: a 1/f² background and an alpha band, '
             'written as EDF / EEGLAB files in each dataset\'s real layout under `raw/`); they show the pipeline, not brain activity. '
