@@ -48,7 +48,7 @@ def quickstart(out, seed:int=0) -> dict:
     from signal_lab.eeg.preprocess import MathPreprocessor, make_math_fixture
     from signal_lab.eeg.sources import ParkinsonsPreprocessor, MITPreprocessor, make_parkinsons_fixture, make_mit_fixture
     out = Path(out); raw = out / 'raw'
-    make_math_fixture(raw / 'eegmat', 6, 24, seed=seed); make_parkinsons_fixture(raw / 'parkinsons', 6, 16, seed=seed); make_mit_fixture(raw / 'chbmit', 2, 2, 24, seed=seed)
+    make_math_fixture(raw / 'eegmat', 6, 24, seed=seed); make_parkinsons_fixture(raw / 'parkinsons', 6, 16, seed=seed); make_mit_fixture(raw / 'chbmit', 3, 2, 24, seed=seed)
     st = load_settings(None, overrides=[f'data_root={raw}', f'output_root={out / "processed"}'])
     lines = []
     for cls in (MathPreprocessor, ParkinsonsPreprocessor, MITPreprocessor):
