@@ -1,9 +1,10 @@
 """Re-execute notebooks and keep the outputs that the docs show: figures (PNG) and tables (HTML/markdown).
 
-    python .ci/figures.py nbs/12_dispersion.curves.ipynb [...]   # then: nbdev_clean
+    python .ci/figures.py [--keep-text] nbs/12_dispersion.curves.ipynb [...]   # then: nbdev_clean
 
 Cells flagged `#| slow`, `#| gpu`, `#| notest` or `#| eval: false` are not run (as in `nbdev_test`). Every other
-output (prints, reprs) is dropped so the notebooks stay small; `nbdev_clean` keeps what is left.
+output (prints, reprs) is dropped so the notebooks stay small, unless `--keep-text` (printed output kept too);
+`nbdev_clean` keeps what is left.
 """
 import os, sys, re, tempfile
 from pathlib import Path
@@ -13,12 +14,12 @@ from execnb.shell import CaptureShell
 SKIP = re.compile(r'^#\|\s*(slow|gpu|notest|eval:\s*false)\b', re.M)
 KEEP = ('image/png', 'text/html', 'text/markdown')
 
-def keep_figures(path):
+def keep_figures(path, keep_text=False):
     path = Path(path).resolve()
     nb = read_nb(path)
     cwd = os.getcwd(); os.chdir(path.parent)
     try:
-        sh = CaptureShell(mpl_format='retina' if False else 'png')
+        sh = CaptureShell(mpl_format='png')
         sh.run('import matplotlib; matplotlib.rcParams["figure.dpi"] = 80')
         for c in nb.cells:
             if c.cell_type != 'code': continue
@@ -30,6 +31,7 @@ def keep_figures(path):
             if sh.exc: raise RuntimeError(f'{path.name}: cell failed:\n{c.source}\n{sh.exc}')
             outs = []
             for o in c.get('outputs', []):
+                if keep_text and o.get('output_type') == 'stream': outs.append(o); continue
                 d = o.get('data', {})
                 if any(k in d for k in KEEP):
                     o['data'] = {k: v for k, v in d.items() if k in KEEP or k == 'text/plain'}
@@ -41,4 +43,7 @@ def keep_figures(path):
     print(f'{path.name}: {n} cells keep output, {path.stat().st_size // 1024} KB')
 
 if __name__ == '__main__':
-    for p in sys.argv[1:]: keep_figures(p)
+    args = sys.argv[1:]
+    keep_text = '--keep-text' in args
+    for p in args:
+        if p != '--keep-text': keep_figures(p, keep_text)

@@ -19,7 +19,7 @@ def synthetic_eeg(n_channels:int=8, # taken from the 10–20 list, in order (mor
                   alpha:float=1.0 # relative strength of the 10 Hz rhythm (e.g. higher at rest)
                  ) -> tuple[np.ndarray, list[str]]:
     """`(data (channels, samples) in volts, channel names)`: a 1/f^β background (β ≈ 2, ~20 µV) plus an alpha
-    band (8–12 Hz, waxing and waning) of `alpha` × 10 µV — the shape of a resting EEG spectrum."""
+    band (8–12 Hz, waxing and waning) of `alpha` × 5 µV — the shape of a resting EEG spectrum."""
     g = np.random.default_rng(seed)
     n = int(round(seconds * fs))
     names = (CH_1020 + [f'EEG {i:03d}' for i in range(max(0, n_channels - len(CH_1020)))])[:n_channels]
@@ -30,7 +30,7 @@ def synthetic_eeg(n_channels:int=8, # taken from the 10–20 list, in order (mor
     x = x / x.std(1, keepdims=True) * 20e-6
     fa = 10 + 0.5 * g.normal(size=(n_channels, 1))                               # each channel's alpha peak
     a = np.fft.irfft(cnoise() * np.exp(-0.5 * ((f - fa) / 1.0) ** 2), n, axis=1)  # narrow band: random amplitude and phase
-    x += alpha * 10e-6 * a / np.maximum(a.std(1, keepdims=True), 1e-30)
+    x += alpha * 5e-6 * a / np.maximum(a.std(1, keepdims=True), 1e-30)
     return x.astype(np.float64), names
 
 def write_recording(path, # .edf, .bdf or .set
