@@ -12,7 +12,7 @@ import numpy as np
 from .config import UserError
 
 # %% auto #0
-__all__ = ['item_rng', 'limit_threads', 'Failure', 'MapResult', 'pmap', 'open_executor']
+__all__ = ['item_rng', 'limit_threads', 'one_blas_thread', 'Failure', 'MapResult', 'pmap', 'open_executor']
 
 # %% ../../nbs/04_core.parallel.ipynb #6979e1ca
 def item_rng(seed:int, index:int) -> np.random.Generator:
@@ -52,6 +52,18 @@ def _run_item(payload, seed, index):
     try: return index, True, fn(index, item_rng(seed, index))
     except Exception as e:
         return index, False, (type(e).__name__, (str(e).splitlines() or [''])[0][:500], traceback.format_exc(limit=-4))
+
+# %% ../../nbs/04_core.parallel.ipynb #6b0d2681
+_CONTROLLER = None
+
+@contextlib.contextmanager
+def one_blas_thread():
+    "Limit BLAS to one thread inside the block (restored after): for small kernels whose speed must not depend on the caller."
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+        _CONTROLLER = ThreadpoolController()
+    with _CONTROLLER.limit(limits=1, user_api='blas'): yield
 
 # %% ../../nbs/04_core.parallel.ipynb #2e0e6d7a
 @dataclass

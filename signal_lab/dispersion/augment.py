@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np
 from .config import AugmentationCfg
+from .spectrum import _normalize
 
 # %% auto #0
 __all__ = ['augment']
@@ -15,7 +16,8 @@ def augment(spec:np.ndarray, # (nv, nf) spectrum
             curves:np.ndarray, # (n_modes, nf) m/s
             freqs:np.ndarray, velocities:np.ndarray, # axes
             aug:AugmentationCfg, # probabilities and ranges
-            rng:np.random.Generator): # the item's generator
+            rng:np.random.Generator, # the item's generator
+            normalization:str='frequency'): # the spectrum's normalisation, restored after noise: 'frequency', 'global' or 'none'
     "Return `(spec, curves, params)` after the augmentations drawn for this item."
     params = {}
     spec = spec.copy(); curves = curves.copy()
@@ -40,7 +42,7 @@ def augment(spec:np.ndarray, # (nv, nf) spectrum
         snr = float(rng.uniform(*aug.noise.snr_db))
         p = float(np.mean(spec ** 2)) / 10 ** (snr / 10)
         spec = np.clip(spec + rng.normal(scale=np.sqrt(p), size=spec.shape), 0, None).astype(np.float32)
-        spec /= np.maximum(spec.max(0, keepdims=True), 1e-12)
+        spec = _normalize(spec, normalization).astype(np.float32)   # the same normalisation the spectrum had
         params['aug_noise_snr_db'] = snr
     if u[2] < aug.occlusion.prob:
         w = max(1, int(round(rng.uniform(*aug.occlusion.width) * spec.shape[1])))

@@ -39,13 +39,13 @@ class PhysicsCfg:
     n_layers: tuple[int, int] = cfield((2, 5), lo=1, hi=30, help='number of layers incl. the half-space, [min, max]')
     thickness: tuple[float, float] = cfield((2.0, 15.0), lo=0, lo_open=True, help='layer thickness range (m)')
     vs: tuple[float, float] = cfield((120.0, 900.0), lo=0, lo_open=True, help='shear velocity range (m/s)')
-    vs_increasing: bool = cfield(True, help='Vs increases with depth (normally dispersive)')
+    vs_increasing: bool = cfield(True, help='Vs increases with depth (normally dispersive); false draws layers in any order, which needs low_velocity_layers: true')
     low_velocity_layers: bool = cfield(False, help='allow a layer slower than the one above it (opt-in)')
     lvl_prob: float = cfield(0.3, lo=0, hi=1, help='probability of a low-velocity layer when allowed')
     vp_vs: str = cfield('brocher', choices=['brocher', 'poisson'], help='how Vp and density follow from Vs')
     poisson: tuple[float, float] = cfield((0.25, 0.45), lo=0, hi=0.5, hi_open=True, help="Poisson's ratio range for vp_vs: poisson")
-    wave: str = cfield('rayleigh', choices=['rayleigh', 'love'])
-    velocity: str = cfield('phase', choices=['phase', 'group'])
+    wave: str = cfield('rayleigh', choices=['rayleigh', 'love'], help='surface-wave type')
+    velocity: str = cfield('phase', choices=['phase', 'group'], help="labelled velocity; only 'phase' is supported (see validate)")
     n_modes: int = cfield(5, lo=1, hi=20, help='modes stored per sample (missing ones are NaN)')
     algorithm: str = cfield('dunkin', choices=['dunkin', 'fast-delta'], help='disba root-finding algorithm (rayleigh)')
     dc: float = cfield(5e-4, lo=0, lo_open=True, hi=0.1, help='disba phase-velocity step (km/s)')
@@ -54,6 +54,13 @@ class PhysicsCfg:
     min_fundamental: float = cfield(0.8, lo=0, hi=1, help='share of frequencies where the fundamental mode must exist')
     def validate(self):
         if self.n_layers[0] > self.n_layers[1]: raise Invalid('n_layers', f'min {self.n_layers[0]} > max {self.n_layers[1]}')
+        if self.velocity == 'group':
+            raise Invalid('velocity', "'group' is not supported: a phase-shift image of a gather synthesised with group velocities "
+                          "is not an image any array records (group images need frequency-time analysis of a dispersed waveform); "
+                          "allowed: phase")
+        if not self.vs_increasing and not self.low_velocity_layers:
+            raise Invalid('vs_increasing', 'false draws layers in any order, i.e. makes low-velocity layers; '
+                          'set low_velocity_layers: true as well (or keep vs_increasing: true)')
 
 @dataclass
 class ArrayCfg:

@@ -32,7 +32,7 @@ def make_sample(cfg:DispersionConfig, rng:np.random.Generator) -> tuple[dict, di
     snr = np.inf if cfg.spectrum.noise_free else cfg.spectrum.snr_db
     d = synth_gather(curves, freqs, xs, amps, rng, snr, cfg.spectrum.taper_bins, interference)
     spec = dispersion_spectrum(d, freqs, xs, vels, cfg.spectrum.method, cfg.spectrum.normalization)
-    spec, curves_aug, aug = augment(spec, curves, freqs, vels, cfg.augmentation, rng)
+    spec, curves_aug, aug = augment(spec, curves, freqs, vels, cfg.augmentation, rng, cfg.spectrum.normalization)
     if interference: aug.update(aug_interference_velocity=interference[0], aug_interference_amp=interference[1])
     arrays = dict(spectrum=spec.astype(np.float32), curves=curves_aug.astype(np.float32), freqs=freqs, velocities=vels,
                   model=model.as_array(), offsets=xs, weights=resolvable_weight(freqs, vels, xs, cfg.spectrum.resolvable_factor),

@@ -6,6 +6,7 @@
 from __future__ import annotations
 from functools import lru_cache
 import numpy as np
+from ..core.parallel import one_blas_thread
 from .config import ArrayCfg, SpectrumCfg
 
 # %% auto #0
@@ -70,7 +71,8 @@ def _kernels(freqs, x, velocities):
 def phase_shift_stack(d:np.ndarray, freqs, x, velocities) -> np.ndarray:
     "`Σ_x d(x,f)·exp(+i2πf·x/c)` for an (nx, nf) gather → (nc, nf) complex: the adjoint of `PhaseShift`."
     Kh = _kernels(freqs, x, velocities)
-    return np.matmul(Kh, np.ascontiguousarray(d.T, np.complex64)[:, :, None])[:, :, 0].T
+    with one_blas_thread():   # nf small GEMVs: one thread is fastest, and the caller's settings must not matter
+        return np.matmul(Kh, np.ascontiguousarray(d.T, np.complex64)[:, :, None])[:, :, 0].T
 
 @lru_cache(maxsize=None)
 def _operator_class():
@@ -84,7 +86,8 @@ def _operator_class():
             super().__init__(dtype=np.dtype(dtype), dims=(nc, nf), dimsd=(nx, nf), name='P')
         def _matvec(self, m):
             m = np.asarray(m).reshape(self.dims).T[:, :, None]            # (nf, nc, 1)
-            return np.matmul(self.K.transpose(0, 2, 1), m.astype(self.K.dtype, copy=False))[:, :, 0].T.ravel()  # (nx, nf)
+            with one_blas_thread():
+                return np.matmul(self.K.transpose(0, 2, 1), m.astype(self.K.dtype, copy=False))[:, :, 0].T.ravel()  # (nx, nf)
         def _rmatvec(self, d):
             return phase_shift_stack(np.asarray(d).reshape(self.dimsd), self.freqs, self.x, self.velocities).ravel()
     return _PhaseShift
