@@ -23,7 +23,7 @@ def test_workers_and_dask_give_identical_datasets(tmp_path):
         assert r.returncode == 0, r.stderr
         assert '10 done' in r.stdout and 'OK' in r.stdout
         digests[name] = tree_digest(tmp_path / name)
-    assert len(digests['w1']) == 21  # 10 records + 10 masks + manifest
+    assert len(digests['w1']) == 23  # 10 records + 10 masks + manifest + DATASET.md + configs/<hash>.json
     assert digests['w1'] == digests['w2'] == digests['dask']
 
 
@@ -59,6 +59,8 @@ BAD = [
     ('negative thickness', 'physics:\n  thickness: [-1.0, 5.0]\n', 'physics.thickness: -1.0 is out of range'),
     ('fmin >= fmax', 'grid:\n  fmin: 70.0\n  fmax: 60.0\n', 'grid.fmin: must be < grid.fmax'),
     ('n_modes 0', 'physics:\n  n_modes: 0\n', 'physics.n_modes: 0 is out of range; allowed: >= 1'),
+    ('group velocity', 'physics:\n  velocity: group\n', "physics.velocity: 'group' is not supported"),
+    ('vs not increasing, no LVL', 'physics:\n  vs_increasing: false\n', 'set low_velocity_layers: true'),
 ]
 
 
@@ -118,3 +120,18 @@ def test_init_config_and_records_content(tmp_path):
         assert {'spectrum', 'curves', 'freqs', 'velocities', 'model', 'offsets', 'weights'} <= set(z.files)
         assert z['curves'].shape == (5, 128) and z['spectrum'].shape == (256, 128)
         assert np.isfinite(z['curves'][0]).mean() >= 0.8
+
+
+def test_love_and_rayleigh_datasets_describe_themselves(tmp_path):
+    "Two datasets that differ only in wave type are told apart on disk: card, config file, record and manifest line."
+    for wave in ('rayleigh', 'love'):
+        r = gen(tmp_path / wave, '--samples', '2', '--set', f'physics.wave={wave}')
+        assert r.returncode == 0, r.stderr
+        card = (tmp_path / wave / 'DATASET.md').read_text()
+        assert f'| {wave} | phase |' in card and 'curves: m/s' in card
+        cfgs = list((tmp_path / wave / 'configs').glob('*.json'))
+        assert len(cfgs) == 1 and json.loads(cfgs[0].read_text())['config']['physics']['wave'] == wave
+        line = json.loads((tmp_path / wave / 'manifests' / 'labels.jsonl').read_text().splitlines()[0])
+        assert line['labels']['wave'] == wave and line['labels']['units']['freqs'] == 'Hz'
+        with np.load(tmp_path / wave / 'manifests' / line['paths']['record']) as z:
+            assert str(z['wave']) == wave and list(z['model_columns'])[0] == 'thickness_m' and z['model'][-1, 0] == 0

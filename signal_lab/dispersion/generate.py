@@ -4,11 +4,11 @@
 
 # %% ../../nbs/16_dispersion.generate.ipynb #6331659e
 from __future__ import annotations
-import functools, hashlib, os, time
+import functools, hashlib, json, os, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError, config_hash, to_dict
-from ..core.io import write_npz, npz_bytes, write_bytes, file_hash
+from ..core.io import write_npz, npz_bytes, write_bytes, write_json, write_text, file_hash
 from ..core.manifest import Manifest, make_record, package_versions, param_hash
 from ..core.parallel import pmap, open_executor
 from .config import DispersionConfig
@@ -18,9 +18,42 @@ from .masks import render_masks
 from .augment import augment
 
 # %% auto #0
-__all__ = ['VERSION_PACKAGES', 'make_sample', 'dataset_paths', 'generation_hash', 'generate']
+__all__ = ['MODEL_COLUMNS', 'VERSION_PACKAGES', 'describe', 'write_dataset_card', 'make_sample', 'dataset_paths',
+           'generation_hash', 'generate']
 
 # %% ../../nbs/16_dispersion.generate.ipynb #a0fe51b1
+MODEL_COLUMNS = ('thickness_m', 'vp_m_s', 'vs_m_s', 'rho_g_cm3')   # the half-space row has thickness 0
+
+def describe(cfg:DispersionConfig) -> dict:
+    "What a record holds, in words and units: stored in every record (`description`) and manifest line (`labels`)."
+    P, S, M = cfg.physics, cfg.spectrum, cfg.masks
+    return dict(wave=P.wave, velocity=P.velocity,
+                units=dict(spectrum=f'amplitude, normalised per {S.normalization}' if S.normalization != 'none' else 'amplitude',
+                           curves='m/s, NaN where the mode does not exist', freqs='Hz', velocities='m/s', offsets='m',
+                           model=list(MODEL_COLUMNS), weights='1 where the wavelength is resolvable by the array, else 0',
+                           masks='uint8, value/255, one channel per mode'),
+                solver=dict(name='disba', algorithm=P.algorithm if P.wave == 'rayleigh' else 'dunkin', dc_km_s=P.dc, n_modes=P.n_modes),
+                spectrum=dict(method=S.method, normalization=S.normalization, snr_db=None if S.noise_free else S.snr_db),
+                masks=dict(kind=M.kind, sigma_m_s=M.sigma if M.kind == 'gaussian' else None, blur_px=M.blur_sigma))
+
+def write_dataset_card(cfg:DispersionConfig) -> Path:
+    "Write `configs/<hash>.json` (the resolved config, less `paths`) and `DATASET.md` (every config in the folder, described)."
+    root = dataset_paths(cfg)['root']
+    c = to_dict(cfg); c.pop('paths')   # where it was written is not part of the data (and would make copies differ)
+    write_json(root / 'configs' / f'{generation_hash(cfg)}.json', dict(generation_hash=generation_hash(cfg), description=describe(cfg), config=c))
+    lines = ['# Dispersion dataset', '', 'Made by `signal-lab dispersion generate`. Each record `records/<id>.npz` holds `spectrum` (nv × nf), '
+             '`curves` (n_modes × nf), `freqs`, `velocities`, `model` (columns `model_columns`), `offsets`, `weights`, `wave`, '
+             '`velocity_type` and `description` (this table, as JSON); `masks/<id>.npz` holds `masks` (n_modes × nv × nf, uint8). '
+             'The manifest line of each sample names its config hash.', '',
+             '| config hash | wave | velocity | solver (dc km/s) | spectrum | masks | grid |', '|---|---|---|---|---|---|---|']
+    for f in sorted((root / 'configs').glob('*.json')):
+        c = json.loads(f.read_text()); d, g = c['description'], c['config']['grid']
+        lines.append(f"| `{c['generation_hash'][:12]}` | {d['wave']} | {d['velocity']} | {d['solver']['algorithm']} ({d['solver']['dc_km_s']}) "
+                     f"| {d['spectrum']['method']}, per {d['spectrum']['normalization']} | {d['masks']['kind']} σ {d['masks']['sigma_m_s']} m/s "
+                     f"| {g['fmin']}–{g['fmax']} Hz × {g['vmin']}–{g['vmax']} m/s |")
+    lines += ['', 'Units: ' + '; '.join(f'{k}: {v}' for k, v in describe(cfg)['units'].items() if k != 'model') + '.', '']
+    return write_text(root / 'DATASET.md', '\n'.join(lines))
+
 def make_sample(cfg:DispersionConfig, rng:np.random.Generator) -> tuple[dict, dict]:
     "Arrays of one sample and the parameters that generated it."
     freqs, vels, xs = frequency_axis(cfg.grid), velocity_axis(cfg.grid), offsets(cfg.array)
@@ -36,7 +69,8 @@ def make_sample(cfg:DispersionConfig, rng:np.random.Generator) -> tuple[dict, di
     if interference: aug.update(aug_interference_velocity=interference[0], aug_interference_amp=interference[1])
     arrays = dict(spectrum=spec.astype(np.float32), curves=curves_aug.astype(np.float32), freqs=freqs, velocities=vels,
                   model=model.as_array(), offsets=xs, weights=resolvable_weight(freqs, vels, xs, cfg.spectrum.resolvable_factor),
-                  mode_amplitudes=amps)
+                  mode_amplitudes=amps, model_columns=np.array(MODEL_COLUMNS), wave=np.array(cfg.physics.wave),
+                  velocity_type=np.array(cfg.physics.velocity), description=np.array(json.dumps(describe(cfg), sort_keys=True)))
     if 'aug_warp_velocity' in aug: arrays['curves_unwarped'] = curves.astype(np.float32)
     params = dict(model=model.as_array(), amplitudes=amps, retries=retries, aug=aug)
     return arrays, params
@@ -69,7 +103,7 @@ def _item(index, rng, cfg, chash, seed, versions):
         files['mask'] = (P['masks'] / f'{rid}.npz', npz_bytes({'masks': np.round(m * 255).astype(np.uint8)}))
     for path, b in files.values(): write_bytes(path, b, fsync=False)
     return make_record(params, {k: os.path.relpath(path, man_dir) for k, (path, _) in files.items()},
-                       seed=seed, index=index, config_hash=chash, versions=versions,
+                       seed=seed, index=index, config_hash=chash, versions=versions, labels=describe(cfg),
                        retries=p['retries'], n_layers=int(p['model'].shape[0]),
                        file_sha256={k: hashlib.sha256(b).hexdigest() for k, (_, b) in files.items()}, **p['aug'])
 
@@ -99,6 +133,7 @@ def generate(cfg:DispersionConfig, # the dataset config
     versions = package_versions(VERSION_PACKAGES)
     job = functools.partial(_item, cfg=cfg, chash=chash, seed=seed, versions=versions)
     for k in ('records', 'masks'): P[k].mkdir(parents=True, exist_ok=True)
+    write_dataset_card(cfg)
     P['manifest'].parent.mkdir(parents=True, exist_ok=True)
     # lines for items that were computed but whose files no longer match are rewritten: keep the file order
     # identical to an uninterrupted run by appending only items not already in the manifest

@@ -48,7 +48,7 @@ class LayeredModel:
 def sample_model(phys:PhysicsCfg, rng:np.random.Generator) -> LayeredModel:
     "Draw a layered model satisfying the constraints in `phys`."
     n = int(rng.integers(phys.n_layers[0], phys.n_layers[1] + 1))
-    th = rng.uniform(*phys.thickness, size=n)
+    th = rng.uniform(*phys.thickness, size=n); th[-1] = 0.0   # the half-space has no thickness (disba ignores it)
     vs = rng.uniform(*phys.vs, size=n)
     if phys.vs_increasing or phys.low_velocity_layers: vs = np.sort(vs)
     if phys.low_velocity_layers and n >= 3 and rng.random() < phys.lvl_prob:
