@@ -12,7 +12,7 @@ from ..core.manifest import Manifest
 from .spectrum import curve_resolvable
 
 # %% auto #0
-__all__ = ['load_record', 'find_record', 'plot_record', 'record_quality', 'label_quality', 'quality_table']
+__all__ = ['QUALITY_COUNTS', 'load_record', 'find_record', 'plot_record', 'record_quality', 'label_quality', 'quality_table']
 
 # %% ../../nbs/17_dispersion.inspect.ipynb #15dfba0e
 def load_record(path) -> dict:
@@ -51,40 +51,62 @@ def plot_record(rec:dict, # a record from `load_record`
     return ax
 
 # %% ../../nbs/17_dispersion.inspect.ipynb #73d0bd80
-def record_quality(rec:dict, sigma:float=60.0, factor:float=1.0) -> list[dict]:
-    "Per-mode (n_columns, hits, abs_err_sum) for one record."
+QUALITY_COUNTS = ('n', 'hits', 'hits_rel', 'hits_bins', 'err', 'other', 'crowded')
+
+def record_quality(rec:dict, # a record from `load_record`
+                   sigma:float=60.0, # absolute tolerance (m/s)
+                   factor:float=1.0, # resolvable limit: wavelength <= factor × array length
+                   rel_tol:float=0.05, # relative tolerance (share of the label's velocity)
+                   bins:int=2) -> list[dict]: # tolerance in velocity bins
+    "Per-mode counts for one record: columns, hits within sigma / rel_tol / bins, |error| sum, max on another mode, crowded."
     S, C, f, v = rec['spectrum'], rec['curves'], rec['freqs'], rec['velocities']
+    dv = float(v[1] - v[0]) if len(v) > 1 else 1.0
     res = curve_resolvable(C, f, rec['offsets'], factor)
     out = []
     for m in range(C.shape[0]):
-        n = hits = 0; err = 0.0
+        k = dict.fromkeys(QUALITY_COUNTS, 0); k['err'] = 0.0
         for j in np.flatnonzero(res[m]):
             col = C[:, j]; c = col[m]
-            lo = np.nanmax([(c + x) / 2 for x in col if np.isfinite(x) and x < c] + [v[0]])
-            hi = np.nanmin([(c + x) / 2 for x in col if np.isfinite(x) and x > c] + [v[-1]])
+            others = np.array([x for i, x in enumerate(col) if i != m and np.isfinite(x)])
+            lo = np.nanmax([(c + x) / 2 for x in others if x < c] + [v[0]])
+            hi = np.nanmin([(c + x) / 2 for x in others if x > c] + [v[-1]])
             sel = (v >= lo) & (v <= hi)
             if not sel.any(): continue
             pk = v[sel][int(np.argmax(S[sel, j]))]
-            n += 1; e = abs(pk - c); err += e; hits += e <= sigma
-        out.append(dict(n=n, hits=hits, err=err))
+            e = abs(pk - c)
+            k['n'] += 1; k['err'] += e; k['hits'] += e <= sigma; k['hits_rel'] += e <= rel_tol * c; k['hits_bins'] += e <= bins * dv + 1e-9
+            gm = v[int(np.argmax(S[:, j]))]
+            k['other'] += bool(len(others)) and np.abs(others - gm).min() < abs(c - gm)
+            k['crowded'] += bool(len(others)) and np.abs(others - c).min() < sigma
+        out.append(k)
     return out
 
-def label_quality(manifest_path, sigma:float=60.0, factor:float=1.0, limit:int|None=None) -> dict:
-    "Per-mode hit rate and MAE over the records of a manifest."
+def label_quality(manifest_path, # labels.jsonl
+                  sigma:float=60.0, factor:float=1.0, rel_tol:float=0.05, bins:int=2, # as in `record_quality`
+                  limit:int|None=None) -> dict: # only the first `limit` records
+    "Per-mode hit rates (sigma, relative, bins), MAE, max-on-another-mode and crowding over the records of a manifest."
     m = Manifest(manifest_path); recs = m.records()[:limit]
     if not recs: raise UserError(f'{manifest_path}: no samples')
     tot = None
     for r in recs:
-        q = record_quality(load_record(m.resolve(r['paths']['record'])), sigma, factor)
+        q = record_quality(load_record(m.resolve(r['paths']['record'])), sigma, factor, rel_tol, bins)
         tot = q if tot is None else [{k: a[k] + b[k] for k in a} for a, b in zip(tot, q)]
-    modes = [dict(mode=i, columns=t['n'], hit_rate=(t['hits'] / t['n']) if t['n'] else None,
-                  mae_ms=(t['err'] / t['n']) if t['n'] else None) for i, t in enumerate(tot)]
-    return dict(manifest=str(manifest_path), samples=len(recs), sigma_ms=sigma, modes=modes)
+    share = lambda t, k: (t[k] / t['n']) if t['n'] else None
+    modes = [dict(mode=i, columns=t['n'], hit_rate=share(t, 'hits'), hit_rate_rel=share(t, 'hits_rel'), hit_rate_bins=share(t, 'hits_bins'),
+                  mae_ms=share(t, 'err'), max_on_other_mode=share(t, 'other'), crowded=share(t, 'crowded')) for i, t in enumerate(tot)]
+    return dict(manifest=str(manifest_path), samples=len(recs), sigma_ms=sigma, rel_tol=rel_tol, bins=bins, modes=modes)
 
 def quality_table(q:dict) -> str:
     "The quality report as a text table."
-    lines = [f"{q['samples']} samples, sigma {q['sigma_ms']:g} m/s", 'mode  columns  within-sigma  MAE (m/s)']
+    rel, b = q.get('rel_tol', 0.05), q.get('bins', 2)
+    cols = [('hit_rate', f"±{q['sigma_ms']:g} m/s"), ('hit_rate_rel', f'±{rel:.0%}'), ('hit_rate_bins', f'±{b} bins'),
+            ('mae_ms', 'MAE m/s'), ('max_on_other_mode', 'max on other'), ('crowded', f"other <{q['sigma_ms']:g} m/s")]
+    lines = [f"{q['samples']} samples; share of resolvable columns whose peak is within the tolerance, and more",
+             'mode  columns ' + ' '.join(f'{h:>13}' for _, h in cols)]
     for r in q['modes']:
-        hr = '-' if r['hit_rate'] is None else f"{r['hit_rate']:.1%}"; mae = '-' if r['mae_ms'] is None else f"{r['mae_ms']:.1f}"
-        lines.append(f"{r['mode']:>4}  {r['columns']:>7}  {hr:>12}  {mae:>9}")
+        cells = []
+        for k, _ in cols:
+            x = r.get(k)
+            cells.append(f'{"-":>13}' if x is None else (f'{x:>13.1f}' if k == 'mae_ms' else f'{x:>13.1%}'))
+        lines.append(f"{r['mode']:>4}  {r['columns']:>7} " + ' '.join(cells))
     return '\n'.join(lines)
