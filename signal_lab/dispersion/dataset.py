@@ -35,7 +35,7 @@ def DispersionDataset(manifest, # path of the JSONL manifest
             item = {'spectrum': torch.from_numpy(np.ascontiguousarray(x, np.float32)), 'curves': torch.from_numpy(cur), 'id': r['id']}
             if masks == 'disk':
                 if 'mask' not in r['paths']: raise UserError(f"{manifest}: sample {r['id']} has no saved mask; use masks='render'")
-                with np.load(self.m.resolve(r['paths']['mask'])) as z: item['masks'] = torch.from_numpy(z['masks'].astype(np.float32) / 255)
+                with np.load(self.m.resolve(r['paths']['mask'])) as z: item['masks'] = torch.from_numpy(z['masks'].astype(np.float32) / np.iinfo(z['masks'].dtype).max)
             elif masks == 'render': item['masks'] = torch.from_numpy(gaussian_masks(cur, vel, sigma))
             return item
     return _DS()

@@ -31,7 +31,7 @@ def describe(cfg:DispersionConfig) -> dict:
                 units=dict(spectrum=f'amplitude, normalised per {S.normalization}' if S.normalization != 'none' else 'amplitude',
                            curves='m/s, NaN where the mode does not exist', freqs='Hz', velocities='m/s', offsets='m',
                            model=list(MODEL_COLUMNS), weights='1 where the wavelength is resolvable by the array, else 0',
-                           masks='uint8, value/255, one channel per mode'),
+                           masks='uint16, value/65535, one channel per mode'),
                 solver=dict(name='disba', algorithm=P.algorithm if P.wave == 'rayleigh' else 'dunkin', dc_km_s=P.dc, n_modes=P.n_modes),
                 spectrum=dict(method=S.method, normalization=S.normalization, snr_db=None if S.noise_free else S.snr_db),
                 masks=dict(kind=M.kind, sigma_m_s=M.sigma if M.kind == 'gaussian' else None, blur_px=M.blur_sigma))
@@ -100,7 +100,8 @@ def _item(index, rng, cfg, chash, seed, versions):
     files = {'record': (P['records'] / f'{rid}.npz', npz_bytes(arrays))}
     if cfg.masks.save:
         m = render_masks(arrays['curves'], arrays['velocities'], cfg.masks)
-        files['mask'] = (P['masks'] / f'{rid}.npz', npz_bytes({'masks': np.round(m * 255).astype(np.uint8)}))
+        # uint16: uint8 rounded the Gaussian's top flat over 2-3 bins, so the argmax sat about half a bin off the curve
+        files['mask'] = (P['masks'] / f'{rid}.npz', npz_bytes({'masks': np.round(m * 65535).astype(np.uint16)}))
     for path, b in files.values(): write_bytes(path, b, fsync=False)
     return make_record(params, {k: os.path.relpath(path, man_dir) for k, (path, _) in files.items()},
                        seed=seed, index=index, config_hash=chash, versions=versions, labels=describe(cfg),
