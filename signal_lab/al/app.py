@@ -8,6 +8,7 @@ import datetime, getpass, os
 from pathlib import Path
 from ..core.config import UserError
 from ..core.io import JsonlWriter, read_jsonl, write_csv, write_json, read_json
+from ..defects.config import dataset_classes
 
 # %% auto #0
 __all__ = ['LabelStore', 'LabelingApp']
@@ -98,7 +99,7 @@ class LabelingApp:
         from signal_lab.defects.train import load_labels
         self.data_root, self.labels_dir, self.al_out, self.baseline_dir = Path(data_root), Path(labels_dir), Path(al_out), Path(baseline_dir)
         md = load_labels(self.data_root, self.labels_dir / 'human_labels.csv')
-        self.classes = list(read_json(self.data_root / 'summary.json')['config']['classes'])
+        self.classes = dataset_classes(self.data_root)
         self.split, self.thumb, self.batch_size = split, thumb, batch_size
         self.files = list(md[md.split == split].file_name)
         self.store = LabelStore(self.labels_dir, self.classes, annotator)

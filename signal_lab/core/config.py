@@ -4,7 +4,7 @@
 
 # %% ../../nbs/00_core.config.ipynb #397fc52c
 from __future__ import annotations
-import copy, dataclasses, difflib, json, os, types, typing
+import copy, dataclasses, difflib, json, os, re, types, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
@@ -57,7 +57,7 @@ def _parse_error(ex, suf) -> tuple[str, str]:
         return f'line {mark.line + 1}, column {mark.column + 1}', f'cannot parse {kind}: {what}'
     if isinstance(ex, json.JSONDecodeError): return f'line {ex.lineno}, column {ex.colno}', f'cannot parse JSON: {ex.msg}'
     msg = str(ex).splitlines()[0]
-    m = __import__('re').search(r'\(at line (\d+), column (\d+)\)', msg)   # tomllib / tomli
+    m = re.search(r'\(at line (\d+), column (\d+)\)', msg)   # tomllib / tomli
     if m: return f'line {m.group(1)}, column {m.group(2)}', f'cannot parse {kind}: {msg[:m.start()].strip()}'
     return '-', f'cannot parse {kind}: {msg}'
 

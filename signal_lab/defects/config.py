@@ -11,7 +11,7 @@ from ..core.config import cfield, Invalid, load_config, UserError
 
 # %% auto #0
 __all__ = ['CLASSES', 'TextureCfg', 'DefectRanges', 'ScratchRanges', 'CrackRanges', 'DefectsConfig', 'shipped_config',
-           'load_defects_config']
+           'load_defects_config', 'dataset_classes']
 
 # %% ../../nbs/20_defects.config.ipynb #c088d1b8
 CLASSES = ('none', 'scratch', 'pit_corrosion', 'stain', 'crack')
@@ -77,3 +77,10 @@ def shipped_config() -> Path:
 def load_defects_config(path=None, overrides=None) -> DefectsConfig:
     "Load and validate a defects config (None: the shipped defaults)."
     return load_config(DefectsConfig, path if path is not None else shipped_config(), overrides=overrides)
+
+def dataset_classes(root) -> list[str]:
+    "The class names of a generated dataset folder, in its own order (label ids), from its `summary.json`."
+    import json
+    f = Path(root) / 'summary.json'
+    if not f.is_file(): raise UserError(f'{root}: not a defects dataset (no summary.json)')
+    return list(json.loads(f.read_text())['config']['classes'])

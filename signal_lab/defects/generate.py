@@ -12,7 +12,7 @@ from ..core.config import UserError, config_hash, to_dict
 from ..core.io import write_bytes, png_bytes, write_csv, write_json
 from ..core.manifest import package_versions
 from ..core.parallel import pmap, open_executor
-from .config import DefectsConfig, load_defects_config
+from .config import DefectsConfig, load_defects_config, dataset_classes
 from .generator import generate_image
 
 # %% auto #0
@@ -79,8 +79,8 @@ def check_size(cfg:DefectsConfig, num_images:int, seed:int) -> list[str]:
     if empty:
         raise UserError(f'--num-images {num_images}: split(s) {", ".join(empty)} would be empty with {len(cfg.classes)} classes '
                         f'and split ratios {cfg.splits}; use --num-images >= {min_images(cfg)}')
-    return [f'split {s} has no {c!r} image at --num-images {num_images}' for s in cfg.splits for c in cfg.classes
-            if (s, c) not in set(pl)]
+    have = set(pl)
+    return [f'split {s} has no {c!r} image at --num-images {num_images}' for s in cfg.splits for c in cfg.classes if (s, c) not in have]
 
 def _fsync_tree(root):
     for dp, _, files in os.walk(root):
@@ -101,12 +101,11 @@ def generate_dataset(cfg:DefectsConfig, # generator settings
     out = Path(output)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UserError(f'{out}: exists and is not empty; pass --overwrite to replace it (the old dataset is kept until the new one is complete)')
-    check_size(cfg, num_images, seed)
+    for w in check_size(cfg, num_images, seed): warnings.warn(w)   # refuses (before writing anything) or warns
     out.parent.mkdir(parents=True, exist_ok=True)
     for old in out.parent.glob(f'.{out.name}.staging-*'): shutil.rmtree(old, ignore_errors=True)  # from killed runs
     stage = out.parent / f'.{out.name}.staging-{os.getpid()}'
     stage.mkdir()
-    for w in check_size(cfg, num_images, seed): warnings.warn(w)
     t0 = time.perf_counter()
     pl = plan(cfg, num_images, seed)
     job = functools.partial(_item, cfg=cfg, plan_=pl, stage=stage, seed=seed)
@@ -139,11 +138,9 @@ def load_hf_dataset(root, # a dataset folder written by `generate_dataset`
                     **kwargs): # passed to `datasets.load_dataset` (e.g. `cache_dir`)
     "The dataset as a Hugging Face `DatasetDict` (`imagefolder`), `label` a `ClassLabel` in the dataset's class order."
     from datasets import ClassLabel, load_dataset
-    root = Path(root)
-    if not (root / 'summary.json').is_file(): raise UserError(f'{root}: not a defects dataset (no summary.json)')
-    classes = json.loads((root / 'summary.json').read_text())['config']['classes']
+    classes = dataset_classes(root)
     ds = load_dataset('imagefolder', data_dir=str(root), **kwargs)
-    return ds.cast_column('label', ClassLabel(names=list(classes)))
+    return ds.cast_column('label', ClassLabel(names=classes))
 
 # %% ../../nbs/22_defects.generate.ipynb #293aa13a
 def add_generate_args(p):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
+from .config import dataset_classes
 
 # %% auto #0
 __all__ = ['MASK_STYLES', 'preview']
@@ -14,10 +15,6 @@ __all__ = ['MASK_STYLES', 'preview']
 # %% ../../nbs/23_defects.preview.ipynb #fa6fb132
 MASK_STYLES = ('outline', 'side', 'fill', 'none')
 
-def _class_order(root):
-    import json
-    try: return json.loads((Path(root) / 'summary.json').read_text())['config']['classes']
-    except Exception: return []
 
 def preview(data_root, # dataset folder
             output=None, # PNG to write (None: just return the figure)
@@ -33,7 +30,8 @@ def preview(data_root, # dataset folder
     if not (root / 'metadata.csv').exists(): raise UserError(f'{root}: no metadata.csv (not a defects dataset)')
     md = pd.read_csv(root / 'metadata.csv')
     if split: md = md[md.split == split]
-    classes = [c for c in _class_order(root) if c in set(md.label)] or list(dict.fromkeys(md.label))
+    order = dataset_classes(root) if (root / 'summary.json').is_file() else []
+    classes = [c for c in order if c in set(md.label)] or list(dict.fromkeys(md.label))
     k = 2 if mask == 'side' else 1
     fig, axs = plt.subplots(len(classes), per_class * k, figsize=(1.9 * per_class * k, 2.1 * len(classes) + 0.4), squeeze=False)
     for i, c in enumerate(classes):

@@ -4,11 +4,12 @@
 
 # %% ../../nbs/24_defects.train.ipynb #2ef6f4a2
 from __future__ import annotations
-import json, time
+import time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
 from ..core.io import write_csv, write_json, save_figure, write_npz
+from .config import dataset_classes
 
 # %% auto #0
 __all__ = ['load_labels', 'DefectDataset', 'make_model', 'uncertainty_scores', 'fit_epochs', 'train_classifier', 'train_baseline',
@@ -36,7 +37,7 @@ def DefectDataset(data_root, split:str, classes=None, return_mask:bool=False, hu
     import torch
     from PIL import Image
     md = load_labels(data_root, human_labels)
-    classes = list(classes or json.loads((Path(data_root) / 'summary.json').read_text())['config']['classes'])
+    classes = list(classes or dataset_classes(data_root))
     rows = md[md.split == split].reset_index(drop=True)
     root = Path(data_root)
     def load(f, standardize=True):

@@ -43,7 +43,7 @@ def write_dataset_card(cfg:DispersionConfig) -> Path:
     write_json(root / 'configs' / f'{generation_hash(cfg)}.json', dict(generation_hash=generation_hash(cfg), description=describe(cfg), config=c))
     lines = ['# Dispersion dataset', '', 'Made by `signal-lab dispersion generate`. Each record `records/<id>.npz` holds `spectrum` (nv × nf), '
              '`curves` (n_modes × nf), `freqs`, `velocities`, `model` (columns `model_columns`), `offsets`, `weights`, `wave`, '
-             '`velocity_type` and `description` (this table, as JSON); `masks/<id>.npz` holds `masks` (n_modes × nv × nf, uint8). '
+             '`velocity_type` and `description` (units and settings, as JSON); `masks/<id>.npz` holds `masks` (n_modes × nv × nf). '
              'The manifest line of each sample names its config hash.', '',
              '| config hash | wave | velocity | solver (dc km/s) | spectrum | masks | grid |', '|---|---|---|---|---|---|---|']
     for f in sorted((root / 'configs').glob('*.json')):
@@ -51,11 +51,11 @@ def write_dataset_card(cfg:DispersionConfig) -> Path:
         lines.append(f"| `{c['generation_hash'][:12]}` | {d['wave']} | {d['velocity']} | {d['solver']['algorithm']} ({d['solver']['dc_km_s']}) "
                      f"| {d['spectrum']['method']}, per {d['spectrum']['normalization']} | {d['masks']['kind']} σ {d['masks']['sigma_m_s']} m/s "
                      f"| {g['fmin']}–{g['fmax']} Hz × {g['vmin']}–{g['vmax']} m/s |")
-    lines += ['', 'Units: ' + '; '.join(f'{k}: {v}' for k, v in describe(cfg)['units'].items() if k != 'model') + '.', '']
+    lines += ['', 'Units: ' + '; '.join(f'{k}: {v}' for k, v in describe(cfg)['units'].items()) + '.', '']
     return write_text(root / 'DATASET.md', '\n'.join(lines))
 
-def make_sample(cfg:DispersionConfig, rng:np.random.Generator) -> tuple[dict, dict]:
-    "Arrays of one sample and the parameters that generated it."
+def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=None) -> tuple[dict, dict]:
+    "Arrays of one sample and the parameters that generated it (`desc`: `describe(cfg)`, when the caller has it)."
     freqs, vels, xs = frequency_axis(cfg.grid), velocity_axis(cfg.grid), offsets(cfg.array)
     model, curves, retries, reasons = sample_curves(cfg.physics, freqs, rng)
     amps = np.r_[1.0, rng.uniform(*cfg.spectrum.higher_mode_amp, size=cfg.physics.n_modes - 1)].astype(np.float32)
@@ -70,7 +70,7 @@ def make_sample(cfg:DispersionConfig, rng:np.random.Generator) -> tuple[dict, di
     arrays = dict(spectrum=spec.astype(np.float32), curves=curves_aug.astype(np.float32), freqs=freqs, velocities=vels,
                   model=model.as_array(), offsets=xs, weights=resolvable_weight(freqs, vels, xs, cfg.spectrum.resolvable_factor),
                   mode_amplitudes=amps, model_columns=np.array(MODEL_COLUMNS), wave=np.array(cfg.physics.wave),
-                  velocity_type=np.array(cfg.physics.velocity), description=np.array(json.dumps(describe(cfg), sort_keys=True)))
+                  velocity_type=np.array(cfg.physics.velocity), description=np.array(json.dumps(desc or describe(cfg), sort_keys=True)))
     if 'aug_warp_velocity' in aug: arrays['curves_unwarped'] = curves.astype(np.float32)
     params = dict(model=model.as_array(), amplitudes=amps, retries=retries, aug=aug)
     return arrays, params
@@ -90,7 +90,8 @@ def generation_hash(cfg:DispersionConfig) -> str:
     return config_hash(d)
 
 def _item(index, rng, cfg, chash, seed, versions):
-    arrays, p = make_sample(cfg, rng)
+    desc = describe(cfg)
+    arrays, p = make_sample(cfg, rng, desc)
     params = dict(config_hash=chash, seed=seed, index=index, model=p['model'], amplitudes=p['amplitudes'], aug=p['aug'])
     rid = param_hash(params)[:16]   # the same id `make_record` gives; files are named by it before the record exists
     P = dataset_paths(cfg)
@@ -104,7 +105,7 @@ def _item(index, rng, cfg, chash, seed, versions):
         files['mask'] = (P['masks'] / f'{rid}.npz', npz_bytes({'masks': np.round(m * 65535).astype(np.uint16)}))
     for path, b in files.values(): write_bytes(path, b, fsync=False)
     return make_record(params, {k: os.path.relpath(path, man_dir) for k, (path, _) in files.items()},
-                       seed=seed, index=index, config_hash=chash, versions=versions, labels=describe(cfg),
+                       seed=seed, index=index, config_hash=chash, versions=versions, labels=desc,
                        retries=p['retries'], n_layers=int(p['model'].shape[0]),
                        file_sha256={k: hashlib.sha256(b).hexdigest() for k, (_, b) in files.items()}, **p['aug'])
 
