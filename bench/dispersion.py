@@ -30,7 +30,7 @@ def main():
         freqs = frequency_axis(cfg.grid)
         # disba only: model sampling + curves, same item generators as the pipeline
         t = time.perf_counter()
-        for i in range(n): sample_curves(cfg.physics, freqs, item_rng(a.seed, i))
+        for i in range(n): sample_curves(cfg.physics, freqs, item_rng(a.seed, i))   # model + disba + label check
         t_disba = time.perf_counter() - t
         # full pipeline in this process: curves + gather + spectrum + augmentation + masks + atomic writes
         for k in ('records', 'masks'): (Path(tmp) / 'inproc' / k).mkdir(parents=True)

@@ -52,6 +52,7 @@ class PhysicsCfg:
     dt: float = cfield(0.025, lo=0, lo_open=True, hi=0.5, help='disba relative period step for group velocity')
     max_retries: int = cfield(20, lo=0, hi=1000, help='models resampled when the solver fails or finds no fundamental mode')
     min_fundamental: float = cfield(0.8, lo=0, hi=1, help='share of frequencies where the fundamental mode must exist')
+    verify_modes: bool = cfield(True, help='check every mode label against a thin-layer mode count; repair or redraw models that disagree')
     def validate(self):
         if self.n_layers[0] > self.n_layers[1]: raise Invalid('n_layers', f'min {self.n_layers[0]} > max {self.n_layers[1]}')
         if self.velocity == 'group':

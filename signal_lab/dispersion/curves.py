@@ -8,6 +8,7 @@ import time
 import numpy as np
 from .config import PhysicsCfg, GridCfg
 from .models import LayeredModel, sample_model
+from .modes import verify_curves
 
 # %% auto #0
 __all__ = ['frequency_axis', 'velocity_axis', 'SolverFailed', 'compute_curves', 'sample_curves', 'warmup']
@@ -44,8 +45,10 @@ def compute_curves(model:LayeredModel, # the layered model (SI units)
     return out
 
 # %% ../../nbs/12_dispersion.curves.ipynb #6eb26d4c
-def sample_curves(phys:PhysicsCfg, freqs:np.ndarray, rng:np.random.Generator):
-    "Draw models until one gives usable curves: returns `(model, curves, retries, reasons)`."
+def sample_curves(phys:PhysicsCfg, # model ranges, solver settings, verify_modes, max_retries
+                  freqs:np.ndarray, # (nf,) Hz, ascending
+                  rng:np.random.Generator): # the item's generator (redraws come from it too)
+    "Draw models until one gives usable, verified curves: returns `(model, curves, retries, reasons, check)`."
     reasons = []
     for attempt in range(phys.max_retries + 1):
         model = sample_model(phys, rng)
@@ -55,7 +58,11 @@ def sample_curves(phys:PhysicsCfg, freqs:np.ndarray, rng:np.random.Generator):
             reasons.append(type(e).__name__); continue
         if np.isfinite(cur[0]).mean() < phys.min_fundamental:
             reasons.append('fundamental_incomplete'); continue
-        return model, cur, attempt, reasons
+        check = None
+        if phys.verify_modes:
+            cur, check = verify_curves(model, freqs, cur, phys)
+            if check['unresolved']: reasons.append('mode_order'); continue
+        return model, cur, attempt, reasons, check
     raise SolverFailed(f'no usable model after {phys.max_retries + 1} draws ({", ".join(sorted(set(reasons)))})')
 
 # %% ../../nbs/12_dispersion.curves.ipynb #e64e6aab

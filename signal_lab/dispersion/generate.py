@@ -57,7 +57,7 @@ def write_dataset_card(cfg:DispersionConfig) -> Path:
 def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=None) -> tuple[dict, dict]:
     "Arrays of one sample and the parameters that generated it (`desc`: `describe(cfg)`, when the caller has it)."
     freqs, vels, xs = frequency_axis(cfg.grid), velocity_axis(cfg.grid), offsets(cfg.array)
-    model, curves, retries, reasons = sample_curves(cfg.physics, freqs, rng)
+    model, curves, retries, reasons, check = sample_curves(cfg.physics, freqs, rng)
     amps = np.r_[1.0, rng.uniform(*cfg.spectrum.higher_mode_amp, size=cfg.physics.n_modes - 1)].astype(np.float32)
     ia = cfg.augmentation.interference
     u_int, v_int, a_int = rng.random(), rng.uniform(*ia.velocity), rng.uniform(*ia.amplitude)
@@ -72,7 +72,10 @@ def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=No
                   mode_amplitudes=amps, model_columns=np.array(MODEL_COLUMNS), wave=np.array(cfg.physics.wave),
                   velocity_type=np.array(cfg.physics.velocity), description=np.array(json.dumps(desc or describe(cfg), sort_keys=True)))
     if 'aug_warp_velocity' in aug: arrays['curves_unwarped'] = curves.astype(np.float32)
-    params = dict(model=model.as_array(), amplitudes=amps, retries=retries, aug=aug)
+    # the label check of this sample: columns checked, doubted, repaired (and the finest dc used), models redrawn
+    mc = None if check is None else dict(check, redrawn=reasons.count('mode_order'))
+    if mc is not None: arrays['mode_check'] = np.array(json.dumps(mc, sort_keys=True))
+    params = dict(model=model.as_array(), amplitudes=amps, retries=retries, aug=aug, mode_check=mc)
     return arrays, params
 
 # %% ../../nbs/16_dispersion.generate.ipynb #fa70ac8b
@@ -106,7 +109,7 @@ def _item(index, rng, cfg, chash, seed, versions):
     for path, b in files.values(): write_bytes(path, b, fsync=False)
     return make_record(params, {k: os.path.relpath(path, man_dir) for k, (path, _) in files.items()},
                        seed=seed, index=index, config_hash=chash, versions=versions, labels=desc,
-                       retries=p['retries'], n_layers=int(p['model'].shape[0]),
+                       retries=p['retries'], mode_check=p['mode_check'], n_layers=int(p['model'].shape[0]),
                        file_sha256={k: hashlib.sha256(b).hexdigest() for k, (_, b) in files.items()}, **p['aug'])
 
 def generate(cfg:DispersionConfig, # the dataset config
