@@ -13,7 +13,7 @@ from ..core.manifest import Manifest, make_record, package_versions, param_hash
 from ..core.parallel import pmap, open_executor
 from .config import DispersionConfig
 from .curves import frequency_axis, velocity_axis, sample_curves, warmup
-from .spectrum import offsets, synth_gather, dispersion_spectrum, resolvable_weight
+from .spectrum import offsets, synth_gather, dispersion_spectrum, resolvable_weight, mode_amplitudes
 from .masks import render_masks
 from .augment import augment
 
@@ -27,14 +27,19 @@ MODEL_COLUMNS = ('thickness_m', 'vp_m_s', 'vs_m_s', 'rho_g_cm3')   # the half-sp
 def describe(cfg:DispersionConfig) -> dict:
     "What a record holds, in words and units: stored in every record (`description`) and manifest line (`labels`)."
     P, S, M = cfg.physics, cfg.spectrum, cfg.masks
-    return dict(wave=P.wave, velocity=P.velocity,
+    d = dict(wave=P.wave, velocity=P.velocity,
                 units=dict(spectrum=f'amplitude, normalised per {S.normalization}' if S.normalization != 'none' else 'amplitude',
                            curves='m/s, NaN where the mode does not exist', freqs='Hz', velocities='m/s', offsets='m',
                            model=list(MODEL_COLUMNS), weights='1 where the wavelength is resolvable by the array, else 0',
-                           masks='uint16, value/65535, one channel per mode'),
-                solver=dict(name='disba', algorithm=P.algorithm if P.wave == 'rayleigh' else 'dunkin', dc_km_s=P.dc, n_modes=P.n_modes),
+                           masks='uint16, value/65535, one channel per mode',
+                           mode_amplitudes='relative amplitude of each mode per frequency (n_modes × nf)'),
+                solver=dict(name='disba', algorithm=P.algorithm if P.wave == 'rayleigh' else 'dunkin', dc_km_s=P.dc, n_modes=P.n_modes,
+                            mode_check='thin-layer mode count; doubted columns re-solved at dc/5, dc/25' if P.verify_modes else None),
                 spectrum=dict(method=S.method, normalization=S.normalization, snr_db=None if S.noise_free else S.snr_db),
-                masks=dict(kind=M.kind, sigma_m_s=M.sigma if M.kind == 'gaussian' else None, blur_px=M.blur_sigma))
+                masks=dict(kind=M.kind, sigma_m_s=M.sigma if M.kind == 'gaussian' and not M.sigma_rel else None,
+                           sigma_rel=M.sigma_rel if M.kind == 'gaussian' and M.sigma_rel else None, blur_px=M.blur_sigma))
+    if S.store_gather: d['units']['gather'] = 'complex64 (traces × freqs): the f–x spectrum before imaging, noise included'
+    return d
 
 def write_dataset_card(cfg:DispersionConfig) -> Path:
     "Write `configs/<hash>.json` (the resolved config, less `paths`) and `DATASET.md` (every config in the folder, described)."
@@ -49,7 +54,8 @@ def write_dataset_card(cfg:DispersionConfig) -> Path:
     for f in sorted((root / 'configs').glob('*.json')):
         c = json.loads(f.read_text()); d, g = c['description'], c['config']['grid']
         lines.append(f"| `{c['generation_hash'][:12]}` | {d['wave']} | {d['velocity']} | {d['solver']['algorithm']} ({d['solver']['dc_km_s']}) "
-                     f"| {d['spectrum']['method']}, per {d['spectrum']['normalization']} | {d['masks']['kind']} σ {d['masks']['sigma_m_s']} m/s "
+                     f"| {d['spectrum']['method']}, per {d['spectrum']['normalization']} | {d['masks']['kind']} σ "
+                     f"{str(d['masks']['sigma_m_s']) + ' m/s' if d['masks'].get('sigma_rel') is None else format(d['masks']['sigma_rel'], '.0%')} "
                      f"| {g['fmin']}–{g['fmax']} Hz × {g['vmin']}–{g['vmax']} m/s |")
     lines += ['', 'Units: ' + '; '.join(f'{k}: {v}' for k, v in describe(cfg)['units'].items()) + '.', '']
     return write_text(root / 'DATASET.md', '\n'.join(lines))
@@ -58,7 +64,7 @@ def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=No
     "Arrays of one sample and the parameters that generated it (`desc`: `describe(cfg)`, when the caller has it)."
     freqs, vels, xs = frequency_axis(cfg.grid), velocity_axis(cfg.grid), offsets(cfg.array)
     model, curves, retries, reasons, check = sample_curves(cfg.physics, freqs, rng)
-    amps = np.r_[1.0, rng.uniform(*cfg.spectrum.higher_mode_amp, size=cfg.physics.n_modes - 1)].astype(np.float32)
+    amps = mode_amplitudes(cfg.physics.n_modes, freqs, cfg.spectrum, rng)
     ia = cfg.augmentation.interference
     u_int, v_int, a_int = rng.random(), rng.uniform(*ia.velocity), rng.uniform(*ia.amplitude)
     interference = (float(v_int), float(a_int)) if u_int < ia.prob else None
@@ -72,6 +78,7 @@ def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=No
                   mode_amplitudes=amps, model_columns=np.array(MODEL_COLUMNS), wave=np.array(cfg.physics.wave),
                   velocity_type=np.array(cfg.physics.velocity), description=np.array(json.dumps(desc or describe(cfg), sort_keys=True)))
     if 'aug_warp_velocity' in aug: arrays['curves_unwarped'] = curves.astype(np.float32)
+    if cfg.spectrum.store_gather: arrays['gather'] = d.astype(np.complex64)
     # the label check of this sample: columns checked, doubted, repaired (and the finest dc used), models redrawn
     mc = None if check is None else dict(check, redrawn=reasons.count('mode_order'))
     if mc is not None: arrays['mode_check'] = np.array(json.dumps(mc, sort_keys=True))

@@ -12,7 +12,8 @@ from ..core.manifest import Manifest
 from .spectrum import curve_resolvable
 
 # %% auto #0
-__all__ = ['QUALITY_COUNTS', 'load_record', 'find_record', 'plot_record', 'record_quality', 'label_quality', 'quality_table']
+__all__ = ['QUALITY_COUNTS', 'load_record', 'find_record', 'plot_record', 'record_quality', 'label_quality', 'quality_table',
+           'picker_layout']
 
 # %% ../../nbs/17_dispersion.inspect.ipynb #15dfba0e
 def load_record(path) -> dict:
@@ -110,3 +111,14 @@ def quality_table(q:dict) -> str:
             cells.append(f'{"-":>13}' if x is None else (f'{x:>13.1f}' if k == 'mae_ms' else f'{x:>13.1%}'))
         lines.append(f"{r['mode']:>4}  {r['columns']:>7} " + ' '.join(cells))
     return '\n'.join(lines)
+
+# %% ../../nbs/17_dispersion.inspect.ipynb #789bef56
+def picker_layout(rec:dict, # a record from `load_record`
+                  missing:str='nan') -> dict: # 'nan' or 'zero': the value where a mode does not exist
+    "Period (s, ascending), velocities and curves in km/s, and the spectrum with its columns in period order."
+    if missing not in ('nan', 'zero'): raise UserError(f"missing={missing!r}; allowed: 'nan', 'zero'")
+    f = np.asarray(rec['freqs'], np.float64); o = np.argsort(-f)          # ascending period = descending frequency
+    cur = np.asarray(rec['curves'], np.float64)[:, o] / 1000
+    return dict(period_s=1 / f[o], velocity_km_s=np.asarray(rec['velocities'], np.float64) / 1000,
+                curves_km_s=np.nan_to_num(cur, nan=0.0) if missing == 'zero' else cur,
+                spectrum=np.asarray(rec['spectrum'])[:, o], wave=str(rec.get('wave', '')), velocity_type=str(rec.get('velocity_type', '')))

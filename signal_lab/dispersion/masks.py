@@ -12,12 +12,13 @@ __all__ = ['gaussian_masks', 'polyline_masks', 'render_masks', 'torch_gaussian_m
 # %% ../../nbs/14_dispersion.masks.ipynb #4349171f
 def gaussian_masks(curves:np.ndarray, # (n_modes, nf) m/s, NaN where absent
                    velocities:np.ndarray, # (nv,) m/s
-                   sigma:float=60.0) -> np.ndarray: # width (m/s)
+                   sigma:float=60.0, # width (m/s)
+                   sigma_rel:float=0.0) -> np.ndarray: # if > 0: width = sigma_rel x the label's velocity, instead
     "float32 (n_modes, nv, nf) masks in [0, 1]."
-    v = np.asarray(velocities, np.float32)[None, :, None] / np.float32(sigma)
-    c = np.asarray(curves, np.float32)[:, None, :] / np.float32(sigma)
-    c = np.where(np.isfinite(c), c, np.float32(-1e4))   # absent: far off the grid, exp underflows to 0
-    z = v - c
+    c = np.asarray(curves, np.float32)[:, None, :]
+    s = np.float32(sigma) if sigma_rel <= 0 else np.float32(sigma_rel) * np.where(np.isfinite(c), c, np.float32(1))
+    c = np.where(np.isfinite(c), c, np.float32(-1e7))   # absent: far off the grid, exp underflows to 0
+    z = (np.asarray(velocities, np.float32)[None, :, None] - c) / s
     return np.exp(np.float32(-0.5) * z * z)
 
 # %% ../../nbs/14_dispersion.masks.ipynb #6d65adb6
@@ -53,7 +54,7 @@ def polyline_masks(curves, velocities, antialias:bool=True, blur_sigma:float=0.0
 def render_masks(curves, velocities, masks_cfg) -> np.ndarray:
     "Masks as the config asks (`kind`, `sigma`, `antialias`, `blur_sigma`)."
     if masks_cfg.kind == 'gaussian':
-        out = gaussian_masks(curves, velocities, masks_cfg.sigma)
+        out = gaussian_masks(curves, velocities, masks_cfg.sigma, masks_cfg.sigma_rel)
         if masks_cfg.blur_sigma > 0:
             from scipy.ndimage import gaussian_filter
             out = np.stack([gaussian_filter(o, masks_cfg.blur_sigma) for o in out]).astype(np.float32)

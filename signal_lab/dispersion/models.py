@@ -50,11 +50,14 @@ def sample_model(phys:PhysicsCfg, rng:np.random.Generator) -> LayeredModel:
     n = int(rng.integers(phys.n_layers[0], phys.n_layers[1] + 1))
     th = rng.uniform(*phys.thickness, size=n); th[-1] = 0.0   # the half-space has no thickness (disba ignores it)
     vs = rng.uniform(*phys.vs, size=n)
-    if phys.vs_increasing or phys.low_velocity_layers: vs = np.sort(vs)
-    if phys.low_velocity_layers and n >= 3 and rng.random() < phys.lvl_prob:
-        k = int(rng.integers(1, n - 1))
-        vs[k] = rng.uniform(phys.vs[0], vs[k - 1])
-        vs[-1] = max(vs[-1], vs[:-1].max() * 1.05)
+    if phys.vs_increasing:
+        vs = np.sort(vs)
+        if phys.low_velocity_layers and n >= 3 and rng.random() < phys.lvl_prob:
+            k = int(rng.integers(1, n - 1))
+            vs[k] = rng.uniform(phys.vs[0], vs[k - 1])
+            vs[-1] = max(vs[-1], vs[:-1].max() * 1.05)
+    else:   # any order above the half-space, which takes the fastest draw
+        i = int(np.argmax(vs)); vs[[i, -1]] = vs[[-1, i]]
     if phys.vp_vs == 'brocher':
         vp = brocher_vp(vs / 1000) * 1000
     else:

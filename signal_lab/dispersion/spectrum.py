@@ -10,7 +10,7 @@ from ..core.parallel import one_blas_thread
 from .config import ArrayCfg, SpectrumCfg
 
 # %% auto #0
-__all__ = ['offsets', 'synth_gather', 'phase_shift_stack', 'PhaseShift', 'fk_spectrum', 'dispersion_spectrum',
+__all__ = ['offsets', 'synth_gather', 'mode_amplitudes', 'phase_shift_stack', 'PhaseShift', 'fk_spectrum', 'dispersion_spectrum',
            'resolvable_weight', 'curve_resolvable']
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #b3e4c4e4
@@ -32,7 +32,7 @@ def _taper(valid:np.ndarray, n:int) -> np.ndarray:
 def synth_gather(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s), NaN where absent
                  freqs:np.ndarray, # (nf,) Hz
                  x:np.ndarray, # (nx,) offsets (m)
-                 amps:np.ndarray, # (n_modes,) relative mode amplitudes
+                 amps:np.ndarray, # (n_modes,) or (n_modes, nf) relative mode amplitudes
                  rng:np.random.Generator|None=None, # noise source (None: noise-free)
                  snr_db:float=np.inf, # signal-to-noise ratio of the added noise
                  taper_bins:int=4, # cosine taper length above a cutoff
@@ -57,6 +57,22 @@ def synth_gather(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s), NaN 
         p = float(np.mean(np.abs(d) ** 2)) / 10 ** (snr_db / 10)
         d += (rng.normal(scale=np.sqrt(p / 2), size=d.shape) + 1j * rng.normal(scale=np.sqrt(p / 2), size=d.shape)).astype(np.complex64)
     return d
+
+# %% ../../nbs/13_dispersion.spectrum.ipynb #fa352489
+def mode_amplitudes(n_modes:int, # modes in the sample
+                    freqs:np.ndarray, # (nf,) Hz
+                    spec:SpectrumCfg, # higher_mode_amp, dominant_band_prob, dominant_band_gain
+                    rng:np.random.Generator) -> np.ndarray:
+    "(n_modes, nf) float32 relative amplitudes: fundamental 1, higher modes drawn, one of them possibly dominant over a band."
+    f = np.asarray(freqs, np.float64)
+    a = np.ones((n_modes, f.size))
+    hi = rng.uniform(*spec.higher_mode_amp, size=(max(n_modes - 1, 0), 1))
+    u, m = rng.random(), int(rng.integers(1, max(n_modes, 2)))            # drawn whatever the branch: same stream
+    fc, width, gain = rng.uniform(f[0], f[-1]), rng.uniform(0.1, 0.3) * (f[-1] - f[0]), rng.uniform(*spec.dominant_band_gain)
+    a[1:] = hi
+    if n_modes > 1 and u < spec.dominant_band_prob:
+        a[m] *= 1 + (gain - 1) * np.exp(-0.5 * ((f - fc) / width) ** 2)
+    return a.astype(np.float32)
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #a6c95d88
 @lru_cache(maxsize=8)
