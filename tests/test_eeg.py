@@ -36,9 +36,10 @@ def test_preprocess_cli_all_datasets(raw, tmp_path):
     d, info = raw
     cfg = _settings(tmp_path, d, tmp_path / 'out')
     r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'math', 'parkinsons', 'mit', '--workers', 2, '--images', check=True)
-    assert 'math: 16 recordings' in r.stdout and 'parkinsons: 9 recordings' in r.stdout and 'mit: 4 recordings' in r.stdout
-    # 2 CHB-MIT subjects cannot fill three splits: said plainly, not left to show up as NaN metrics later
-    assert 'warning: mit: split val has no windows' in r.stderr and 'warning: math' not in r.stderr, r.stderr
+    assert 'math: 16 recordings' in r.stdout and 'parkinsons: 6 recordings' in r.stdout and 'mit: 8 recordings' in r.stdout
+    # chb24 has no SUBJECT-INFO row: said plainly, per label, not left as blank labels
+    assert 'warning: mit: label gender is missing in 6 of 24 windows (1 subjects: chb24)' in r.stderr, r.stderr
+    assert 'warning: math' not in r.stderr and 'warning: parkinsons' not in r.stderr, r.stderr
     md = pd.read_csv(tmp_path / 'out' / 'math' / 'metadata.csv', dtype={'subject_id': str})
     # labels join by subject id (info rows are shuffled, subjects numbered from 00)
     for sid, row in info.items():
@@ -51,7 +52,10 @@ def test_preprocess_cli_all_datasets(raw, tmp_path):
         part = pd.read_csv(tmp_path / 'out' / 'math' / f'{s}-metadata.csv')
         assert len(part) == (md.split == s).sum()
     assert {'source_sha256', 'source_size', 'start_sample', 'stop_sample', 'channels', 'n_fft', 'hop_length', 'caption', 'image_file_name'} <= set(md.columns)
-    a = np.load(tmp_path / 'out' / 'math' / md.file_name[0]); assert a.dtype == np.float16 and a.shape[0] == 19
+    from signal_lab.eeg.preprocess import load_window
+    a = load_window(tmp_path / 'out' / 'math', md.iloc[0]); assert a.dtype == np.float16 and a.shape[0] == 19
+    # storage: one array per recording, not one file per window
+    assert len(list((tmp_path / 'out' / 'math').glob('*/*/*.npy'))) == 16 and len(md) == 48
     # the PNG for diffusion uses the dB range of the settings: its pixels spread out, neither black nor clipped
     from PIL import Image
     img = np.asarray(Image.open(tmp_path / 'out' / 'math' / md.image_file_name[0]))
@@ -78,7 +82,7 @@ def test_kill_and_resume_identical(raw, tmp_path):
     r = cli('eeg', 'preprocess', '--config', cfg_b, '--datasets', 'math', '--resume', check=True)
     assert f'({n_done} already done' in r.stdout
     ta, tb = _tree(tmp_path / 'a' / 'math'), _tree(tmp_path / 'b' / 'math')
-    assert ta.keys() == tb.keys() and all(ta[k] == tb[k] for k in ta)
+    assert ta.keys() == tb.keys() and all(ta[k] == tb[k] for k in ta), (set(ta) ^ set(tb))
 
 
 def test_adding_a_subject_keeps_splits(raw, tmp_path):

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
+from .preprocess import load_window
 from ..core.splits import check_disjoint
 from .labels import registry, merge_registries, REGISTRIES
 
@@ -42,7 +43,7 @@ def SpectrogramDataset(folder, # a preprocessed dataset folder (with metadata.cs
             if image:
                 from PIL import Image
                 x = torch.from_numpy(np.asarray(Image.open(root / r.image_file_name), np.float32) / 255)[None]
-            else: x = torch.from_numpy(np.load(root / r.file_name).astype(np.float32))
+            else: x = torch.from_numpy(load_window(root, r).astype(np.float32))   # a memory-mapped read of one window
             tg = {}
             for t in self.targets:
                 spec = reg[t]; v = r.get(spec.column)

@@ -53,7 +53,8 @@ def _card(out, counts, group, names, feats) -> str:
                 tags=['eeg', 'spectrogram', 'signal_lab'])
     body = [f'# EEG spectrogram meta-dataset', '', f'Made by `signal-lab eeg meta` from {", ".join(names)}. The train split is resampled',
             f'with weights ∝ 1/n(dataset, {group}) computed on train only (see `weight_diagnostics.csv`); val and test are',
-            'copied once. Each row of `{split}-metadata.csv` names a float16 `.npy` spectrogram (dB PSD, channels × freqs × frames)',
+            'copied once. Each row of `{split}-metadata.csv` names a float16 `.npy` array of one recording (windows × channels × freqs × frames, dB PSD)',
+            'and its `window_index` in it (`signal_lab.eeg.preprocess.load_window(folder, row)` reads one through a memory map)',
             'and carries its provenance and canonical labels (gender F/M, health H/PD, integer age) and a caption.']
     return '---\n' + yaml.safe_dump(head, sort_keys=False) + '---\n\n' + '\n'.join(body) + '\n'
 
@@ -79,10 +80,12 @@ def materialize_meta(folders:dict, # dataset name -> preprocessed folder
     copies = np.bincount(draw, minlength=len(tr))
     stage = out.with_name(out.name + '.partial'); shutil.rmtree(stage, ignore_errors=True)
     rows = []
+    copied = set()
     def put(r, k):
-        dst = f"{r.split}/{r.dataset}/{r.subject_id}/{Path(r.file_name).stem}" + (f'_c{k}' if r.split == 'train' else '') + '.npy'
-        (stage / dst).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(r.source_root) / r.file_name, stage / dst)
+        dst = f"{r.split}/{r.dataset}/{r.subject_id}/{Path(r.file_name).name}"      # one array per recording, copied once
+        if dst not in copied:
+            (stage / dst).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(r.source_root) / r.file_name, stage / dst); copied.add(dst)
         d = r.to_dict(); d.update(file_name=dst, original_file_name=r.file_name, weight=float(w[r.name])); d.pop('source_root', None)
         d.pop('image_file_name', None); rows.append(d)
     for j, i in enumerate(tr):
@@ -97,7 +100,7 @@ def materialize_meta(folders:dict, # dataset name -> preprocessed folder
     realized = trained.groupby(['dataset', _group_key(trained, group)]).size()
     diag['share_materialized'] = [realized.get((a, b), 0) / counts['train'] for a, b in zip(diag.dataset, diag[group])]
     write_csv(stage / 'weight_diagnostics.csv', diag.to_dict('records'), columns=list(diag.columns), fsync=False)
-    feats = {'file_name': 'string', 'dataset': 'string', 'subject_id': 'string', 'split': 'string', 'gender': 'string', 'health': 'string',
+    feats = {'file_name': 'string', 'window_index': 'int32', 'dataset': 'string', 'subject_id': 'string', 'split': 'string', 'gender': 'string', 'health': 'string',
              'age': 'float32', 'caption': 'string', 'weight': 'float32'}
     write_text(stage / 'README.md', _card(out, counts, group, list(folders), feats), fsync=False)
     summ = dict(datasets=list(folders), group=group, seed=seed, counts=counts, n_source_rows=len(md))

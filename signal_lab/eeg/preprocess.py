@@ -14,7 +14,8 @@ from .settings import EEGSettings, load_settings
 from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
 
 # %% auto #0
-__all__ = ['Recording', 'BaseSpectrogramPreprocessor', 'MathPreprocessor', 'make_math_fixture']
+__all__ = ['LAYOUT', 'Recording', 'load_window', 'BaseSpectrogramPreprocessor', 'missing_labels', 'MathPreprocessor',
+           'make_math_fixture']
 
 # %% ../../nbs/44_eeg.preprocess.ipynb #dfbf7deb
 @dataclass
@@ -25,19 +26,33 @@ class Recording:
     path: Path
     session: str = ''
     labels: dict = field(default_factory=dict)  # canonical labels (gender F/M, age int, health H/PD, ...)
+    error: str|None = None  # set when the recording cannot be processed (e.g. absent from its summary): it fails alone
+
+LAYOUT = 'recording-array-v1'   # one float16 array per recording; rows name it and their `window_index`
+
+def load_window(root, # a preprocessed (or meta) dataset folder
+                row) -> np.ndarray: # a metadata row (dict or pandas Series) with file_name and window_index
+    "The float16 spectrogram (channels, freqs, frames) of one metadata row, read through a memory map."
+    return np.asarray(np.load(Path(root) / row['file_name'], mmap_mode='r')[int(row['window_index'])])
 
 class BaseSpectrogramPreprocessor:
     "Shared machinery; subclasses implement `recordings()` (and may override `open_raw`, `segments`, `window_labels`, `caption`)."
     name = 'base'
-    channels: list[str] = []  # required canonical channel names, in output order
+    channels: list[str] = []  # required canonical channel names, in output order (the settings may replace them)
+    label_columns: tuple = ('gender', 'age')  # labels every window should carry: missing ones are counted and warned about
     strata: str|None = None  # a label to balance the subject split on (e.g. 'health')
 
     def __init__(self, settings:EEGSettings|None=None, root=None, output=None, images:bool=False):
+        from signal_lab.eeg.settings import DatasetPaths
+        from signal_lab.eeg.spectrogram import canonical_channel
         self.settings = settings or load_settings()
         self.root = Path(root) if root else self.settings.dataset_root(self.name)
         self.output = Path(output) if output else self.settings.dataset_output(self.name)
         self.sp, self.images = self.settings.spectrogram, images
-        if not self.channels: raise UserError(f'{type(self).__name__}: no channels configured')
+        self.opts = self.settings.datasets.get(self.name) or DatasetPaths()
+        drop = {canonical_channel(c, self.opts.aliases) for c in self.opts.drop}
+        self.channels = [c for c in (self.opts.channels or type(self).channels) if canonical_channel(c, self.opts.aliases) not in drop]
+        if not self.channels: raise UserError(f'{type(self).__name__}: no channels configured (set datasets.{self.name}.channels)')
 
     # --- hooks
     def recordings(self) -> list[Recording]: raise NotImplementedError
@@ -46,28 +61,46 @@ class BaseSpectrogramPreprocessor:
         import mne
         return mne.io.read_raw(rec.path, preload=False, verbose='error')
     def read_raw(self, rec:Recording):
-        "`(data (channels, n) float32 volts, fs)`: the configured channels, picked by name before loading; fs read from the file."
+        "`(data (channels, n) float32 volts, fs)`: the configured channels picked by name before loading, demeaned and filtered in float64."
+        from signal_lab.eeg.spectrogram import REFERENCE
+        o = self.opts
         raw = self.open_raw(rec)
-        idx = pick_channels(raw.ch_names, self.channels, rec.path)
-        return raw.get_data(picks=idx).astype(np.float32), float(raw.info['sfreq'])  # only the picks are loaded
+        idx = pick_channels(raw.ch_names, self.channels, rec.path, o.aliases, o.reference, setting=f'datasets.{self.name}.channels')
+        fs = float(raw.info['sfreq'])
+        read = [i for i in idx if i != REFERENCE]
+        got = raw.get_data(picks=read) if read else np.zeros((0, raw.n_times))    # only the picks are loaded, float64
+        x = np.zeros((len(idx), got.shape[1]))
+        x[[k for k, i in enumerate(idx) if i != REFERENCE]] = got; del got       # the reference electrode reads zero
+        x -= x.mean(axis=1, keepdims=True)   # in float64: DC offsets of 0.2 V would swamp float32's precision
+        if o.highpass_hz or o.lowpass_hz:
+            import mne
+            x = mne.filter.filter_data(x, fs, o.highpass_hz or None, o.lowpass_hz or None, verbose='error')
+        if o.notch_hz:
+            import mne
+            x = mne.filter.notch_filter(x, fs, [f for f in o.notch_hz if f < fs / 2], verbose='error')
+        return x.astype(np.float32), fs
     def segments(self, rec:Recording, duration_s:float) -> list[tuple[float, float]]:
         "Spans (seconds) to cut windows from; default the whole recording (SEED: its trials)."
         return [(0.0, duration_s)]
     def window_labels(self, rec:Recording, start_s:float, stop_s:float) -> dict: return dict(rec.labels)
     def caption(self, row:dict) -> str:
-        bits = [f"{row.get('age')} year old" if row.get('age') not in (None, '') else None,
+        bits = [f"{row.get('age'):g} year old" if row.get('age') not in (None, '') else None,
                 {'F': 'female', 'M': 'male'}.get(row.get('gender')), {'H': 'healthy', 'PD': "Parkinson's"}.get(row.get('health'))]
-        return 'EEG spectrogram of a ' + ' '.join(b for b in bits if b) + f' subject ({self.name})'
+        return ' '.join(['EEG spectrogram of a', *[b for b in bits if b], f'subject ({self.name})'])
 
     # --- machinery
     def config_hash(self) -> str:
-        return sha256_json(dict(dataset=self.name, channels=self.channels, spectrogram=to_dict(self.sp), images=self.images))[:16]
+        o = self.opts
+        return sha256_json(dict(dataset=self.name, channels=self.channels, spectrogram=to_dict(self.sp), images=self.images, layout=LAYOUT,
+                                signal=dict(aliases=o.aliases, reference=o.reference, highpass_hz=o.highpass_hz, lowpass_hz=o.lowpass_hz,
+                                            notch_hz=o.notch_hz, demean=True)))[:16]
 
     def process_recording(self, rec:Recording, split:str) -> list[dict]:
         "Read, pick, resample, window, STFT, write; return the metadata rows (one per window)."
         import torch
         torch.set_num_threads(1)
         sp = self.sp
+        if rec.error: raise UserError(rec.error)
         try: x32, fs = self.read_raw(rec)
         except UserError: raise
         except Exception as e: raise UserError(f'{rec.path}: cannot read ({type(e).__name__}: {e})') from None
@@ -83,20 +116,23 @@ class BaseSpectrogramPreprocessor:
         size, sha = rec.path.stat().st_size, file_hash(rec.path)[:16]
         out = self.output / split / rec.subject_id; rows = []
         C, B = x.shape[0], max(1, int(60 // sp.chunk_seconds))  # STFT of about a minute of windows per torch call
+        arr = None
         for b0 in range(0, len(starts), B):
             batch = starts[b0:b0 + B]
             xb = np.stack([x[:, s:s + n_win] for s in batch]).reshape(len(batch) * C, n_win)
             dbs = to_db(psd_stft(xb, sp.resample_hz, sp.n_fft, sp.win_length, sp.hop_length, sp.window), inplace=True).half().numpy()
             dbs = dbs.reshape(len(batch), C, *dbs.shape[1:])
-            for j, s0 in enumerate(batch): rows.append(self._write_window(rec, split, out, b0 + j, s0, n_win, dbs[j], fs, size, sha))
+            if arr is None: arr = np.empty((len(starts), *dbs.shape[1:]), np.float16)
+            arr[b0:b0 + len(batch)] = dbs
+            for j, s0 in enumerate(batch): rows.append(self._window_row(rec, split, out, b0 + j, s0, n_win, dbs[j], fs, size, sha))
+        import io
+        b = io.BytesIO(); np.save(b, arr); write_bytes(out / f'{rec.rec_id}.npy', b.getvalue(), fsync=False)
         return rows
 
-    def _write_window(self, rec, split, out, k, s0, n_win, db, fs, size, sha):
-        import io
+    def _window_row(self, rec, split, out, k, s0, n_win, db, fs, size, sha):
         sp = self.sp
         stem = f'{rec.rec_id}_w{k:05d}'
-        b = io.BytesIO(); np.save(b, db); write_bytes(out / f'{stem}.npy', b.getvalue(), fsync=False)
-        row = dict(file_name=f'{split}/{rec.subject_id}/{stem}.npy', split=split, dataset=self.name, subject_id=rec.subject_id,
+        row = dict(file_name=f'{split}/{rec.subject_id}/{rec.rec_id}.npy', window_index=k, split=split, dataset=self.name, subject_id=rec.subject_id,
                    session=rec.session, recording=rec.rec_id, source_file=str(rec.path), source_size=size, source_sha256=sha,
                    start_sample=int(round(s0 * fs / sp.resample_hz)), stop_sample=int(round((s0 + n_win) * fs / sp.resample_hz)),
                    fs_in=fs, fs_out=sp.resample_hz, channels=' '.join(self.channels), n_fft=sp.n_fft, win_length=sp.win_length,
@@ -124,6 +160,12 @@ class BaseSpectrogramPreprocessor:
             import shutil; shutil.rmtree(self.output)
         elif self.output.exists() and any(self.output.iterdir()) and not resume:
             raise UserError(f'{self.output}: not empty; use --resume to continue or --overwrite to start over')
+        if self.output.exists():   # half-written temp files of a killed run: the rerun writes those files again
+            for t in self.output.rglob('.*.tmp'): t.unlink(missing_ok=True)
+        old = next(self.output.glob('*/*/*_w[0-9][0-9][0-9][0-9][0-9].npy'), None) if self.output.exists() and not overwrite else None
+        if old is not None:
+            raise UserError(f'{self.output}: holds one .npy per window ({old.name}), the layout before one array per recording; '
+                            f'preprocess again with --overwrite (the raw data are unchanged)')
         subjects = sorted({r.subject_id for r in recs})
         strata = {r.subject_id: str(r.labels.get(self.strata)) for r in recs} if self.strata else None
         split_of = load_or_assign(self.output / 'splits.json', subjects, dict(self.settings.splits), self.settings.seed, strata)
@@ -133,7 +175,8 @@ class BaseSpectrogramPreprocessor:
         mod = importlib.import_module('signal_lab.eeg.preprocess')
         res = pmap(lambda i, rng: mod._process_and_commit(self, recs[i], split_of[recs[i].subject_id], h), range(len(recs)),
                    workers=workers, skip=done, desc=f'{self.name} recordings', progress=progress, keep_results=False)
-        errors = [dict(file=str(recs[f.index].path), error=f.message) for f in res.failures]
+        # the file is its own field: messages that start with its path drop it, so a report line names it once
+        errors = [dict(file=str(recs[f.index].path), error=f.message.removeprefix(f'{recs[f.index].path}: ')) for f in res.failures]
         rows = []
         for r in recs:
             f = parts / f'{r.rec_id}.json'
@@ -146,10 +189,25 @@ class BaseSpectrogramPreprocessor:
                     n_failed=len(errors), errors=errors, n_windows=len(rows), n_subjects=len(subjects),
                     windows_per_split={s: sum(r['split'] == s for r in rows) for s in ('train', 'val', 'test')},
                     seconds=round(time.perf_counter() - t0, 2), spectrogram=to_dict(self.sp), channels=self.channels)
+        summ['subjects_per_split'] = {s: len({r['subject_id'] for r in rows if r['split'] == s}) for s in ('train', 'val', 'test')}
+        summ['missing_labels'] = missing_labels(rows, self.label_columns)
         summ['warnings'] = [f'split {s} has no windows ({len(subjects)} subjects for splits {dict(self.settings.splits)}): '
                             f'its metrics will be undefined; add subjects or change splits' for s, n in summ['windows_per_split'].items() if n == 0]
+        summ['warnings'] += [f"label {k} is missing in {v['windows']} of {len(rows)} windows ({v['subjects']} subjects: "
+                             f"{', '.join(v['subject_ids'][:5])}{', …' if v['subjects'] > 5 else ''})" for k, v in summ['missing_labels'].items()]
         write_json(self.output / 'run_summary.json', summ)
         return summ
+
+def missing_labels(rows:list, # metadata rows (dicts)
+                   columns) -> dict: # labels every window should carry
+    "`{label: {windows, subjects, subject_ids}}` for each label that is missing (None, '' or NaN) somewhere."
+    out = {}
+    for c in columns:
+        miss = [r for r in rows if r.get(c) is None or r.get(c) == '' or (isinstance(r.get(c), float) and r.get(c) != r.get(c))]
+        if miss:
+            ids = sorted({str(r['subject_id']) for r in miss})
+            out[c] = dict(windows=len(miss), subjects=len(ids), subject_ids=ids)
+    return out
 
 def _process_and_commit(pre, rec, split, h):
     rows = pre.process_recording(rec, split)
@@ -166,6 +224,7 @@ def _norm_gender(v):
 class MathPreprocessor(BaseSpectrogramPreprocessor):
     "EEGMAT: rest vs mental arithmetic."
     name = 'math'
+    label_columns = ('gender', 'age', 'state')
     channels = ['Fp1', 'Fp2', 'F3', 'F4', 'F7', 'F8', 'T7', 'T8', 'C3', 'C4', 'P7', 'P8', 'P3', 'P4', 'O1', 'O2', 'Fz', 'Cz', 'Pz']
     def info(self) -> dict:
         import pandas as pd

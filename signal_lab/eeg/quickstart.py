@@ -6,6 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
+from .preprocess import load_window
 from .spectrogram import DB_RANGE
 
 # %% auto #0
@@ -27,7 +28,7 @@ def spectrogram_grid(folder, # a preprocessed dataset folder
     rows = md.groupby('subject_id', sort=True).head(1).head(n)
     fig, axs = plt.subplots(1, len(rows), figsize=(2.5 * len(rows) + 1.2, 3.0), squeeze=False, layout='constrained')
     for ax, (_, r) in zip(axs[0], rows.iterrows()):
-        a = np.load(Path(folder) / r.file_name).astype(np.float32)[channel]
+        a = load_window(folder, r).astype(np.float32)[channel]
         t = frame_times(a.shape[1], int(r.n_fft), int(r.hop_length), float(r.fs_out)); dt = r.hop_length / r.fs_out
         im = ax.imshow(a, origin='lower', aspect='auto', cmap='magma', vmin=db_range[0], vmax=db_range[1],
                        extent=(t[0] - dt / 2, t[-1] + dt / 2, 0, r.fs_out / 2))

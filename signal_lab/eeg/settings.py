@@ -22,6 +22,17 @@ class DatasetPaths:
     output: str = cfield('', help='preprocessed spectrograms; relative to output_root')
     data_format: str = cfield('int32', choices=['int16', 'int32'], help='Neuroscan .cnt sample format (SEED-V: int32); MNE cannot always infer it')
     recompute_n_samples: list[str] = cfield([], help='.cnt files whose header sample count is corrupt: recompute it from the data size')
+    channels: list[str] = cfield([], help="channels read, in output order (empty: the dataset's default, as in the shipped default.toml)")
+    aliases: dict[str, str] = cfield({}, help='extra label -> channel name, e.g. {E1 = "Fp1"} (T3/T4/T5/T6 -> T7/T8/P7/P8 always apply)')
+    drop: list[str] = cfield([], help='channels removed from the list')
+    reference: str = cfield('', help='reference electrode of the recordings: in the list but absent from the files, it is read as zeros')
+    highpass_hz: float = cfield(0.0, lo=0, hi=10000, help='high-pass cut-off (Hz, MNE FIR); 0: none (the mean is always removed)')
+    lowpass_hz: float = cfield(0.0, lo=0, hi=10000, help='low-pass cut-off (Hz, MNE FIR); 0: none')
+    notch_hz: list[float] = cfield([], help='line-noise notch frequencies (Hz), e.g. [50, 100]')
+    def validate(self):
+        if self.highpass_hz and self.lowpass_hz and self.highpass_hz >= self.lowpass_hz:
+            raise Invalid('highpass_hz', f'{self.highpass_hz} must be < lowpass_hz ({self.lowpass_hz})')
+        if any(f <= 0 for f in self.notch_hz): raise Invalid('notch_hz', f'frequencies must be > 0, got {self.notch_hz}')
 
 @dataclass
 class SpectrogramCfg:
@@ -73,4 +84,12 @@ def load_settings(path=None, # main file (None: `$SIGNAL_LAB_CONFIG`, else the s
                   overrides=None # `KEY=VALUE` strings or a nested dict
                  ) -> EEGSettings:
     "Typed EEG settings: the shipped defaults, then the main file, overlays and overrides."
-    return load_config(EEGSettings, path, overlays, overrides, defaults=shipped_settings(), env_var='SIGNAL_LAB_CONFIG')
+    s = load_config(EEGSettings, path, overlays, overrides, defaults=shipped_settings(), env_var='SIGNAL_LAB_CONFIG')
+    if path is None and os.environ.get('SIGNAL_LAB_CONFIG'): path = os.environ['SIGNAL_LAB_CONFIG']
+    from signal_lab.core.config import read_config_file, parse_overrides
+    ov = parse_overrides(overrides) if isinstance(overrides, (list, tuple)) else (overrides or {})
+    for key in ('data_root', 'output_root'):
+        if key in ov or Path(getattr(s, key)).is_absolute(): continue   # command line: relative to the current folder
+        src = [f for f in (path, *overlays) if f is not None and key in read_config_file(f)]
+        if src: setattr(s, key, str(Path(src[-1]).resolve().parent / getattr(s, key)))
+    return s

@@ -8,37 +8,53 @@ import re
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from .preprocess import BaseSpectrogramPreprocessor, Recording, MathPreprocessor, _norm_gender
+from .preprocess import BaseSpectrogramPreprocessor, Recording, MathPreprocessor, _norm_gender, load_window
 
 # %% auto #0
-__all__ = ['MIT_CHANNELS', 'SEED_EMOTIONS', 'ParkinsonsPreprocessor', 'make_parkinsons_fixture', 'parse_mit_summary',
-           'MITPreprocessor', 'make_mit_fixture', 'SEEDPreprocessor']
+__all__ = ['DS004584_COLUMNS', 'MIT_CHANNELS', 'MIT_MONTAGE', 'MIT_SAME_SUBJECT', 'SEED_EMOTIONS', 'SEED_TRIALS',
+           'ParkinsonsPreprocessor', 'make_parkinsons_fixture', 'parse_mit_summary', 'parse_mit_channels',
+           'MITPreprocessor', 'make_mit_fixture', 'cnt_layout', 'SEEDPreprocessor']
 
 # %% ../../nbs/45_eeg.sources.ipynb #13db26de
+def _col(t, *names):
+    "The column of table `t` whose name is one of `names`, case-insensitively (ds004584 writes GROUP, AGE, GENDER); None if none."
+    low = {str(c).strip().lower(): c for c in t.columns}
+    return next((low[n] for n in names if n in low), None)
+
+def _age(v):
+    "An age as a number — fractional ages stay fractional (CHB-MIT lists 1.5) — or None where missing."
+    try: a = float(str(v).strip())
+    except (TypeError, ValueError): return None
+    if a != a: return None
+    return int(a) if a.is_integer() else a
+
 def _health(group, pid):
     g = str(group).strip().upper() if group is not None and group == group else ''
-    if g in ('PD', 'PARKINSON', 'PARKINSONS', 'PATIENT'): return 'PD'
-    if g in ('HC', 'H', 'CONTROL', 'CTRL', 'HEALTHY'): return 'H'
+    if g in ('PD', 'PARKINSON', 'PARKINSONS', "PARKINSON'S", 'PATIENT'): return 'PD'
+    if g in ('HC', 'H', 'CONTROL', 'CONTROLS', 'CTRL', 'CTL', 'HEALTHY'): return 'H'
     p = pid.lower().removeprefix('sub-')
     return 'PD' if p.startswith('pd') else 'H' if p.startswith('hc') else None
 
 class ParkinsonsPreprocessor(BaseSpectrogramPreprocessor):
-    "Resting-state EEG of PD patients and controls (BIDS, EEGLAB)."
+    "Resting-state EEG of PD patients and controls (BIDS, EEGLAB), e.g. OpenNeuro ds004584 as published."
     name = 'parkinsons'
     channels = MathPreprocessor.channels
     strata = 'health'
+    label_columns = ('gender', 'age', 'health')
     def participants(self) -> dict:
+        "`{label: {gender, age, health}}` from participants.tsv; column names in any case, `sex` or `gender`, `group`."
         import pandas as pd
         f = self.root / 'participants.tsv'
         if not f.exists(): raise UserError(f'{f}: missing (a BIDS dataset lists its participants there)')
         t = pd.read_csv(f, sep='\t', dtype=str)
-        if 'participant_id' not in t.columns: raise UserError(f'{f}: no participant_id column (has {", ".join(t.columns)})')
-        sexcol = 'sex' if 'sex' in t.columns else 'gender' if 'gender' in t.columns else None
+        pidc = _col(t, 'participant_id')
+        if pidc is None: raise UserError(f'{f}: no participant_id column (has {", ".join(t.columns)})')
+        sexc, agec, grpc = _col(t, 'sex', 'gender'), _col(t, 'age'), _col(t, 'group', 'diagnosis')
         out = {}
         for _, r in t.iterrows():
-            pid = str(r['participant_id']).strip()
-            age = r.get('age'); age = int(float(age)) if age is not None and age == age and str(age).strip() not in ('', 'n/a') else None
-            out[pid.removeprefix('sub-')] = dict(gender=_norm_gender(r[sexcol]) if sexcol else None, age=age, health=_health(r.get('group'), pid))
+            pid = str(r[pidc]).strip()
+            out[pid.removeprefix('sub-')] = dict(gender=_norm_gender(r[sexc]) if sexc else None, age=_age(r[agec]) if agec else None,
+                                                 health=_health(r[grpc] if grpc else None, pid))
         return out
     def recordings(self):
         info = self.participants(); recs = []
@@ -46,28 +62,37 @@ class ParkinsonsPreprocessor(BaseSpectrogramPreprocessor):
             m = re.match(r'sub-([A-Za-z0-9]+)(?:_ses-([A-Za-z0-9]+))?', p.name)
             if not m: continue
             sid, ses = m.group(1), m.group(2) or ''
-            if sid not in info: raise UserError(f'{p}: participant {sid} is not in participants.tsv')
-            recs.append(Recording(f'{sid}' + (f'_{ses}' if ses else ''), sid, p, ses, dict(info[sid])))
+            err = None if sid in info else f'participant {sid} is not in participants.tsv'
+            recs.append(Recording(f'{sid}' + (f'_{ses}' if ses else ''), sid, p, ses, dict(info.get(sid, {})), error=err))
         return recs
 
-def make_parkinsons_fixture(root, n_subjects:int=6, seconds:float=20.0, fs:float=512.0, seed:int=0) -> dict:
-    "Write a small BIDS/EEGLAB folder (half PD, half controls, shuffled participants.tsv); return the participants."
-    import pandas as pd
+DS004584_COLUMNS = ('participant_id', 'GROUP', 'ID', 'EEG', 'AGE', 'GENDER', 'MOCA', 'UPDRS', 'TYPE')
+
+def make_parkinsons_fixture(root, # folder to write
+                            n_subjects:int=6, seconds:float=20.0, fs:float=500.0, seed:int=0) -> dict:
+    "A small folder laid out like OpenNeuro ds004584: `sub-NNN/eeg/*_task-Rest_eeg.set` without Pz (the reference), upper-case participants.tsv; returns its rows."
+    import pandas as pd, json
     from signal_lab.eeg.synthetic import synthetic_eeg, write_recording
     root = Path(root); g = np.random.default_rng(seed); rows = []
+    chans = [c for c in ParkinsonsPreprocessor.channels if c != 'Pz'] + ['FC1', 'FC2', 'CP5']   # Pz is the reference
     for s in range(n_subjects):
-        pid = ('pd' if s % 2 else 'hc') + str(s + 1)
-        for ses in ('on', 'off') if s % 2 else ('hc',):
-            x, _ = synthetic_eeg(len(ParkinsonsPreprocessor.channels), seconds, fs, seed=seed * 1000 + s * 10 + len(ses), alpha=0.6 if s % 2 else 1.5)
-            write_recording(root / f'sub-{pid}' / f'ses-{ses}' / 'eeg' / f'sub-{pid}_ses-{ses}_task-rest_eeg.set', x, ParkinsonsPreprocessor.channels, fs)
-        rows.append(dict(participant_id=f'sub-{pid}', age=int(g.integers(50, 80)), sex='f' if s % 3 else 'm', group='PD' if s % 2 else 'CTL'))
-    rows = [rows[i] for i in g.permutation(len(rows))]
-    pd.DataFrame(rows).to_csv(root / 'participants.tsv', sep='\t', index=False)
+        pid, pd_ = f'{s + 1:03d}', s % 2 == 1
+        x, _ = synthetic_eeg(len(chans), seconds, fs, seed=seed * 1000 + s, alpha=0.6 if pd_ else 1.5)
+        order = g.permutation(len(chans))   # channel order of the real files is not 10-20 order
+        write_recording(root / f'sub-{pid}' / 'eeg' / f'sub-{pid}_task-Rest_eeg.set', x[order], [chans[i] for i in order], fs)
+        (root / f'sub-{pid}' / 'eeg' / f'sub-{pid}_task-Rest_eeg.json').write_text(json.dumps({'EEGReference': 'Pz', 'SamplingFrequency': fs}))
+        rows.append(dict(participant_id=f'sub-{pid}', GROUP='PD' if pd_ else 'Control', ID=str(1001 + 10 * s), EEG=f'PD{1001 + 10 * s}',
+                         AGE=str(int(g.integers(50, 80))), GENDER='F' if s % 3 else 'M', MOCA='n/a', UPDRS='n/a', TYPE='1' if pd_ else '0'))
+    pd.DataFrame(rows, columns=list(DS004584_COLUMNS)).to_csv(root / 'participants.tsv', sep='\t', index=False)
     return {r['participant_id']: r for r in rows}
 
 # %% ../../nbs/45_eeg.sources.ipynb #2d3019ee
 MIT_CHANNELS = ['Fp1-F7', 'F7-T7', 'T7-P7', 'P7-O1', 'Fp1-F3', 'F3-C3', 'C3-P3', 'P3-O1', 'Fp2-F4', 'F4-C4', 'C4-P4', 'P4-O2',
                 'Fp2-F8', 'F8-T8', 'T8-P8', 'P8-O2', 'Fz-Cz', 'Cz-Pz']
+# the 23 derivations of the standard CHB-MIT files, as chb01-summary.txt lists them: T8-P8 comes twice
+MIT_MONTAGE = ['FP1-F7', 'F7-T7', 'T7-P7', 'P7-O1', 'FP1-F3', 'F3-C3', 'C3-P3', 'P3-O1', 'FP2-F4', 'F4-C4', 'C4-P4', 'P4-O2',
+               'FP2-F8', 'F8-T8', 'T8-P8', 'P8-O2', 'FZ-CZ', 'CZ-PZ', 'P7-T7', 'T7-FT9', 'FT9-FT10', 'FT10-T8', 'T8-P8']
+MIT_SAME_SUBJECT = {'chb21': 'chb01'}   # PhysioNet: chb21 was recorded from the subject of chb01, 1.5 years later
 
 def parse_mit_summary(path) -> dict[str, list[tuple[float, float]]]:
     "`{edf file name: [(start_s, end_s), ...]}` from a CHB-MIT `chbNN-summary.txt`."
@@ -81,51 +106,77 @@ def parse_mit_summary(path) -> dict[str, list[tuple[float, float]]]:
             out[cur].append((start, float(m.group(1)))); start = None
     return out
 
+def parse_mit_channels(path) -> list[str]:
+    "The first channel list (`Channel N: NAME`) of a CHB-MIT summary, in order, duplicates kept."
+    out = []
+    for line in Path(path).read_text(errors='replace').splitlines():
+        if m := re.match(r'\s*Channel\s+(\d+):\s*(\S+)', line):
+            if int(m.group(1)) == 1 and out: break        # a later montage change starts again at channel 1
+            out.append(m.group(2))
+    return out
+
 class MITPreprocessor(BaseSpectrogramPreprocessor):
-    "CHB-MIT scalp EEG with seizure intervals."
+    "CHB-MIT scalp EEG with seizure intervals; chb21 is split with chb01 (same subject)."
     name = 'mit'
     channels = MIT_CHANNELS
+    label_columns = ('gender', 'age', 'seizure')
+    same_subject = MIT_SAME_SUBJECT
     def subject_info(self) -> dict:
+        "`{case: {gender, age}}` from `SUBJECT-INFO` (tab-separated Case, Gender, Age (years)); fractional ages kept."
+        import pandas as pd
         f = self.root / 'SUBJECT-INFO'
         if not f.exists(): return {}
-        out = {}
-        for line in f.read_text().splitlines()[1:]:
-            p = line.split('\t')
-            if len(p) >= 3 and p[0].strip():
-                try: age = int(float(p[2]))
-                except ValueError: age = None
-                out[p[0].strip()] = dict(gender=_norm_gender(p[1]), age=age)
-        return out
+        t = pd.read_csv(f, sep='\t', dtype=str)
+        case, gen, age = _col(t, 'case'), _col(t, 'gender', 'sex'), _col(t, 'age (years)', 'age')
+        if case is None: raise UserError(f'{f}: no Case column (has {", ".join(map(str, t.columns))})')
+        return {str(r[case]).strip(): dict(gender=_norm_gender(r[gen]) if gen else None, age=_age(r[age]) if age else None)
+                for _, r in t.iterrows() if str(r[case]).strip() not in ('', 'nan')}
     def recordings(self):
         info = self.subject_info(); recs = []; self.seizures = {}
         for d in sorted(self.root.glob('chb*')):
             if not d.is_dir(): continue
             summ = d / f'{d.name}-summary.txt'
-            if not summ.exists(): raise UserError(f'{summ}: missing (CHB-MIT seizure times come from the summary file)')
-            sz = parse_mit_summary(summ)
+            sz = parse_mit_summary(summ) if summ.exists() else {}
+            subject = self.same_subject.get(d.name, d.name)
             for p in sorted(d.glob('*.edf')):
-                if p.name not in sz: raise UserError(f'{p}: not listed in {summ.name}')
-                self.seizures[p.stem] = sz[p.name]
-                recs.append(Recording(p.stem, d.name, p, p.stem.split('_')[-1], dict(info.get(d.name, {}))))
+                err = (None if p.name in sz else f'not listed in {summ.name} (its seizure times are unknown)' if summ.exists()
+                       else f'{summ.name} is missing (CHB-MIT seizure times come from the summary file)')
+                self.seizures[p.stem] = sz.get(p.name, [])
+                recs.append(Recording(p.stem, subject, p, p.stem.split('_')[-1], dict(info.get(d.name, {}), case=d.name), error=err))
         return recs
     def window_labels(self, rec, start_s, stop_s):
         hit = any(a < stop_s and b > start_s for a, b in self.seizures.get(rec.rec_id, []))
         return dict(rec.labels, seizure='yes' if hit else 'no')
 
-def make_mit_fixture(root, n_subjects:int=3, files_per_subject:int=2, seconds:float=32.0, fs:float=256.0, seed:int=0) -> dict:
-    "Write a small CHB-MIT-style folder (bipolar EDF, summary files, SUBJECT-INFO); return the seizure intervals."
+def _set_edf_labels(path, labels):
+    "Rewrite the 16-byte signal labels of an EDF header (to write labels that occur twice, as CHB-MIT's do)."
+    b = bytearray(Path(path).read_bytes())
+    ns = int(b[252:256].decode().strip())
+    for i, lab in enumerate(labels[:ns]): b[256 + 16 * i:256 + 16 * (i + 1)] = lab.ljust(16)[:16].encode('ascii')
+    Path(path).write_bytes(bytes(b))
+
+def make_mit_fixture(root, # folder to write
+                     n_subjects:int=3, files_per_subject:int=2, seconds:float=32.0, fs:float=256.0, seed:int=0,
+                     quirks:bool=True, # as published: chb21 (the subject of chb01), chb24 without a SUBJECT-INFO row, an age of 1.5
+                     unlisted:bool=False) -> dict: # one EDF of chb02 left out of its summary
+    "A small CHB-MIT folder: EDFs with the real 23-derivation montage (T8-P8 twice), summaries, SUBJECT-INFO; returns the seizure intervals."
     from signal_lab.eeg.synthetic import synthetic_eeg, write_recording
     root = Path(root); root.mkdir(parents=True, exist_ok=True); g = np.random.default_rng(seed); sz = {}
     info = ['Case\tGender\tAge (years)']
-    for s in range(1, n_subjects + 1):
-        case = f'chb{s:02d}'; lines = [f'Data Sampling Rate: {int(fs)} Hz', '']
-        info.append(f'{case}\t{"F" if s % 2 else "M"}\t{int(g.integers(3, 20))}')
+    cases = [f'chb{s:02d}' for s in range(1, n_subjects + 1)] + (['chb21', 'chb24'] if quirks else [])
+    for s, case in enumerate(cases, 1):
+        lines = [f'Data Sampling Rate: {int(fs)} Hz', '*************************', '', 'Channels in EDF Files:', '**********************']
+        lines += [f'Channel {i}: {c}' for i, c in enumerate(MIT_MONTAGE, 1)] + ['', '']
+        if case != 'chb24': info.append(f'{case}\t{"F" if s % 2 else "M"}\t{1.5 if (quirks and s == 2) else int(g.integers(3, 20))}')
         for k in range(1, files_per_subject + 1):
             name = f'{case}_{k:02d}.edf'
-            x, _ = synthetic_eeg(len(MIT_CHANNELS), seconds, fs, seed=seed * 1000 + s * 10 + k)
-            write_recording(root / case / name, x, [c.upper() for c in MIT_CHANNELS], fs)
+            x, _ = synthetic_eeg(len(MIT_MONTAGE), seconds, fs, seed=seed * 1000 + s * 10 + k)
+            x[-1] = x[14]                                   # the second T8-P8 is the same derivation
+            write_recording(root / case / name, x, [f'{c}-{i}' for i, c in enumerate(MIT_MONTAGE)], fs)
+            _set_edf_labels(root / case / name, MIT_MONTAGE)
             iv = [(8.0, 14.0)] if k == 1 else []
             sz[name] = iv
+            if unlisted and case == 'chb02' and k == files_per_subject: continue    # on disk, not in the summary
             lines += [f'File Name: {name}', 'File Start Time: 10:00:00', 'File End Time: 10:00:32', f'Number of Seizures in File: {len(iv)}']
             for j, (a, b) in enumerate(iv, 1): lines += [f'Seizure {j} Start Time: {a:g} seconds', f'Seizure {j} End Time: {b:g} seconds']
             lines.append('')
@@ -135,31 +186,64 @@ def make_mit_fixture(root, n_subjects:int=3, files_per_subject:int=2, seconds:fl
 
 # %% ../../nbs/45_eeg.sources.ipynb #b74f26a6
 SEED_EMOTIONS = ('disgust', 'fear', 'sad', 'neutral', 'happy')
+# SEED-V documentation: trial start and end (seconds into each session's recording) and emotion (index into
+# SEED_EMOTIONS) of the 15 film clips of sessions 1-3; the same for every subject
+SEED_TRIALS = {
+    '1': ([30, 132, 287, 555, 773, 982, 1271, 1628, 1730, 2025, 2227, 2435, 2667, 2932, 3204],
+          [102, 228, 524, 742, 920, 1240, 1568, 1697, 1994, 2166, 2401, 2607, 2901, 3172, 3359],
+          [4, 1, 3, 2, 0, 4, 1, 3, 2, 0, 4, 1, 3, 2, 0]),
+    '2': ([30, 299, 548, 646, 836, 1000, 1091, 1392, 1657, 1809, 1966, 2186, 2333, 2490, 2741],
+          [267, 488, 614, 773, 967, 1059, 1331, 1622, 1777, 1908, 2153, 2302, 2428, 2709, 2817],
+          [2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0]),
+    '3': ([30, 353, 478, 674, 825, 908, 1200, 1346, 1451, 1711, 2055, 2307, 2457, 2726, 2888],
+          [321, 418, 643, 764, 877, 1147, 1284, 1418, 1679, 1996, 2275, 2425, 2664, 2857, 3066],
+          [2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0])}
+
+def cnt_layout(path) -> dict:
+    "Channels, header sample count and data bytes of a Neuroscan .cnt (SETUP header, files under 2 GB)."
+    import struct
+    with open(path, 'rb') as f:
+        h = f.read(900); size = f.seek(0, 2)
+    if len(h) < 900: raise UserError(f'{path}: {len(h)} bytes, shorter than a Neuroscan header (900)')
+    nch, = struct.unpack_from('<H', h, 370); ns, = struct.unpack_from('<i', h, 864); ev, = struct.unpack_from('<i', h, 886)
+    return dict(n_channels=nch, n_samples=ns, data_bytes=ev - 900 - 75 * nch, file_size=size)
 
 class SEEDPreprocessor(BaseSpectrogramPreprocessor):
-    "SEED-V emotion EEG from Neuroscan .cnt files, windows inside trials."
+    "SEED-V emotion EEG from Neuroscan .cnt files, windows inside the documented trials."
     name = 'seed'
     channels = MathPreprocessor.channels
-    def _opts(self): return self.settings.datasets.get('seed')
+    label_columns = ('gender', 'age', 'emotion')
     def open_raw(self, rec):
-        "Neuroscan .cnt with the configured data format; listed files get their sample count recomputed."
+        "Neuroscan .cnt with the configured data format, checked against the file's size; listed files get their sample count recomputed."
         import mne
-        o = self._opts()
-        fmt = o.data_format if o else 'int32'
-        recompute = bool(o and rec.path.name in o.recompute_n_samples)
-        return mne.io.read_raw_cnt(rec.path, data_format=fmt, recompute_n_samples=recompute, preload=False, verbose='error')
+        o = self.opts
+        recompute = rec.path.name in o.recompute_n_samples
+        L = cnt_layout(rec.path)
+        if not recompute and L['n_samples'] > 0 and L['n_channels'] > 0 and L['file_size'] < 2e9:
+            per = L['data_bytes'] / (L['n_channels'] * L['n_samples']); want = 2 if o.data_format == 'int16' else 4
+            if abs(per - want) > 0.01:
+                fix = {2: 'int16', 4: 'int32'}.get(round(per))
+                raise UserError(f"{rec.path.name}: the header's {L['n_samples']} samples x {L['n_channels']} channels fill "
+                                f"{L['data_bytes']} bytes, {per:.2f} bytes per sample, but datasets.seed.data_format is "
+                                f"{o.data_format} ({want} bytes); " + (f'set data_format = "{fix}"' if fix else
+                                'the header sample count looks corrupt: list the file in datasets.seed.recompute_n_samples'))
+        return mne.io.read_raw_cnt(rec.path, data_format=o.data_format, recompute_n_samples=recompute, preload=False, verbose='error')
     def participants(self) -> dict:
+        "`{subject: {gender, age}}` from `participants_info.csv` (columns subject, gender, age in any case); {} if absent."
         import pandas as pd
         f = self.root / 'participants_info.csv'
-        if not f.exists(): raise UserError(f'{f}: missing (columns subject, gender, age)')
+        if not f.exists(): return {}            # labels then count as missing in run_summary.json, with a warning
         t = pd.read_csv(f, dtype=str)
-        need = {'subject', 'gender', 'age'} - set(t.columns)
-        if need: raise UserError(f'{f}: missing column(s) {", ".join(sorted(need))}')
-        return {str(int(r.subject)): dict(gender=_norm_gender(r.gender), age=int(float(r.age))) for r in t.itertuples()}
+        sc, gc, ac = _col(t, 'subject', 'subject_id', 'participant_id'), _col(t, 'gender', 'sex'), _col(t, 'age')
+        if sc is None: raise UserError(f'{f}: no subject column (has {", ".join(t.columns)})')
+        return {str(int(re.sub(r'\D', '', str(r[sc])))): dict(gender=_norm_gender(r[gc]) if gc else None, age=_age(r[ac]) if ac else None)
+                for _, r in t.iterrows() if re.sub(r'\D', '', str(r[sc]))}
     def trials(self) -> dict:
+        "`{session: [(start_s, end_s, emotion)]}`: SEED_TRIALS, or `trial_info.csv` (session, trial, start_s, end_s, emotion) when present."
         import pandas as pd
         f = self.root / 'trial_info.csv'
-        if not f.exists(): raise UserError(f'{f}: missing (columns session, trial, start_s, end_s, emotion)')
+        if not f.exists():
+            return {s: [(float(a), float(b), SEED_EMOTIONS[e]) for a, b, e in zip(*t)] for s, t in SEED_TRIALS.items()}
         t = pd.read_csv(f)
         out = {}
         for r in t.itertuples():
@@ -173,9 +257,8 @@ class SEEDPreprocessor(BaseSpectrogramPreprocessor):
             m = re.fullmatch(r'(\d+)_(\d+)_(\d+)\.cnt', p.name)
             if not m: continue
             sid, ses = str(int(m.group(1))), m.group(2)
-            if sid not in info: raise UserError(f'{p}: subject {sid} is not in participants_info.csv')
-            if ses not in self._trials: raise UserError(f'{p}: session {ses} has no trials in trial_info.csv')
-            recs.append(Recording(f'{sid}_{ses}', sid, p, ses, dict(info[sid])))
+            err = None if ses in self._trials else f'session {ses} has no trials (sessions: {", ".join(sorted(self._trials))})'
+            recs.append(Recording(f'{sid}_{ses}', sid, p, ses, dict(info.get(sid, {})), error=err))
         return recs
     def segments(self, rec, duration_s): return [(a, min(b, duration_s)) for a, b, _ in self._trials[rec.session]]
     def window_labels(self, rec, start_s, stop_s):

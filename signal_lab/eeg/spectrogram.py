@@ -10,29 +10,44 @@ import numpy as np
 from ..core.config import UserError
 
 # %% auto #0
-__all__ = ['CHANNEL_ALIASES', 'DB_RANGE', 'canonical_channel', 'pick_channels', 'resample', 'psd_stft', 'to_db', 'db_to_image']
+__all__ = ['CHANNEL_ALIASES', 'REFERENCE', 'DB_RANGE', 'canonical_channel', 'pick_channels', 'resample', 'psd_stft', 'to_db',
+           'db_to_image']
 
 # %% ../../nbs/42_eeg.spectrogram.ipynb #f20ba2cd
 CHANNEL_ALIASES = {'T3': 'T7', 'T4': 'T8', 'T5': 'P7', 'T6': 'P8'}
 
-def canonical_channel(name:str) -> str:
-    "Canonical 10–20 name: strip 'EEG ' and reference suffixes, fix case (Fp1, Cz, …), apply the alias map."
-    n = re.sub(r'^(EEG|eeg)[\s_-]*', '', str(name).strip())
+def canonical_channel(name:str, # a channel label as a file spells it
+                      aliases:dict|None=None) -> str: # extra `{name: canonical}` on top of CHANNEL_ALIASES
+    "Canonical 10–20 name: strip 'EEG ', reference suffixes and BCI2000's padding dots, fix case (Fp1, Cz, …), apply aliases."
+    n = re.sub(r'^(EEG|eeg)[\s_-]*', '', str(name).strip()).rstrip('.')      # BCI2000/EEGMMIDB pad labels: 'Fp1.', 'C3..'
     n = re.sub(r'[-_\s]*(REF|LE|RE|A1|A2|M1|M2|AVG|Ref|ref)$', '', n)
     n = n.upper().replace('FP', 'Fp').replace('Z', 'z')
-    return CHANNEL_ALIASES.get(n.upper(), n)
+    amap = {**CHANNEL_ALIASES, **{str(k).upper(): v for k, v in (aliases or {}).items()}}
+    return amap.get(n.upper(), n)
+
+REFERENCE = -1   # `pick_channels` index of a channel that is the recording's reference: all zeros
 
 def pick_channels(available, # channel names in the file
                   wanted, # canonical names to pick, in this order
-                  source='<recording>' # file named in errors
+                  source='<recording>', # file named in errors
+                  aliases:dict|None=None, # extra `{name: canonical}`
+                  reference:str='', # the recording's reference electrode: absent from the file, picked as zeros
+                  setting:str='channels' # the setting a user changes, named in the error
                  ) -> list[int]:
-    "Indices of `wanted` channels in `available`, matched by canonical name; clear error when one is missing."
-    canon = {}
-    for i, c in enumerate(available): canon.setdefault(canonical_channel(c), i)
-    missing = [w for w in wanted if canonical_channel(w) not in canon]
+    "Indices of `wanted` channels in `available`, matched by canonical name (`REFERENCE` for the reference); clear error when one is missing."
+    canon, dup = {}, {}
+    for i, c in enumerate(available):
+        canon.setdefault(canonical_channel(c, aliases), i)
+        # MNE renames a label that occurs twice (CHB-MIT lists T8-P8 twice) to T8-P8-0, T8-P8-1: both are the same derivation
+        if m := re.fullmatch(r'(.+)-(\d+)', str(c)): dup.setdefault(canonical_channel(m.group(1), aliases), []).append(i)
+    for base, idx in dup.items():
+        if len(idx) > 1: canon.setdefault(base, idx[0])
+    ref = canonical_channel(reference, aliases) if reference else None
+    missing = [w for w in wanted if canonical_channel(w, aliases) not in canon and canonical_channel(w, aliases) != ref]
     if missing:
-        raise UserError(f'{source}: required channel(s) {", ".join(missing)} not found; the file has {", ".join(map(str, available))}')
-    return [canon[canonical_channel(w)] for w in wanted]
+        raise UserError(f'{source}: required channel(s) {", ".join(missing)} not found; the file has {", ".join(map(str, available))}. '
+                        f'Change {setting} (or its aliases, drop, or reference if a missing one is the recording reference)')
+    return [canon.get(canonical_channel(w, aliases), REFERENCE) for w in wanted]
 
 # %% ../../nbs/42_eeg.spectrogram.ipynb #5d3ce293
 def _polyphase_blocks(up:int, down:int, dtype, block:int=32):
