@@ -4,7 +4,7 @@
 
 # %% ../../nbs/44_eeg.preprocess.ipynb #c76dad1a
 from __future__ import annotations
-import importlib, time
+import importlib, os, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -30,10 +30,17 @@ class Recording:
 
 LAYOUT = 'recording-array-v1'   # one float16 array per recording; rows name it and their `window_index`
 
+from functools import lru_cache
+
+@lru_cache(maxsize=64)
+def _memmap(path:str, mtime_ns:int):   # keyed by mtime: a rewritten file is mapped again
+    return np.load(path, mmap_mode='r')
+
 def load_window(root, # a preprocessed (or meta) dataset folder
                 row) -> np.ndarray: # a metadata row (dict or pandas Series) with file_name and window_index
-    "The float16 spectrogram (channels, freqs, frames) of one metadata row, read through a memory map."
-    return np.asarray(np.load(Path(root) / row['file_name'], mmap_mode='r')[int(row['window_index'])])
+    "The float16 spectrogram (channels, freqs, frames) of one metadata row, read through a memory map (kept open per file)."
+    p = os.path.join(root, row['file_name'])
+    return np.array(_memmap(p, os.stat(p).st_mtime_ns)[int(row['window_index'])])
 
 class BaseSpectrogramPreprocessor:
     "Shared machinery; subclasses implement `recordings()` (and may override `open_raw`, `segments`, `window_labels`, `caption`)."
@@ -96,9 +103,13 @@ class BaseSpectrogramPreprocessor:
                                             notch_hz=o.notch_hz, demean=True)))[:16]
 
     def process_recording(self, rec:Recording, split:str) -> list[dict]:
-        "Read, pick, resample, window, STFT, write; return the metadata rows (one per window)."
+        "Read, pick, resample, window, STFT, write; return the metadata rows (one per window). One BLAS and torch thread, whoever calls it."
         import torch
+        from signal_lab.core.parallel import one_blas_thread
         torch.set_num_threads(1)
+        with one_blas_thread(): return self._process_recording(rec, split)
+
+    def _process_recording(self, rec, split):
         sp = self.sp
         if rec.error: raise UserError(rec.error)
         try: x32, fs = self.read_raw(rec)
@@ -188,7 +199,9 @@ class BaseSpectrogramPreprocessor:
         summ = dict(dataset=self.name, config_hash=h, n_recordings=len(recs), n_processed=res.n_done, n_skipped=len(res.skipped),
                     n_failed=len(errors), errors=errors, n_windows=len(rows), n_subjects=len(subjects),
                     windows_per_split={s: sum(r['split'] == s for r in rows) for s in ('train', 'val', 'test')},
-                    seconds=round(time.perf_counter() - t0, 2), spectrogram=to_dict(self.sp), channels=self.channels)
+                    seconds=round(time.perf_counter() - t0, 2), spectrogram=to_dict(self.sp), channels=self.channels, layout=LAYOUT,
+                    signal=dict(demean='float64, per recording', reference=self.opts.reference or None, aliases=self.opts.aliases,
+                                highpass_hz=self.opts.highpass_hz or None, lowpass_hz=self.opts.lowpass_hz or None, notch_hz=self.opts.notch_hz))
         summ['subjects_per_split'] = {s: len({r['subject_id'] for r in rows if r['split'] == s}) for s in ('train', 'val', 'test')}
         summ['missing_labels'] = missing_labels(rows, self.label_columns)
         summ['warnings'] = [f'split {s} has no windows ({len(subjects)} subjects for splits {dict(self.settings.splits)}): '
