@@ -234,6 +234,18 @@ def _norm_gender(v):
     v = str(v).strip().upper()[:1]
     return v if v in ('F', 'M') else None
 
+def _col(t, *names):
+    "The column of table `t` whose name is one of `names`, case-insensitively (ds004584 writes GROUP, AGE, GENDER); None if none."
+    low = {str(c).strip().lower(): c for c in t.columns}
+    return next((low[n] for n in names if n in low), None)
+
+def _age(v):
+    "An age as a number — fractional ages stay fractional (CHB-MIT lists 1.5) — or None where missing."
+    try: a = float(str(v).strip())
+    except (TypeError, ValueError): return None
+    if a != a: return None
+    return int(a) if a.is_integer() else a
+
 class MathPreprocessor(BaseSpectrogramPreprocessor):
     "EEGMAT: rest vs mental arithmetic."
     name = 'math'
@@ -244,15 +256,16 @@ class MathPreprocessor(BaseSpectrogramPreprocessor):
         f = self.root / 'subject-info.csv'
         if not f.exists(): raise UserError(f'{f}: missing (EEGMAT ships it next to the EDF files)')
         t = pd.read_csv(f)
-        if 'Subject' not in t.columns: raise UserError(f'{f}: no Subject column (has {", ".join(t.columns)})')
+        sc, gc, ac, qc = _col(t, 'subject'), _col(t, 'gender', 'sex'), _col(t, 'age'), _col(t, 'count quality')
+        if sc is None: raise UserError(f'{f}: no Subject column (has {", ".join(t.columns)})')
         out = {}
         for _, r in t.iterrows():
-            m = _re.search(r'(\d+)', str(r['Subject']))
-            if not m: raise UserError(f'{f}: cannot parse a subject id from {r["Subject"]!r}')
+            m = _re.search(r'(\d+)', str(r[sc]))
+            if not m: raise UserError(f'{f}: cannot parse a subject id from {r[sc]!r}')
             sid = f'{int(m.group(1)):02d}'
-            q = r.get('Count quality')
-            out[sid] = dict(gender=_norm_gender(r.get('Gender')), age=int(r['Age']) if 'Age' in r and r['Age'] == r['Age'] else None,
-                            performance=None if q is None or q != q else ('good' if int(q) == 1 else 'bad'))
+            q = _age(r[qc]) if qc else None
+            out[sid] = dict(gender=_norm_gender(r[gc]) if gc else None, age=_age(r[ac]) if ac else None,
+                            performance=None if q is None else ('good' if q == 1 else 'bad'))
         return out
     def recordings(self):
         info = self.info(); recs = []

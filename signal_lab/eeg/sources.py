@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from .preprocess import BaseSpectrogramPreprocessor, Recording, MathPreprocessor, _norm_gender, load_window
+from .preprocess import BaseSpectrogramPreprocessor, Recording, MathPreprocessor, _norm_gender, _col, _age, load_window
 
 # %% auto #0
 __all__ = ['DS004584_COLUMNS', 'MIT_CHANNELS', 'MIT_MONTAGE', 'MIT_SAME_SUBJECT', 'SEED_EMOTIONS', 'SEED_TRIALS',
@@ -16,18 +16,6 @@ __all__ = ['DS004584_COLUMNS', 'MIT_CHANNELS', 'MIT_MONTAGE', 'MIT_SAME_SUBJECT'
            'MITPreprocessor', 'make_mit_fixture', 'cnt_layout', 'SEEDPreprocessor']
 
 # %% ../../nbs/45_eeg.sources.ipynb #13db26de
-def _col(t, *names):
-    "The column of table `t` whose name is one of `names`, case-insensitively (ds004584 writes GROUP, AGE, GENDER); None if none."
-    low = {str(c).strip().lower(): c for c in t.columns}
-    return next((low[n] for n in names if n in low), None)
-
-def _age(v):
-    "An age as a number — fractional ages stay fractional (CHB-MIT lists 1.5) — or None where missing."
-    try: a = float(str(v).strip())
-    except (TypeError, ValueError): return None
-    if a != a: return None
-    return int(a) if a.is_integer() else a
-
 def _health(group, pid):
     g = str(group).strip().upper() if group is not None and group == group else ''
     if g in ('PD', 'PARKINSON', 'PARKINSONS', "PARKINSON'S", 'PATIENT'): return 'PD'
