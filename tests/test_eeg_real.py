@@ -142,3 +142,19 @@ def test_too_few_subjects_for_the_splits_is_said(tmp_path):
     assert 'warning: mit: split val has no windows' in r.stderr or 'warning: mit: split test has no windows' in r.stderr, r.stderr
     s = json.loads((tmp_path / 'out' / 'mit' / 'run_summary.json').read_text())
     assert sorted(s['subjects_per_split'].values()).count(0) >= 1
+
+
+def test_seed_as_published_uses_the_documented_trials(tmp_path):
+    "No trial_info.csv: session 1's first clip (30-102 s, happy) comes from the built-in SEED-V table."
+    from cnt_writer import write_cnt
+    from signal_lab.eeg.synthetic import synthetic_eeg
+    from signal_lab.eeg.preprocess import MathPreprocessor
+    root = tmp_path / 'raw' / 'seed_v'; root.mkdir(parents=True)
+    x, _ = synthetic_eeg(19, 110, 1000.0, seed=3)
+    write_cnt(root / '4_1_20180805.cnt', x, [c.upper() for c in MathPreprocessor.channels], 1000.0)
+    (root / 'participants_info.csv').write_text('Subject,Gender,Age\n4,M,22\n')
+    cfg = tmp_path / 'eeg.toml'; cfg.write_text('data_root = "raw"\noutput_root = "out"\n')
+    r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'seed', check=True)
+    md = pd.read_csv(tmp_path / 'out' / 'seed' / 'metadata.csv')
+    assert len(md) == 9 and set(md.emotion) == {'happy'} and (md.gender == 'M').all() and (md.age == 22).all()
+    assert md.start_sample.min() == 30_000 and md.stop_sample.max() <= 102_000 and 'label' not in r.stderr   # one subject: only split warnings
