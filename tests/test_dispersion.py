@@ -47,6 +47,7 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
     assert r.returncode == 0, r.stderr
     assert f'{done_before} skipped' in r.stdout
     assert tree_digest(root) == tree_digest(tmp_path / 'ref')
+    assert not list(root.rglob('*.tmp'))   # temp files of the killed writes are gone too
 
 
 def test_rerun_without_resume_is_refused(tmp_path):

@@ -144,7 +144,10 @@ def generate(cfg:DispersionConfig, # the dataset config
         except (OSError, KeyError): return False
     versions = package_versions(VERSION_PACKAGES)
     job = functools.partial(_item, cfg=cfg, chash=chash, seed=seed, versions=versions)
-    for k in ('records', 'masks'): P[k].mkdir(parents=True, exist_ok=True)
+    for k in ('records', 'masks'):
+        P[k].mkdir(parents=True, exist_ok=True)
+        if resume:   # half-written temp files of a killed run: the items they belonged to are written again
+            for t in P[k].glob('.*.tmp'): t.unlink(missing_ok=True)
     write_dataset_card(cfg)
     P['manifest'].parent.mkdir(parents=True, exist_ok=True)
     # lines for items that were computed but whose files no longer match are rewritten: keep the file order
