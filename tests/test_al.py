@@ -180,3 +180,60 @@ def test_loop_cli_resumes(tmp_path):
     assert s['rounds_done'] == 3 and s['config']['strategy'] == 'entropy+kcenter'
     # the same folder with other settings is refused
     assert_user_error(cli(*base[:-2], '--rounds', 3, '--strategy', 'margin', '--out', tmp_path / 'a'), 'other settings')
+
+
+CLICKER = r'''
+import sys
+from signal_lab.al.app import LabelStore
+root, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+st = LabelStore(root, annotator=who)
+for i in range(n):
+    st.set(f'{who}_{i}.png', 'ab'[i % 2]); st.set('shared.png', who)
+    if i % 5 == 4: st.undo()   # only its own last event: its set of shared.png
+'''
+
+
+def test_two_instances_in_two_processes_lose_nothing(tmp_path):
+    "Two annotators click interleaved in two processes on one folder: every event kept, ids unique, undo only their own."
+    from signal_lab.al.app import LabelStore
+    ps = [subprocess.Popen([sys.executable, '-c', CLICKER, str(tmp_path), w, '40']) for w in ('ann', 'bob')]
+    assert [p.wait(timeout=600) for p in ps] == [0, 0]
+    st = LabelStore(tmp_path); ev = st.events
+    assert len({e['id'] for e in ev}) == len(ev) == 2 * (40 * 2 + 8)
+    who = [e['annotator'] for e in ev]
+    assert sum(a != b for a, b in zip(who, who[1:])) > 4                  # the two really interleaved
+    byid = {e['id']: e for e in ev}
+    assert all(byid[e['target']]['annotator'] == e['annotator'] for e in ev if e['event'] == 'undo')
+    lab = st.labels
+    assert all(lab[f'{w}_{i}.png'] == 'ab'[i % 2] for w in ('ann', 'bob') for i in range(40))
+    csv = pd.read_csv(tmp_path / 'human_labels.csv', dtype=str, keep_default_na=False)
+    assert dict(zip(csv.file_name, csv.label)) == lab                     # the CSV is rebuilt from everything on disk
+
+
+def test_a_killed_instance_loses_nothing_of_the_other(tmp_path):
+    from signal_lab.al.app import LabelStore
+    slow = subprocess.Popen([sys.executable, '-c', CLICKER, str(tmp_path), 'bob', '60'])
+    fast = subprocess.Popen([sys.executable, '-c', CLICKER, str(tmp_path), 'ann', '1000'])
+    t0 = time.time()
+    while (not (tmp_path / 'label_events.jsonl').exists() or (tmp_path / 'label_events.jsonl').stat().st_size < 20000) and time.time() - t0 < 120:
+        time.sleep(0.01)
+    os.kill(fast.pid, signal.SIGKILL); fast.wait()                          # killed between or during clicks
+    assert slow.wait(timeout=600) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore'); st = LabelStore(tmp_path)
+    lab = st.labels
+    assert all(lab[f'bob_{i}.png'] == 'ab'[i % 2] for i in range(60))
+    ann = [e for e in st.events if e['annotator'] == 'ann' and e['event'] == 'set' and e['file_name'] != 'shared.png']
+    assert len(ann) > 10 and all(lab[e['file_name']] == e['label'] for e in ann)   # every complete event of the killed one too
+
+
+def test_hand_written_csv_is_imported_not_erased(tmp_path):
+    from signal_lab.al.app import LabelStore
+    (tmp_path / 'human_labels.csv').write_text('file_name,label\nimg_1.png,crack\nimg_2.png,0\n')
+    st = LabelStore(tmp_path, classes=['crack', '0', '1'])
+    assert st.labels == {'img_1.png': 'crack', 'img_2.png': '0'}
+    assert dict(pd.read_csv(tmp_path / 'human_labels.csv', dtype=str)[['file_name', 'label']].values) == st.labels
+    (tmp_path / 'h2').mkdir(); (tmp_path / 'h2' / 'human_labels.csv').write_text('file_name,label\nimg_1.png,dragon\n')
+    from signal_lab.core.config import UserError
+    with pytest.raises(UserError, match="'dragon' of img_1.png is not allowed"): LabelStore(tmp_path / 'h2', classes=['crack'])
+    assert 'dragon' in (tmp_path / 'h2' / 'human_labels.csv').read_text()   # refused, and left as it was

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/35_al.app.ipynb #826b7e49
 from __future__ import annotations
-import datetime, getpass, os
+import contextlib, datetime, getpass, json, os, uuid, warnings
 from pathlib import Path
 from ..core.config import UserError
 from ..core.io import JsonlWriter, read_jsonl, write_csv, write_json, read_json
@@ -16,65 +16,183 @@ __all__ = ['LabelStore', 'LabelingApp']
 # %% ../../nbs/35_al.app.ipynb #699af190
 def _now(): return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds')
 
+@contextlib.contextmanager
+def _locked(path):
+    "An exclusive advisory lock on `path` (created if missing) for the block: one writer at a time, across processes."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a+') as f:
+        try:
+            import fcntl
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        except ImportError:   # Windows: msvcrt locks a byte range
+            import msvcrt
+            f.seek(0); msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
+        try: yield
+        finally:
+            try:
+                import fcntl
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+            except ImportError:
+                import msvcrt
+                f.seek(0); msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+
+def _norm_event(e):
+    "Events written before ids existed carry `seq` (and undo a `target` seq): give them stable ids."
+    if 'id' not in e: e = dict(e, id=f"seq{e.get('seq')}")
+    if e.get('event') == 'undo' and isinstance(e.get('target'), int): e = dict(e, target=f"seq{e['target']}")
+    return e
+
 class LabelStore:
-    "Append-only label events → effective human labels (`human_labels.csv`, rebuilt atomically)."
+    "Append-only label events of any number of annotators and app instances → effective labels (`human_labels.csv`, rebuilt atomically)."
     def __init__(self, root='artifacts/labels', # folder of label_events.jsonl and human_labels.csv
                  classes=None, # allowed labels (None: any)
                  annotator:str|None=None): # recorded with each event (default: the login name)
-        self.root = Path(root); self.classes = list(classes) if classes else None
+        self.root = Path(root); self.classes = [str(c) for c in classes] if classes else None
         self.annotator = annotator or _user()
         self.events_path, self.csv_path = self.root / 'label_events.jsonl', self.root / 'human_labels.csv'
-        self._ev = read_jsonl(self.events_path)  # a torn last line is skipped with a warning
-        self._w = None
-        self._rebuild()  # heals a CSV left stale by a crash between the log append and the rebuild
+        self.lock_path = self.root / '.label_events.lock'
+        self.instance = uuid.uuid4().hex[:8]
+        self._ev, self._pos = [], 0
+        with _locked(self.lock_path):   # under the lock nobody is mid-write: an incomplete last line is torn
+            self._refresh(warn_torn=True)
+            self._import_csv(); self._refresh()
+            self._rebuild()  # heals a CSV left stale by a crash between the log append and the rebuild
 
+    # --- the log on disk is the truth: every read catches up with what other instances appended
+    def _refresh(self, warn_torn:bool=False):
+        if not self.events_path.exists(): return
+        with open(self.events_path, 'rb') as f:
+            f.seek(self._pos); data = f.read()
+        end = data.rfind(b'\n') + 1            # a line without its newline is being written (or torn): not yet
+        if warn_torn and data[end:].strip():
+            warnings.warn(f'{self.events_path}: a torn last line ({len(data) - end} bytes, a writer was killed) is ignored')
+        for line in data[:end].splitlines():
+            if line.strip():
+                try: self._ev.append(_norm_event(json.loads(line)))
+                except json.JSONDecodeError:   # a torn line that a later append completed after a kill: skipped
+                    warnings.warn(f'{self.events_path}: skipped an unreadable line ({line[:60]!r})')
+        self._pos += end
+    def _import_csv(self):
+        "A `human_labels.csv` written by hand, with no log yet or newer than the log, becomes events — never overwritten."
+        if not self.csv_path.exists(): return
+        import pandas as pd
+        try: t = pd.read_csv(self.csv_path, dtype=str, keep_default_na=False)
+        except Exception as e: raise UserError(f'{self.csv_path}: cannot read ({e}); fix or move it — it is never overwritten unread')
+        if not len(t): return
+        if not {'file_name', 'label'} <= set(t.columns):
+            raise UserError(f'{self.csv_path}: needs columns file_name,label (has {", ".join(t.columns)})')
+        newer = not self.events_path.exists() or self.csv_path.stat().st_mtime > self.events_path.stat().st_mtime
+        if not newer: return
+        cur = self.labels_now()
+        rows = [(str(r.file_name), str(r.label)) for r in t.itertuples() if r.file_name and cur.get(str(r.file_name)) != str(r.label)]
+        bad = [(f, lab) for f, lab in rows if self.classes is not None and lab not in self.classes]
+        if bad: raise UserError(f'{self.csv_path}: label {bad[0][1]!r} of {bad[0][0]} is not allowed; allowed: {", ".join(self.classes)}')
+        if not rows: return
+        with self._writer() as w:
+            for f, lab in rows:
+                who = t.loc[t.file_name == f, 'annotator'].iloc[0] if 'annotator' in t.columns else ''
+                self._write(w, dict(event='set', file_name=f, label=lab, round=None, source='csv', annotator=who or 'csv-import'))
+    @contextlib.contextmanager
+    def _writer(self):
+        w = JsonlWriter(self.events_path, fsync_every=1)  # cuts a torn tail (only a killed writer leaves one) before appending
+        try: yield w
+        finally: w.close()
+    def _write(self, w, ev):
+        ev = {**dict(id=uuid.uuid4().hex, time=_now(), annotator=self.annotator, instance=self.instance), **ev}
+        w.write(ev); return ev
     def _append(self, **ev):
-        if self._w is None: self._w = JsonlWriter(self.events_path, fsync_every=1)  # cuts a torn tail before appending
-        ev = dict(seq=len(self._ev), time=_now(), annotator=self.annotator, **ev)
-        self._w.write(ev); self._ev.append(ev); self._rebuild(); return ev
+        with _locked(self.lock_path):
+            self._refresh()
+            with self._writer() as w: e = self._write(w, ev)
+            self._refresh(); self._rebuild()
+        return e
 
-    def set(self, file_name:str, label:str, round:int|None=None) -> dict:
-        "Record a human label."
+    def set(self, file_name:str, label:str, round:int|None=None, resolves:bool=False) -> dict:
+        "Record a human label (`resolves=True`: an adjudication that settles a disagreement)."
+        label = str(label)
         if self.classes is not None and label not in self.classes:
             raise UserError(f'label: {label!r} is not allowed; allowed: {", ".join(self.classes)}')
-        return self._append(event='set', file_name=str(file_name), label=label, round=round)
+        return self._append(event='set', file_name=str(file_name), label=label, round=round, **({'resolves': True} if resolves else {}))
     def skip(self, file_name:str, round:int|None=None) -> dict:
         "Record that an image was skipped (it goes to the back of the queue)."
         return self._append(event='skip', file_name=str(file_name), round=round)
+    def mark(self, file_name:str, flag:str) -> dict:
+        "Mark an image `unsure` or `ignore` (kept out of the queue and of training), or `clear` a mark."
+        if flag not in ('unsure', 'ignore', 'clear'): raise UserError(f"flag: {flag!r} is not allowed; allowed: unsure, ignore, clear")
+        return self._append(event='mark', file_name=str(file_name), flag=flag)
     def undo(self) -> dict|None:
-        "Revert the most recent set/skip that is not already undone (appends an `undo` event); None if nothing to undo."
-        t = self._undoable()
-        if t is None: return None
-        return self._append(event='undo', target=t['seq'], file_name=t['file_name'])
+        "Revert this annotator's most recent set/skip/mark that is not already undone; None if there is none. Other annotators' events are never touched."
+        with _locked(self.lock_path):
+            self._refresh()
+            undone = {e['target'] for e in self._ev if e['event'] == 'undo'}
+            t = next((e for e in reversed(self._ev) if e['event'] in ('set', 'skip', 'mark') and e['annotator'] == self.annotator
+                      and e['id'] not in undone), None)
+            if t is None: return None
+            with self._writer() as w: e = self._write(w, dict(event='undo', target=t['id'], file_name=t['file_name']))
+            self._refresh(); self._rebuild()
+        return e
 
-    def _undoable(self):
-        undone = {e['target'] for e in self._ev if e['event'] == 'undo'}
-        for e in reversed(self._ev):
-            if e['event'] in ('set', 'skip') and e['seq'] not in undone: return e
-        return None
     def _replay(self):
         undone = {e['target'] for e in self._ev if e['event'] == 'undo'}
-        lab, skipped = {}, set()
+        lab, skipped, marks, by = {}, set(), {}, {}
         for e in self._ev:
-            if e['event'] == 'undo' or e['seq'] in undone: continue
-            if e['event'] == 'set': lab[e['file_name']] = e; skipped.discard(e['file_name'])
-            elif e['event'] == 'skip': skipped.add(e['file_name'])
+            if e['event'] == 'undo' or e['id'] in undone: continue
+            f = e['file_name']
+            if e['event'] == 'set':
+                lab[f] = e; skipped.discard(f)
+                by.setdefault(f, {})
+                if e.get('resolves'): by[f] = {'_resolved': e}
+                else: by[f][e['annotator']] = e
+            elif e['event'] == 'skip': skipped.add(f)
+            elif e['event'] == 'mark':
+                if e['flag'] == 'clear': marks.pop(f, None)
+                else: marks[f] = e['flag']
         # an undone set restores the previous effective label: replaying without it does exactly that
-        return lab, skipped
+        return lab, skipped, marks, by
+    def labels_now(self) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
     def _rebuild(self):
-        lab, _ = self._replay()
-        if not lab and not self.csv_path.exists(): return
-        write_csv(self.csv_path, [dict(file_name=f, label=e['label'], annotator=e['annotator'], round=e.get('round'), time=e['time'])
-                                  for f, e in sorted(lab.items())], columns=['file_name', 'label', 'annotator', 'round', 'time'])
+        lab, _, marks, by = self._replay()
+        if not lab and not marks and not self.csv_path.exists(): return
+        rows = []
+        for f in sorted(set(lab) | set(marks)):
+            e = lab.get(f); others = {a: x['label'] for a, x in by.get(f, {}).items() if a != '_resolved'}
+            dis = sorted({v for v in others.values()}) if len(set(others.values())) > 1 else []
+            rows.append(dict(file_name=f, label=e['label'] if e else '', annotator=e['annotator'] if e else '', round=e.get('round') if e else None,
+                             time=e['time'] if e else '', n_annotators=len(others) + ('_resolved' in by.get(f, {})),
+                             disagreement='|'.join(f'{a}:{v}' for a, v in sorted(others.items())) if dis else '', flag=marks.get(f, '')))
+        write_csv(self.csv_path, rows, columns=['file_name', 'label', 'annotator', 'round', 'time', 'n_annotators', 'disagreement', 'flag'])
+        os.utime(self.events_path) if self.events_path.exists() else None   # the CSV never looks newer than the log it came from
 
+    def _fresh(self):
+        with _locked(self.lock_path): self._refresh()
+        return self._replay()
     @property
-    def labels(self) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
+    def labels(self) -> dict:
+        "Effective labels (the latest set of any annotator, undo applied), including other instances' events."
+        return {f: e['label'] for f, e in self._fresh()[0].items()}
     @property
-    def skipped(self) -> set: return self._replay()[1]
+    def skipped(self) -> set: return self._fresh()[1]
     @property
-    def events(self) -> list: return list(self._ev)
-    def close(self):
-        if self._w is not None: self._w.close(); self._w = None
+    def marks(self) -> dict: return self._fresh()[2]
+    def by_annotator(self) -> dict:
+        "`{annotator: {file_name: label}}`: each annotator's own latest labels."
+        out = {}
+        for f, d in self._fresh()[3].items():
+            for a, e in d.items():
+                if a != '_resolved': out.setdefault(a, {})[f] = e['label']
+        return out
+    def disagreements(self):
+        "A DataFrame of images whose annotators disagree and that no `resolves` label has settled since."
+        import pandas as pd
+        rows = []
+        for f, d in self._fresh()[3].items():
+            labs = {a: e['label'] for a, e in d.items() if a != '_resolved'}
+            if len(set(labs.values())) > 1: rows.append(dict(file_name=f, **{f'label_{a}': v for a, v in sorted(labs.items())}))
+        return pd.DataFrame(rows)
+    @property
+    def events(self) -> list:
+        self._fresh(); return list(self._ev)
+    def close(self): pass
 
 def _user():
     try: return getpass.getuser()
@@ -146,9 +264,9 @@ class LabelingApp:
     # --- queue and batch
     def queue(self) -> list:
         "Images still to label in the current mode, in order (skipped ones last)."
-        lab, sk = self.store.labels, self.store.skipped
+        lab, sk, marks = self.store.labels, self.store.skipped, self.store.marks
         src = self.session.pending if (self.app_state['mode'] == 'al' and self.session) else self.files
-        todo = [f for f in src if f not in lab]
+        todo = [f for f in src if f not in lab and f not in marks]   # marked unsure/ignore: out of the queue
         return [f for f in todo if f not in sk] + [f for f in todo if f in sk]
     def _load_batch(self):
         import ipywidgets as W
