@@ -117,7 +117,7 @@ class LabelStore:
         "Record that an image was skipped (it goes to the back of the queue)."
         return self._append(event='skip', file_name=str(file_name), round=round)
     def mark(self, file_name:str, flag:str) -> dict:
-        "Mark an image `unsure` or `ignore` (kept out of the queue and of training), or `clear` a mark."
+        "Mark an image `unsure` (out of the queue) or `ignore` (out of the queue and of training), or `clear` a mark."
         if flag not in ('unsure', 'ignore', 'clear'): raise UserError(f"flag: {flag!r} is not allowed; allowed: unsure, ignore, clear")
         return self._append(event='mark', file_name=str(file_name), flag=flag)
     def undo(self) -> dict|None:

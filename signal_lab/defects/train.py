@@ -25,11 +25,14 @@ def load_labels(data_root, human_labels=None):
     md['generated_label'] = md['label']; md['label_source'] = 'generated'
     hp = Path(human_labels) if human_labels else Path('artifacts/labels/human_labels.csv')
     if hp.exists():
-        h = pd.read_csv(hp)
+        h = pd.read_csv(hp, dtype=str, keep_default_na=False)   # class names such as '0' stay strings
         if not {'file_name', 'label'} <= set(h.columns): raise UserError(f'{hp}: needs columns file_name,label')
-        m = dict(zip(h.file_name, h.label))
+        lab = h[h.label != '']                                    # a row may carry only a mark (unsure/ignore)
+        m = dict(zip(lab.file_name, lab.label))
         hit = md.file_name.isin(m)
         md.loc[hit, 'label'] = md.loc[hit, 'file_name'].map(m); md.loc[hit, 'label_source'] = 'human'
+        if 'flag' in h.columns:                                   # marked `ignore` in the app: out of training
+            md = md[~md.file_name.isin(set(h.file_name[h.flag == 'ignore']))].reset_index(drop=True)
     return md
 
 def DefectDataset(data_root, split:str, classes=None, return_mask:bool=False, human_labels=None, downsample:int=1):
