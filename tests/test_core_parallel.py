@@ -53,3 +53,28 @@ def test_threads_limited_in_workers():
         return max((x['num_threads'] for x in threadpool_info()), default=1)
     r = pmap(nthreads, range(4), workers=2)
     assert set(r.results.values()) == {1}
+
+
+ORPHAN = r'''
+import time
+from signal_lab.core.parallel import pmap
+def slow(i, rng):
+    time.sleep(30); return i
+pmap(slow, range(8), workers=2, progress=False)
+'''
+
+
+def test_killing_the_parent_leaves_no_worker():
+    "A kernel SIGKILLed mid-map (only the parent): its pool workers notice and exit instead of idling forever."
+    import psutil, signal, subprocess, sys, time
+    p = subprocess.Popen([sys.executable, '-c', ORPHAN])
+    t0 = time.time(); kids = []
+    while time.time() - t0 < 60:
+        kids = [c for c in psutil.Process(p.pid).children(recursive=True) if 'python' in c.name().lower()]
+        if len(kids) >= 3: break        # the forkserver and two workers
+        time.sleep(0.1)
+    assert len(kids) >= 3, kids
+    time.sleep(1.0)
+    p.send_signal(signal.SIGKILL); p.wait()
+    gone, alive = psutil.wait_procs(kids, timeout=20)
+    assert not alive, [a.cmdline() for a in alive]

@@ -33,8 +33,20 @@ def limit_threads():
         with contextlib.suppress(Exception): sys.modules['torch'].set_num_threads(1)
     _LIMITED = True
 
-def _init_worker(init_payload=None):
+def _watch_parent(pid:int, every:float=0.5):
+    "In a worker: exit as soon as the process that started the pool is gone (a killed kernel leaves no worker behind)."
+    import threading, time
+    def loop():
+        while True:
+            time.sleep(every)
+            try: os.kill(pid, 0)
+            except ProcessLookupError: os._exit(70)
+            except PermissionError: pass
+    threading.Thread(target=loop, daemon=True, name='signal_lab-parent-watch').start()
+
+def _init_worker(init_payload=None, parent:int|None=None):
     for v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'NUMBA_NUM_THREADS'): os.environ[v] = '1'
+    if parent: _watch_parent(parent)
     limit_threads()
     if init_payload is not None: _load(init_payload)()
 
@@ -150,7 +162,7 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
             if own:
                 ctx = mp.get_context(mp_context if mp_context in mp.get_all_start_methods() else None)
                 ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=mod._init_worker,
-                                         initargs=(cloudpickle.dumps(initializer) if initializer else None,))
+                                         initargs=(cloudpickle.dumps(initializer) if initializer else None, os.getpid()))
             elif isinstance(executor, Executor) or hasattr(executor, 'submit'): ex = executor
             else: raise UserError(f"executor: {executor!r} is not allowed; allowed: None, 'serial', 'process' or a concurrent.futures.Executor")
             limit = max(4, 4 * workers)
