@@ -37,6 +37,7 @@ def _run_cell(out, cell, data, cfg, h):
     d = Path(out) / cell['folder']
     write_csv(d / f"{cell['stem']}_metrics.csv", r['metrics'], fsync=False)
     write_csv(d / f"{cell['stem']}_queries.csv", r['queries'], fsync=False)
+    write_csv(d / f"{cell['stem']}_seed_set.csv", r['seed_set'], fsync=False)
     # the summary is written last: its presence (with this grid's hash) marks the cell finished
     write_json(d / f"{cell['stem']}_summary.json", dict(cell, strategy_name=st.name, grid_hash=h, aulc_macro_f1=r['aulc_macro_f1'],
                                                        final_accuracy=r['final_accuracy'], final_macro_f1=r['final_macro_f1'],

@@ -109,6 +109,12 @@ def simulate(data:dict, # from `load_embeddings`
     if not 1 <= seed_size <= n: raise UserError(f'--seed-size: {seed_size} must be between 1 and the pool size {n}')
     rng = np.random.default_rng([seed, 0])
     labeled = list(rng.choice(n, seed_size, replace=False))
+    seed_set = [dict(pool_index=int(i), file_name=pool['file_names'][i], label=classes[pool['y'][i]]) for i in labeled]
+    missing = [c for k, c in enumerate(classes) if k not in set(pool['y'][labeled].tolist())]
+    if missing:
+        import warnings
+        warnings.warn(f'the seed set of {seed_size} misses class(es) {", ".join(map(str, missing))}: the model cannot predict them '
+                      f'until a query happens to pick one; use a larger seed set', stacklevel=2)
     metrics, queries = [], []
     for r in range(rounds + 1):
         t0 = time.perf_counter()
@@ -132,7 +138,7 @@ def simulate(data:dict, # from `load_embeddings`
                 labeled.append(i)
         row.update(fit_seconds=round(fit_s, 4), query_seconds=round(time.perf_counter() - t1, 4))
         metrics.append(row)
-    return dict(metrics=metrics, queries=queries, classifier=classifier, strategy=st.name,
+    return dict(metrics=metrics, queries=queries, seed_set=seed_set, seed_missing_classes=missing, classifier=classifier, strategy=st.name,
                 aulc_macro_f1=aulc([m['n_labeled'] for m in metrics], [m['macro_f1'] for m in metrics]),
                 final_accuracy=metrics[-1]['accuracy'], final_macro_f1=metrics[-1]['macro_f1'])
 
@@ -161,10 +167,11 @@ def run_simulate(emb_dir, out_dir='artifacts/embedding_cnn/al_embeddings_results
     for c in tqdm(classifiers, desc='classifiers', disable=(not progress) if progress is not None else None):
         r = simulate(data, c, st, seed_size, rounds, query_size, seed)
         write_csv(out / f'{c}_metrics.csv', r['metrics']); write_csv(out / f'{c}_queries.csv', r['queries'])
+        write_csv(out / f'{c}_seed_set.csv', r['seed_set'])
         summ = dict(classifier=c, strategy=st.name, embeddings_dir=str(emb_dir), seed_size=seed_size, rounds=rounds,
                     query_size=query_size, seed=seed, n_pool=len(data['train']['y']), n_test=len(data['test']['y']),
                     classes=data['classes'], aulc_macro_f1=r['aulc_macro_f1'], final_accuracy=r['final_accuracy'],
-                    final_macro_f1=r['final_macro_f1'],
-                    files=dict(metrics=f'{c}_metrics.csv', queries=f'{c}_queries.csv'))
+                    final_macro_f1=r['final_macro_f1'], seed_missing_classes=r['seed_missing_classes'],
+                    files=dict(metrics=f'{c}_metrics.csv', queries=f'{c}_queries.csv', seed_set=f'{c}_seed_set.csv'))
         write_json(out / f'{c}_summary.json', summ); res[c] = summ
     return res
