@@ -236,7 +236,7 @@ class LabelingApp:
         label_tab = W.VBox([self.mode_lbl, self.grid, W.HBox([self.submit_btn, self.skip_btn, self.undo_btn]), W.HBox([self.progress, self.status])])
         # --- AL tab
         a = self.app_state.get('al') or {}
-        self.al_strategy = W.Dropdown(options=['entropy', 'margin', 'least_confidence', 'random'], value=a.get('strategy', 'entropy'), description='strategy')
+        self.al_strategy = W.Dropdown(options=['entropy', 'margin', 'least_confidence', 'random'], value=a.get('strategy', 'margin'), description='strategy')
         self.al_diversity = W.Checkbox(value=bool(a.get('diversity', False)), description='k-center diversity')
         self.al_query = W.BoundedIntText(value=a.get('query_size', 8), min=1, max=10000, description='query size')
         self.al_seed = W.BoundedIntText(value=a.get('seed_size', 20), min=1, max=100000, description='seed size')

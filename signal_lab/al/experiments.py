@@ -14,15 +14,24 @@ from .strategies import UNCERTAINTY, Strategy
 from .simulate import CLASSIFIERS, load_embeddings, simulate, fit_proba, aulc
 
 # %% auto #0
-__all__ = ['grid_cells', 'labels_to_reach', 'summarize', 'summary_markdown', 'run_experiments']
+__all__ = ['DIVERSITY_MODES', 'grid_cells', 'labels_to_reach', 'summarize', 'summary_markdown', 'run_experiments']
 
 # %% ../../nbs/32_al.experiments.ipynb #a0c098bd
-def grid_cells(classifiers=CLASSIFIERS, strategies=UNCERTAINTY, diversity=(False, True), repeats:int=3) -> list[dict]:
-    "The cells of a grid, in a fixed order: `dict(classifier, strategy, diversity, repeat, folder, stem)`."
+DIVERSITY_MODES = ('off', 'kcenter', 'kmeans++')
+
+def _diversity_mode(d):
+    "False/None/'off' -> None, True/'kcenter' -> 'kcenter', 'kmeans++' -> 'kmeans++'."
+    if d in (False, None, 'off'): return None
+    if d is True or d == 'kcenter': return 'kcenter'
+    if d == 'kmeans++': return d
+    raise UserError(f'--diversity: {d!r} is not allowed; allowed: {", ".join(DIVERSITY_MODES)}')
+
+def grid_cells(classifiers=CLASSIFIERS, strategies=UNCERTAINTY, diversity=('off', 'kcenter'), repeats:int=3) -> list[dict]:
+    "The cells of a grid, in a fixed order: `dict(classifier, strategy, diversity, repeat, folder, stem)`; diversity in off, kcenter, kmeans++."
     cells = []
-    for r, c, s, d in itertools.product(range(repeats), classifiers, strategies, diversity):
-        name = s + ('+kcenter' if d else '')
-        cells.append(dict(classifier=c, strategy=s, diversity=bool(d), repeat=r, folder=name, stem=f'{c}_rep{r}'))
+    for r, c, s, d in itertools.product(range(repeats), classifiers, strategies, [_diversity_mode(x) for x in diversity]):
+        name = s + (f'+{d}' if d else '')
+        cells.append(dict(classifier=c, strategy=s, diversity=d, repeat=r, folder=name, stem=f'{c}_rep{r}'))
     return cells
 
 def _cell_done(out, cell, h):
@@ -31,7 +40,7 @@ def _cell_done(out, cell, h):
     except Exception: return False
 
 def _run_cell(out, cell, data, cfg, h):
-    st = Strategy(cell['strategy'], 'kcenter' if cell['diversity'] else None)
+    st = Strategy(cell['strategy'], _diversity_mode(cell['diversity']))
     t0 = time.perf_counter()
     r = simulate(data, cell['classifier'], st, cfg['seed_size'], cfg['rounds'], cfg['query_size'], seed=cfg['seed'] + cell['repeat'])
     d = Path(out) / cell['folder']
@@ -85,7 +94,7 @@ def summary_markdown(rows) -> str:
 # %% ../../nbs/32_al.experiments.ipynb #d206a15c
 def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pass `data`)
                     out_dir='artifacts/embedding_cnn/al_experiments',
-                    classifiers=CLASSIFIERS, strategies=UNCERTAINTY, diversity=(False, True), repeats:int=3,
+                    classifiers=CLASSIFIERS, strategies=UNCERTAINTY, diversity=('off', 'kcenter'), repeats:int=3,
                     seed_size:int=1, rounds:int=50, query_size:int=1, seed:int=0,
                     workers:int|None=1, # parallel cells (local processes)
                     overwrite:bool=False, # start over in an out-dir that holds a different grid
@@ -101,7 +110,7 @@ def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pas
     if repeats < 1: raise UserError(f'--repeats: {repeats} must be >= 1')
     if data is None: data = load_embeddings(emb_dir)
     out = Path(out_dir)
-    cfg = dict(embeddings_dir=str(emb_dir), classifiers=list(classifiers), strategies=list(strategies), diversity=[bool(d) for d in diversity],
+    cfg = dict(embeddings_dir=str(emb_dir), classifiers=list(classifiers), strategies=list(strategies), diversity=[_diversity_mode(d) or 'off' for d in diversity],
                repeats=repeats, seed_size=seed_size, rounds=rounds, query_size=query_size, seed=seed,
                n_pool=int(len(data['train']['y'])), n_test=int(len(data['test']['y'])), classes=data['classes'])
     h = sha256_json({k: v for k, v in cfg.items() if k != 'embeddings_dir'} | dict(data_hash=_data_hash(data)))[:16]

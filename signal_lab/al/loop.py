@@ -19,7 +19,7 @@ class ALSession:
     "Pool-based AL over a defects dataset with the CNN; persistent, resumable, usable headless or from the app."
     def __init__(self, data_root, # defects dataset folder
                  out='artifacts/active_learning', # where state, checkpoints and CSVs go
-                 strategy:str='entropy', diversity:bool|str=False, query_size:int=50, seed_size:int=80,
+                 strategy:str='margin', diversity:bool|str=False, query_size:int=50, seed_size:int=80,
                  epochs_per_round:int=8, batch_size:int=32, lr:float=1e-3, seed:int=0,
                  checkpoint=None, # a `defects train` checkpoint: its emb_dim and classes (and weights with warm_start)
                  warm_start:bool=False, human_labels=None, progress=None):
@@ -148,7 +148,7 @@ _METRIC_COLS = ['round', 'n_labeled', 'test_acc', 'best_val_acc', 'best_epoch', 
 
 # %% ../../nbs/34_al.loop.ipynb #81d03a75
 def run_loop(data_root, checkpoint=None, out='artifacts/active_learning', rounds:int=5, epochs_per_round:int=8,
-             strategy:str='entropy', query_size:int=50, seed_size:int=80, diversity:bool=False, warm_start:bool=False,
+             strategy:str='margin', query_size:int=50, seed_size:int=80, diversity:bool=False, warm_start:bool=False,
              batch_size:int=32, lr:float=1e-3, seed:int=0, human_labels=None, progress=None, on_round=None) -> ALSession:
     "`signal-lab al loop`: simulated full-loop AL for `rounds` rounds (stored labels are the oracle); resumes from `al_state.json`."
     s = ALSession(data_root, out, strategy, diversity, query_size, seed_size, epochs_per_round, batch_size, lr, seed,

@@ -96,7 +96,7 @@ def aulc(n_labeled, values) -> float:
 
 def simulate(data:dict, # from `load_embeddings`
              classifier:str='lr', # one of `CLASSIFIERS`
-             strategy:Strategy|str='entropy', # a `Strategy` or an uncertainty name
+             strategy:Strategy|str='margin', # a `Strategy` or an uncertainty name
              seed_size:int=80, rounds:int=5, query_size:int=50,
              seed:int=0, # seeds the initial set and the queries
              eval_split:str='test') -> dict:
@@ -155,7 +155,7 @@ def synthetic_embeddings(n_train:int=600, n_test:int=300, dim:int=32, n_classes:
     return dict(train=draw(n_train), test=draw(n_test), classes=[f'c{i}' for i in range(n_classes)])
 
 # %% ../../nbs/31_al.simulate.ipynb #138b45ba
-def run_simulate(emb_dir, out_dir='artifacts/embedding_cnn/al_embeddings_results', classifiers=('lr',), strategy:str='entropy',
+def run_simulate(emb_dir, out_dir='artifacts/embedding_cnn/al_embeddings_results', classifiers=('lr',), strategy:str='margin',
                  diversity:bool=False, seed_size:int=80, rounds:int=5, query_size:int=50, seed:int=0, progress=None) -> dict:
     "`signal-lab al simulate`: per classifier `{clf}_metrics.csv`, `{clf}_queries.csv`, `{clf}_summary.json`."
     from tqdm.auto import tqdm

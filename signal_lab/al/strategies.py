@@ -85,7 +85,7 @@ def kmeans_pp(X:np.ndarray, # (m, d) candidate features
 class Strategy:
     "An uncertainty score, optionally followed by diversity on the top `candidates`×k; `select`/`query` return pool indices."
     def __init__(self,
-                 uncertainty:str='entropy', # one of `UNCERTAINTY`
+                 uncertainty:str='margin', # one of `UNCERTAINTY` (margin: the default, see the table below)
                  diversity:str|bool|None=None, # None/False, True (= 'kcenter'), 'kcenter' or 'kmeans++'
                  candidates:int=20): # diversity looks at the top `candidates` × k by uncertainty
         if uncertainty not in UNCERTAINTY: raise UserError(f'strategy: {uncertainty!r} is not allowed; allowed: {", ".join(UNCERTAINTY)}')
