@@ -177,9 +177,9 @@ def test_loop_cli_resumes(tmp_path):
     m = pd.read_csv(tmp_path / 'a' / 'al_metrics.csv')
     assert list(m.n_labeled) == [8, 12, 16]
     s = json.loads((tmp_path / 'a' / 'al_run_summary.json').read_text())
-    assert s['rounds_done'] == 3 and s['config']['strategy'] == 'entropy+kcenter'
+    assert s['rounds_done'] == 3 and s['config']['strategy'] == 'margin+kcenter'
     # the same folder with other settings is refused
-    assert_user_error(cli(*base[:-2], '--rounds', 3, '--strategy', 'margin', '--out', tmp_path / 'a'), 'other settings')
+    assert_user_error(cli(*base[:-2], '--rounds', 3, '--strategy', 'entropy', '--out', tmp_path / 'a'), 'other settings')
 
 
 CLICKER = r'''

@@ -11,7 +11,7 @@ from ..core.io import JsonlWriter, read_jsonl, write_csv, write_json, read_json
 from ..defects.config import dataset_classes
 
 # %% auto #0
-__all__ = ['LabelStore', 'LabelingApp']
+__all__ = ['IMAGE_SUFFIXES', 'LabelStore', 'LabelingApp']
 
 # %% ../../nbs/35_al.app.ipynb #699af190
 def _now(): return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds')
@@ -205,21 +205,43 @@ def _png_bytes(path, size:int=160) -> bytes:
     im = Image.open(path); im.thumbnail((size, size))
     b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
 
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.gif', '.webp')
+
+def _guard(fn):
+    "A button handler whose exceptions show in the app's error area (and go to the log) instead of vanishing in ipywidgets' logger."
+    import functools, logging, traceback
+    @functools.wraps(fn)
+    def run(self, *a, **k):
+        self.error.value = ''
+        try: return fn(self, *a, **k)
+        except Exception as e:
+            logging.getLogger('signal_lab.al.app').error('%s failed:\n%s', fn.__name__, traceback.format_exc())
+            import html
+            self.error.value = f'<div style="color:#b00020"><b>{type(e).__name__}</b>: {html.escape(str(e))}</div>'
+    return run
+
 class LabelingApp:
     "ipywidgets labeling app: batch grid, skip/undo, progress; AL tab; metrics dashboard. Display it in a notebook."
-    def __init__(self, data_root, # defects dataset folder
+    def __init__(self, data_root, # defects dataset folder (metadata.csv), or any image folder with `files` and `classes`
                  labels_dir='artifacts/labels', # label event log + human_labels.csv + app_state.json
                  annotator:str|None=None, batch_size:int=8, split:str='train',
                  al_out='artifacts/active_learning', # AL session folder
                  baseline_dir='artifacts/surface_classifier', # for the metrics tab
-                 thumb:int=160):
+                 thumb:int=160,
+                 classes=None, # the class names (any strings); default: the defects dataset's
+                 files=None): # image paths relative to `data_root`; default: the dataset's `split`
         import ipywidgets as W
-        from signal_lab.defects.train import load_labels
         self.data_root, self.labels_dir, self.al_out, self.baseline_dir = Path(data_root), Path(labels_dir), Path(al_out), Path(baseline_dir)
-        md = load_labels(self.data_root, self.labels_dir / 'human_labels.csv')
-        self.classes = dataset_classes(self.data_root)
+        if files is None:
+            from signal_lab.defects.train import load_labels
+            md = load_labels(self.data_root, self.labels_dir / 'human_labels.csv')
+            files = list(md[md.split == split].file_name)
+        if classes is None: classes = dataset_classes(self.data_root)
+        self.classes = [str(c) for c in classes]
+        if len(set(self.classes)) != len(self.classes) or not self.classes: raise UserError(f'classes: need distinct names, got {classes}')
         self.split, self.thumb, self.batch_size = split, thumb, batch_size
-        self.files = list(md[md.split == split].file_name)
+        self.files = [str(f) for f in files]
+        self.error = W.HTML()
         self.store = LabelStore(self.labels_dir, self.classes, annotator)
         self.state_path = self.labels_dir / 'app_state.json'
         self.app_state = read_json(self.state_path) if self.state_path.exists() else dict(mode='all', al=None)
@@ -233,7 +255,7 @@ class LabelingApp:
         self.status = W.HTML()
         self.mode_lbl = W.HTML()
         self.submit_btn.on_click(self._on_submit); self.skip_btn.on_click(self._on_skip); self.undo_btn.on_click(self._on_undo)
-        label_tab = W.VBox([self.mode_lbl, self.grid, W.HBox([self.submit_btn, self.skip_btn, self.undo_btn]), W.HBox([self.progress, self.status])])
+        label_tab = W.VBox([self.mode_lbl, self.grid, W.HBox([self.submit_btn, self.skip_btn, self.undo_btn]), W.HBox([self.progress, self.status]), self.error])
         # --- AL tab
         a = self.app_state.get('al') or {}
         self.al_strategy = W.Dropdown(options=['entropy', 'margin', 'least_confidence', 'random'], value=a.get('strategy', 'margin'), description='strategy')
@@ -247,7 +269,7 @@ class LabelingApp:
         self.al_status = W.HTML()
         self.init_btn.on_click(self._on_init); self.round_btn.on_click(self._on_round); self.final_btn.on_click(self._on_finalize)
         al_tab = W.VBox([W.HBox([self.al_strategy, self.al_diversity]), W.HBox([self.al_seed, self.al_query, self.al_epochs]),
-                         W.HBox([self.init_btn, self.round_btn, self.final_btn]), self.al_status])
+                         W.HBox([self.init_btn, self.round_btn, self.final_btn]), self.al_status, self.error])
         # --- metrics tab
         self.metrics_out = W.Output(); self.refresh_btn = W.Button(description='Refresh', icon='line-chart')
         self.refresh_btn.on_click(lambda _: self.refresh_metrics())
@@ -289,16 +311,46 @@ class LabelingApp:
         self.mode_lbl.value = (f'<b>Active-learning batch of round {self.session.round}</b>' if self.app_state['mode'] == 'al' and self.session
                                else f'<b>All {self.split} images</b>')
 
+    @classmethod
+    def from_folder(cls, folder, # any folder of images (searched recursively; any size, grayscale or RGB)
+                    classes, # the class names, any strings ('0'..'9' included)
+                    labels_dir=None, # default: `<folder>_labels` next to the folder
+                    **kw):
+        "A labeling app over every image in `folder` (unlabeled images welcome)."
+        folder = Path(folder)
+        if not folder.is_dir(): raise UserError(f'{folder}: not a folder')
+        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files: raise UserError(f'{folder}: no images ({", ".join(IMAGE_SUFFIXES)})')
+        return cls(folder, labels_dir or folder.parent / f'{folder.name}_labels', classes=classes, files=files, **kw)
+    @classmethod
+    def from_list(cls, paths, # image paths (or a CSV with a `file_name` column, relative to its folder)
+                  classes, labels_dir='artifacts/labels', **kw):
+        "A labeling app over a list of image paths, relative to their common folder."
+        import pandas as pd
+        if isinstance(paths, (str, Path)) and str(paths).endswith('.csv'):
+            root = Path(paths).parent; paths = [root / f for f in pd.read_csv(paths, dtype=str).file_name]
+        paths = [Path(p).resolve() for p in paths]
+        if not paths: raise UserError('from_list: no paths')
+        root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+        return cls(root, labels_dir, classes=classes, files=[p.relative_to(root).as_posix() for p in paths], **kw)
+
+    @_guard
     def _on_submit(self, _=None):
         n = 0
         for f, dd in self.choices.items():
             if dd.value is not None:
                 self.store.set(f, dd.value, self.session.round if self.session else None); n += 1
         self.status.value = f'saved {n} labels'; self._load_batch()
+    @_guard
     def _on_skip(self, _=None):
+        "Skip the batch: choices already made are saved, not dropped; the rest go to the back of the queue."
+        rnd = self.session.round if self.session else None
+        n = m = 0
         for f, dd in self.choices.items():
-            if dd.value is None: self.store.skip(f, self.session.round if self.session else None)
-        self._load_batch()
+            if dd.value is not None: self.store.set(f, dd.value, rnd); n += 1
+            else: self.store.skip(f, rnd); m += 1
+        self._load_batch(); self.status.value = f'saved {n} labels, skipped {m}'
+    @_guard
     def _on_undo(self, _=None):
         e = self.store.undo(); self._load_batch()
         self.status.value = f"undid {e['file_name']}" if e else 'nothing to undo'
@@ -311,12 +363,14 @@ class LabelingApp:
         self.session = ALSession(self.data_root, self.al_out, a['strategy'], a['diversity'], a['query_size'], a['seed_size'], a['epochs_per_round'],
                                  human_labels=self.labels_dir / 'human_labels.csv', progress=False)
         self.al_status.value = f'session in <code>{self.al_out}</code>: round {self.session.round}, {len(self.session.labeled)} labeled, {len(self.session.pending)} pending'
+    @_guard
     def _on_init(self, _=None):
         self.app_state['al'] = dict(strategy=self.al_strategy.value, diversity=self.al_diversity.value, query_size=self.al_query.value,
                                     seed_size=self.al_seed.value, epochs_per_round=self.al_epochs.value)
         try: self._open_session()
         except UserError as e: self.al_status.value = f'<span style="color:red">{e}</span>'; self.app_state['al'] = None; return
         self._save_state()
+    @_guard
     def _on_round(self, _=None):
         if self.session is None: self.al_status.value = 'initialize a session first'; return
         try:
@@ -325,6 +379,7 @@ class LabelingApp:
         self.app_state['mode'] = 'al'; self._save_state(); self._load_batch()
         self.al_status.value = (f"round {row['round']}: test acc {row['test_acc']:.3f}, best val acc {row['best_val_acc']:.3f}; "
                                 f"{row['n_queried']} images queried — label them in the Label tab, then finalize")
+    @_guard
     def _on_finalize(self, _=None):
         if self.session is None: self.al_status.value = 'initialize a session first'; return
         try: n = self.session.finalize(require_human=True)
