@@ -28,6 +28,7 @@ def _main(argv, prog):
     s.add_argument('--classifiers', type=_csv_list, default=['lr', 'rf', 'svc', 'gb'], help=f'comma list of {",".join(CLASSIFIERS)}')
     s.add_argument('--out-dir', default='artifacts/embedding_cnn/al_embeddings_results', help='where metrics, queries and the summary go')
     s.add_argument('--seed', type=seed_int, default=0, help='seed of the seed set and of the classifiers')
+    s.add_argument('--seed-method', choices=['random', 'kmeans++'], default='random', help='how the seed set is drawn (kmeans++: a cold start that covers the pool)')
     e = sub.add_parser('experiments', help='grid of classifiers x strategies x diversity x repeats, resumable')
     e.add_argument('--embeddings-dir', default='artifacts/embedding_cnn/embeddings', help='folder of {split}_embeddings.npz (from `defects embed`)')
     e.add_argument('--seed-size', type=positive_int, default=1, help='labels drawn at random before round 1 (shared by the cells of a repeat)')
@@ -62,7 +63,8 @@ def _main(argv, prog):
     a = p.parse_args(argv)
     if a.cmd == 'simulate':
         from signal_lab.al.simulate import run_simulate
-        res = run_simulate(a.embeddings_dir, a.out_dir, a.classifiers, a.strategy, a.diversity, a.seed_size, a.rounds, a.query_size, a.seed)
+        res = run_simulate(a.embeddings_dir, a.out_dir, a.classifiers, a.strategy, a.diversity, a.seed_size, a.rounds, a.query_size, a.seed,
+                           seed_method=a.seed_method)
         for c, s in res.items(): print(f"{c:4s} {s['strategy']}: AULC(macro-F1) {s['aulc_macro_f1']:.3f}, final acc {s['final_accuracy']:.3f}, final macro-F1 {s['final_macro_f1']:.3f}")
         print(f'-> {a.out_dir}'); return 0
     if a.cmd == 'experiments':

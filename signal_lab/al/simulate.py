@@ -99,7 +99,9 @@ def simulate(data:dict, # from `load_embeddings`
              strategy:Strategy|str='margin', # a `Strategy` or an uncertainty name
              seed_size:int=80, rounds:int=5, query_size:int=50,
              seed:int=0, # seeds the initial set and the queries
-             eval_split:str='test') -> dict:
+             eval_split:str='test',
+             seed_method:str='random', # 'random', or 'kmeans++' on the pool features: a cold start that covers the pool
+             stable_below:float=0.01) -> dict: # a round is `stable` when fewer pool predictions than this share changed
     "One AL run: `metrics` rows (one per round incl. round 0 = the seed set), `queries` rows, `aulc_macro_f1`."
     from sklearn.metrics import accuracy_score, f1_score, recall_score
     st = strategy if isinstance(strategy, Strategy) else Strategy(strategy)
@@ -108,7 +110,11 @@ def simulate(data:dict, # from `load_embeddings`
     n = len(pool['y'])
     if not 1 <= seed_size <= n: raise UserError(f'--seed-size: {seed_size} must be between 1 and the pool size {n}')
     rng = np.random.default_rng([seed, 0])
-    labeled = list(rng.choice(n, seed_size, replace=False))
+    if seed_method == 'random': labeled = list(rng.choice(n, seed_size, replace=False))
+    elif seed_method == 'kmeans++':
+        from signal_lab.al.strategies import kmeans_pp
+        labeled = [int(i) for i in kmeans_pp(np.asarray(pool['X']), seed_size, rng)]
+    else: raise UserError(f"seed_method: {seed_method!r} is not allowed; allowed: random, kmeans++")
     seed_set = [dict(pool_index=int(i), file_name=pool['file_names'][i], label=classes[pool['y'][i]]) for i in labeled]
     missing = [c for k, c in enumerate(classes) if k not in set(pool['y'][labeled].tolist())]
     if missing:
@@ -116,6 +122,7 @@ def simulate(data:dict, # from `load_embeddings`
         warnings.warn(f'the seed set of {seed_size} misses class(es) {", ".join(map(str, missing))}: the model cannot predict them '
                       f'until a query happens to pick one; use a larger seed set', stacklevel=2)
     metrics, queries = [], []
+    prev = {}   # pool index -> predicted class last round: the stopping signal is how many of them change
     for r in range(rounds + 1):
         t0 = time.perf_counter()
         mask = np.zeros(n, bool); mask[labeled] = True
@@ -130,6 +137,11 @@ def simulate(data:dict, # from `load_embeddings`
         row.update({f'recall_{c}': float(v) for c, v in zip(classes, rec)})
         t1 = time.perf_counter()
         if want_pool:
+            now = dict(zip(unl.tolist(), outs[1].argmax(1).tolist()))
+            common = [i for i in now if i in prev]
+            row['pred_change'] = float(np.mean([now[i] != prev[i] for i in common])) if common else None
+            row['stable'] = row['pred_change'] is not None and row['pred_change'] < stable_below
+            prev = now
             qr = np.random.default_rng([seed, r + 1])
             pick, sc = st.select(outs[1], min(query_size, len(unl)), qr, pool['X'][unl], pool['X'][labeled], return_scores=True)
             for j in pick:
@@ -156,7 +168,8 @@ def synthetic_embeddings(n_train:int=600, n_test:int=300, dim:int=32, n_classes:
 
 # %% ../../nbs/31_al.simulate.ipynb #138b45ba
 def run_simulate(emb_dir, out_dir='artifacts/embedding_cnn/al_embeddings_results', classifiers=('lr',), strategy:str='margin',
-                 diversity:bool=False, seed_size:int=80, rounds:int=5, query_size:int=50, seed:int=0, progress=None) -> dict:
+                 diversity:bool=False, seed_size:int=80, rounds:int=5, query_size:int=50, seed:int=0, progress=None,
+                 seed_method:str='random') -> dict:
     "`signal-lab al simulate`: per classifier `{clf}_metrics.csv`, `{clf}_queries.csv`, `{clf}_summary.json`."
     from tqdm.auto import tqdm
     data = load_embeddings(emb_dir)
@@ -165,7 +178,7 @@ def run_simulate(emb_dir, out_dir='artifacts/embedding_cnn/al_embeddings_results
         if c not in CLASSIFIERS: raise UserError(f'--classifiers: {c!r} is not allowed; allowed: {", ".join(CLASSIFIERS)}')
     out = Path(out_dir); res = {}
     for c in tqdm(classifiers, desc='classifiers', disable=(not progress) if progress is not None else None):
-        r = simulate(data, c, st, seed_size, rounds, query_size, seed)
+        r = simulate(data, c, st, seed_size, rounds, query_size, seed, seed_method=seed_method)
         write_csv(out / f'{c}_metrics.csv', r['metrics']); write_csv(out / f'{c}_queries.csv', r['queries'])
         write_csv(out / f'{c}_seed_set.csv', r['seed_set'])
         summ = dict(classifier=c, strategy=st.name, embeddings_dir=str(emb_dir), seed_size=seed_size, rounds=rounds,
