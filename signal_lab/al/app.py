@@ -274,8 +274,15 @@ class LabelingApp:
         self.metrics_out = W.Output(); self.refresh_btn = W.Button(description='Refresh', icon='line-chart')
         self.refresh_btn.on_click(lambda _: self.refresh_metrics())
         metrics_tab = W.VBox([self.refresh_btn, self.metrics_out])
-        self.widget = W.Tab(children=[label_tab, al_tab, metrics_tab])
-        for i, t in enumerate(('Label', 'Active learning', 'Metrics')): self.widget.set_title(i, t)
+        # --- review tab: browse labelled images by class, annotator, disagreement or mark; relabel or mark them
+        self.rev_filter = W.Dropdown(options=self._review_options(), description='show')
+        self.rev_grid = W.GridBox(layout=W.Layout(grid_template_columns=f'repeat(4, {thumb + 20}px)'))
+        self.rev_save = W.Button(description='Save changes', button_style='success', icon='save')
+        self.rev_status = W.HTML()
+        self.rev_filter.observe(lambda ch: self._load_review(), names='value'); self.rev_save.on_click(self._on_review_save)
+        review_tab = W.VBox([self.rev_filter, self.rev_grid, W.HBox([self.rev_save, self.rev_status]), self.error])
+        self.widget = W.Tab(children=[label_tab, review_tab, al_tab, metrics_tab])
+        for i, t in enumerate(('Label', 'Review', 'Active learning', 'Metrics')): self.widget.set_title(i, t)
         if self.app_state.get('al'): self._open_session()
         self._load_batch()
 
@@ -302,6 +309,7 @@ class LabelingApp:
             cells.append(W.VBox([W.Image(value=_png_bytes(self.data_root / f, self.thumb), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
         self.grid.children = cells
         self._update_progress()
+        if hasattr(self, 'rev_filter'): self._refresh_review()   # the Review tab follows every change
     def _update_progress(self):
         lab = self.store.labels
         src = self.session.pending if (self.app_state['mode'] == 'al' and self.session) else self.files
@@ -310,6 +318,49 @@ class LabelingApp:
         self.status.value = f'{done} / {len(src)} labeled' + ('' if self.batch else ' — nothing left to label')
         self.mode_lbl.value = (f'<b>Active-learning batch of round {self.session.round}</b>' if self.app_state['mode'] == 'al' and self.session
                                else f'<b>All {self.split} images</b>')
+
+    # --- review
+    def _review_options(self):
+        ann = sorted(self.store.by_annotator()) if hasattr(self, 'store') else []
+        return (['all labelled', 'disagreements', 'unsure', 'ignore'] + [f'class {c}' for c in self.classes]
+                + [f'annotator {a}' for a in ann])
+    def review_items(self, what:str='all labelled', limit:int=48) -> list:
+        "Images for the Review tab: 'all labelled', 'disagreements', 'unsure', 'ignore', 'class <c>' or 'annotator <a>'."
+        lab, marks = self.store.labels, self.store.marks
+        if what == 'all labelled': out = sorted(lab)
+        elif what == 'disagreements': d = self.store.disagreements(); out = sorted(d.file_name) if len(d) else []
+        elif what in ('unsure', 'ignore'): out = sorted(f for f, m in marks.items() if m == what)
+        elif what.startswith('class '): out = sorted(f for f, l in lab.items() if l == what[6:])
+        elif what.startswith('annotator '): out = sorted(self.store.by_annotator().get(what[10:], {}))
+        else: raise UserError(f"review: {what!r} is not allowed; allowed: {', '.join(self._review_options())}")
+        return out[:limit]
+    def _load_review(self):
+        import ipywidgets as W
+        lab, marks = self.store.labels, self.store.marks
+        self.rev_choices, cells = {}, []
+        for f in self.review_items(self.rev_filter.value):
+            cur = marks.get(f) or lab.get(f)
+            dd = W.Dropdown(options=self.classes + ['unsure', 'ignore'], value=cur if cur in self.classes + ['unsure', 'ignore'] else None,
+                            layout=W.Layout(width=f'{self.thumb + 10}px'))
+            self.rev_choices[f] = (dd, cur)
+            cells.append(W.VBox([W.Image(value=_png_bytes(self.data_root / f, self.thumb), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
+        self.rev_grid.children = cells
+    def _refresh_review(self):
+        opts = self._review_options()
+        if list(self.rev_filter.options) != opts:
+            v = self.rev_filter.value; self.rev_filter.options = opts
+            if v in opts: self.rev_filter.value = v
+        self._load_review()
+    @_guard
+    def _on_review_save(self, _=None):
+        "Each changed choice becomes a new event: a class is a relabel (by you), unsure/ignore a mark; nothing is rewritten."
+        n = 0
+        for f, (dd, cur) in self.rev_choices.items():
+            if dd.value is None or dd.value == cur: continue
+            if dd.value in ('unsure', 'ignore'): self.store.mark(f, dd.value)
+            else: self.store.set(f, dd.value)
+            n += 1
+        self._load_batch(); self.rev_status.value = f'saved {n} changes'
 
     @classmethod
     def from_folder(cls, folder, # any folder of images (searched recursively; any size, grayscale or RGB)
