@@ -11,7 +11,7 @@ from ..core.io import JsonlWriter, read_jsonl, write_csv, write_json, read_json
 from ..defects.config import dataset_classes
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'LabelStore', 'LabelingApp']
+__all__ = ['IMAGE_SUFFIXES', 'LabelStore', 'pixel_embedding', 'LabelingApp']
 
 # %% ../../nbs/35_al.app.ipynb #699af190
 def _now(): return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='milliseconds')
@@ -207,6 +207,13 @@ def _png_bytes(path, size:int=160) -> bytes:
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.gif', '.webp')
 
+def pixel_embedding(paths, # image files
+                    size:int=32) -> 'np.ndarray': # side the images are resized to
+    "A model-free embedding for any image folder: each image as RGB, resized to `size`×`size`, flattened, in [0, 1]."
+    import numpy as np
+    from PIL import Image
+    return np.stack([np.asarray(Image.open(p).convert('RGB').resize((size, size)), np.float32).ravel() / 255 for p in paths])
+
 def _guard(fn):
     "A button handler whose exceptions show in the app's error area (and go to the log) instead of vanishing in ipywidgets' logger."
     import functools, logging, traceback
@@ -229,7 +236,9 @@ class LabelingApp:
                  baseline_dir='artifacts/surface_classifier', # for the metrics tab
                  thumb:int=160,
                  classes=None, # the class names (any strings); default: the defects dataset's
-                 files=None): # image paths relative to `data_root`; default: the dataset's `split`
+                 files=None, # image paths relative to `data_root`; default: the dataset's `split`
+                 embed=None, # for own folders: `embed(paths) -> (n, d)` features for AL (default `pixel_embedding`)
+                 model=None): # for own folders: a scikit-learn classifier for AL (default: logistic regression)
         import ipywidgets as W
         self.data_root, self.labels_dir, self.al_out, self.baseline_dir = Path(data_root), Path(labels_dir), Path(al_out), Path(baseline_dir)
         if files is None:
@@ -241,6 +250,8 @@ class LabelingApp:
         if len(set(self.classes)) != len(self.classes) or not self.classes: raise UserError(f'classes: need distinct names, got {classes}')
         self.split, self.thumb, self.batch_size = split, thumb, batch_size
         self.files = [str(f) for f in files]
+        self.folder_mode = not (self.data_root / 'metadata.csv').exists()   # own images: AL on embeddings, in the app
+        self.embed, self.model, self._emb = embed or pixel_embedding, model, None
         self.error = W.HTML()
         self.store = LabelStore(self.labels_dir, self.classes, annotator)
         self.state_path = self.labels_dir / 'app_state.json'
@@ -283,7 +294,7 @@ class LabelingApp:
         review_tab = W.VBox([self.rev_filter, self.rev_grid, W.HBox([self.rev_save, self.rev_status]), self.error])
         self.widget = W.Tab(children=[label_tab, review_tab, al_tab, metrics_tab])
         for i, t in enumerate(('Label', 'Review', 'Active learning', 'Metrics')): self.widget.set_title(i, t)
-        if self.app_state.get('al'): self._open_session()
+        if self.app_state.get('al') and not self.folder_mode: self._open_session()
         self._load_batch()
 
     def _ipython_display_(self):
@@ -294,9 +305,13 @@ class LabelingApp:
     def queue(self) -> list:
         "Images still to label in the current mode, in order (skipped ones last)."
         lab, sk, marks = self.store.labels, self.store.skipped, self.store.marks
-        src = self.session.pending if (self.app_state['mode'] == 'al' and self.session) else self.files
-        todo = [f for f in src if f not in lab and f not in marks]   # marked unsure/ignore: out of the queue
+        todo = [f for f in self._source() if f not in lab and f not in marks]   # marked unsure/ignore: out of the queue
         return [f for f in todo if f not in sk] + [f for f in todo if f in sk]
+    def _source(self):
+        if self.app_state['mode'] == 'al':
+            if self.session: return self.session.pending
+            if self.folder_mode and self.app_state.get('pending'): return self.app_state['pending']
+        return self.files
     def _load_batch(self):
         import ipywidgets as W
         self.batch = self.queue()[:self.batch_size]
@@ -312,12 +327,13 @@ class LabelingApp:
         if hasattr(self, 'rev_filter'): self._refresh_review()   # the Review tab follows every change
     def _update_progress(self):
         lab = self.store.labels
-        src = self.session.pending if (self.app_state['mode'] == 'al' and self.session) else self.files
+        src = self._source()
         done = sum(f in lab for f in src)
         self.progress.max = max(len(src), 1); self.progress.value = done
         self.status.value = f'{done} / {len(src)} labeled' + ('' if self.batch else ' — nothing left to label')
-        self.mode_lbl.value = (f'<b>Active-learning batch of round {self.session.round}</b>' if self.app_state['mode'] == 'al' and self.session
-                               else f'<b>All {self.split} images</b>')
+        self.mode_lbl.value = (f'<b>Active-learning batch of round {self.session.round if self.session else self.app_state.get("round", 0)}</b>'
+                               if self.app_state['mode'] == 'al' and src is not self.files else
+                               f'<b>All {"images" if self.folder_mode else self.split + " images"}</b>')
 
     # --- review
     def _review_options(self):
@@ -414,8 +430,41 @@ class LabelingApp:
         self.session = ALSession(self.data_root, self.al_out, a['strategy'], a['diversity'], a['query_size'], a['seed_size'], a['epochs_per_round'],
                                  human_labels=self.labels_dir / 'human_labels.csv', progress=False)
         self.al_status.value = f'session in <code>{self.al_out}</code>: round {self.session.round}, {len(self.session.labeled)} labeled, {len(self.session.pending)} pending'
+    # --- active learning on an own image folder: embeddings + a scikit-learn model, queried in the app
+    def _embeddings(self):
+        if self._emb is None:
+            import numpy as np
+            self._emb = np.asarray(self.embed([self.data_root / f for f in self.files]), np.float64)
+            if len(self._emb) != len(self.files): raise UserError(f'embed: returned {len(self._emb)} rows for {len(self.files)} images')
+        return self._emb
+    def folder_round(self) -> dict:
+        "Train on the labels so far, query the next batch by the chosen strategy; the Label tab then shows it."
+        import numpy as np
+        from sklearn.base import clone
+        from signal_lab.al.strategies import Strategy
+        from signal_lab.al.simulate import make_classifier
+        lab, marks = self.store.labels, self.store.marks
+        X = self._embeddings()
+        li = [i for i, f in enumerate(self.files) if f in lab]; ui = [i for i, f in enumerate(self.files) if f not in lab and f not in marks]
+        ys = [lab[self.files[i]] for i in li]
+        if len(set(ys)) < 2: raise UserError(f'label images of at least two classes first (Label tab): {len(li)} labelled, classes {sorted(set(ys))}')
+        if not ui: raise UserError('every image is labelled or marked: nothing left to query')
+        m = clone(self.model) if self.model is not None else make_classifier('lr', 0, len(li))
+        m.fit(X[li], ys)
+        st = Strategy(self.al_strategy.value, 'kcenter' if self.al_diversity.value else None)
+        r = int(self.app_state.get('round', 0)) + 1
+        pick = st.select(m.predict_proba(X[ui]), min(self.al_query.value, len(ui)), np.random.default_rng([0, r]), X[ui], X[li])
+        self.app_state.update(mode='al', round=r, pending=[self.files[ui[j]] for j in pick],
+                              al=dict(strategy=self.al_strategy.value, diversity=self.al_diversity.value, query_size=self.al_query.value))
+        self._save_state(); self._load_batch()
+        row = dict(round=r, n_labeled=len(li), n_classes=len(set(ys)), n_queried=len(pick))
+        self.al_status.value = (f"round {r}: trained on {len(li)} labels ({len(set(ys))} classes); {len(pick)} images queried by "
+                                f"{st.name} — label them in the Label tab, then finalize")
+        return row
+
     @_guard
     def _on_init(self, _=None):
+        if self.folder_mode: self.al_status.value = 'own image folder: no session needed — label a few images of each class, then Next round'; return
         self.app_state['al'] = dict(strategy=self.al_strategy.value, diversity=self.al_diversity.value, query_size=self.al_query.value,
                                     seed_size=self.al_seed.value, epochs_per_round=self.al_epochs.value)
         try: self._open_session()
@@ -423,6 +472,7 @@ class LabelingApp:
         self._save_state()
     @_guard
     def _on_round(self, _=None):
+        if self.folder_mode: self.folder_round(); return
         if self.session is None: self.al_status.value = 'initialize a session first'; return
         try:
             self.session.reload_labels(); row = self.session.next_round()
@@ -432,6 +482,11 @@ class LabelingApp:
                                 f"{row['n_queried']} images queried — label them in the Label tab, then finalize")
     @_guard
     def _on_finalize(self, _=None):
+        if self.folder_mode:
+            left = [f for f in self.app_state.get('pending', []) if f not in self.store.labels]
+            if left: self.al_status.value = f'{len(left)} queried images have no label yet'; return
+            self.app_state.update(mode='all', pending=[]); self._save_state(); self._load_batch()
+            self.al_status.value = f'{len(self.store.labels)} images labelled; run the next round'; return
         if self.session is None: self.al_status.value = 'initialize a session first'; return
         try: n = self.session.finalize(require_human=True)
         except UserError as e: self.al_status.value = f'<span style="color:red">{e}</span>'; return
