@@ -266,7 +266,9 @@ class LabelingApp:
         self.status = W.HTML()
         self.mode_lbl = W.HTML()
         self.submit_btn.on_click(self._on_submit); self.skip_btn.on_click(self._on_skip); self.undo_btn.on_click(self._on_undo)
-        label_tab = W.VBox([self.mode_lbl, self.grid, W.HBox([self.submit_btn, self.skip_btn, self.undo_btn]), W.HBox([self.progress, self.status]), self.error])
+        keys = W.HTML('<small>keys (mouse over the app): <b>1</b>–<b>9</b> class of the next image without one · <b>Enter</b> submit · '
+                      '<b>s</b> skip · <b>u</b> undo — the buttons do the same</small>')
+        label_tab = W.VBox([self.mode_lbl, self.grid, W.HBox([self.submit_btn, self.skip_btn, self.undo_btn]), W.HBox([self.progress, self.status]), keys, self.error])
         # --- AL tab
         a = self.app_state.get('al') or {}
         self.al_strategy = W.Dropdown(options=['entropy', 'margin', 'least_confidence', 'random'], value=a.get('strategy', 'margin'), description='strategy')
@@ -294,6 +296,11 @@ class LabelingApp:
         review_tab = W.VBox([self.rev_filter, self.rev_grid, W.HBox([self.rev_save, self.rev_status]), self.error])
         self.widget = W.Tab(children=[label_tab, review_tab, al_tab, metrics_tab])
         for i, t in enumerate(('Label', 'Review', 'Active learning', 'Metrics')): self.widget.set_title(i, t)
+        try:      # keyboard shortcuts through ipyevents (in the `al` extra); without it the buttons alone work
+            from ipyevents import Event
+            self.keys = Event(source=label_tab, watched_events=['keydown'])
+            self.keys.on_dom_event(self._on_key)
+        except ImportError: self.keys = None
         if self.app_state.get('al') and not self.folder_mode: self._open_session()
         self._load_batch()
 
@@ -408,6 +415,17 @@ class LabelingApp:
             if dd.value is not None:
                 self.store.set(f, dd.value, self.session.round if self.session else None); n += 1
         self.status.value = f'saved {n} labels'; self._load_batch()
+    @_guard
+    def _on_key(self, ev:dict):
+        "Keyboard: a digit picks that class for the next image without a choice; Enter submits, s skips, u undoes."
+        k = str(ev.get('key', ''))
+        if k.isdigit() and 1 <= int(k) <= min(9, len(self.classes)):
+            f = next((f for f, dd in self.choices.items() if dd.value is None), None)
+            if f is not None: self.choices[f].value = self.classes[int(k) - 1]
+        elif k == 'Enter': self._on_submit()
+        elif k.lower() == 's': self._on_skip()
+        elif k.lower() == 'u': self._on_undo()
+
     @_guard
     def _on_skip(self, _=None):
         "Skip the batch: choices already made are saved, not dropped; the rest go to the back of the queue."
