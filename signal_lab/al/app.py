@@ -84,17 +84,17 @@ class LabelStore:
         newer = not self.events_path.exists() or self.csv_path.stat().st_mtime > self.events_path.stat().st_mtime
         if not newer: return
         cur = self.labels_now()
-        rows = [(str(r.file_name), str(r.label)) for r in t.itertuples() if r.file_name and cur.get(str(r.file_name)) != str(r.label)]
-        bad = [(f, lab) for f, lab in rows if self.classes is not None and lab not in self.classes]
+        who = t['annotator'] if 'annotator' in t.columns else [''] * len(t)
+        rows = [(str(f), str(lab), a) for f, lab, a in zip(t.file_name, t.label, who) if f and cur.get(str(f)) != str(lab)]
+        bad = [(f, lab) for f, lab, _ in rows if self.classes is not None and lab not in self.classes]
         if bad: raise UserError(f'{self.csv_path}: label {bad[0][1]!r} of {bad[0][0]} is not allowed; allowed: {", ".join(self.classes)}')
         if not rows: return
-        with self._writer() as w:
-            for f, lab in rows:
-                who = t.loc[t.file_name == f, 'annotator'].iloc[0] if 'annotator' in t.columns else ''
-                self._write(w, dict(event='set', file_name=f, label=lab, round=None, source='csv', annotator=who or 'csv-import'))
+        with self._writer(fsync_every=len(rows)) as w:   # one fsync for the whole import (at close), not one per row
+            for f, lab, a in rows:
+                self._write(w, dict(event='set', file_name=f, label=lab, round=None, source='csv', annotator=a or 'csv-import'))
     @contextlib.contextmanager
-    def _writer(self):
-        w = JsonlWriter(self.events_path, fsync_every=1)  # cuts a torn tail (only a killed writer leaves one) before appending
+    def _writer(self, fsync_every:int=1):
+        w = JsonlWriter(self.events_path, fsync_every=fsync_every)  # cuts a torn tail (only a killed writer leaves one) before appending
         try: yield w
         finally: w.close()
     def _write(self, w, ev):
