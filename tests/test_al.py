@@ -258,3 +258,53 @@ def test_default_strategy_beats_random_on_real_data():
     assert Strategy().uncertainty == 'margin'
     assert (gain['margin'] > 0).sum() >= 4 and gain['margin'].mean() > 0.01, gain
     assert gain['entropy'].mean() < gain['margin'].mean() - 0.02, gain     # control: the score does matter
+
+
+def _own_dataset(d, n=36, seed=0):
+    """A defects-style folder as a user writes it: metadata.csv only (no summary.json), small RGB images of mixed sizes,
+    class names that look like numbers, some rows unlabeled. Class k is tinted in colour channel k."""
+    from PIL import Image
+    rng = np.random.default_rng(seed); rows = []
+    d.mkdir(parents=True)
+    for i in range(n):
+        k = i % 3; h, w = ((24, 24), (20, 30), (24, 24), (16, 16))[i % 4]   # 24x24 the most common
+        a = rng.integers(0, 90, (h, w, 3)); a[..., k] += 140
+        Image.fromarray(a.astype(np.uint8), 'RGB').save(d / f'im{i}.png')
+        split = 'val' if i % 9 == 8 else 'train'
+        rows.append(dict(file_name=f'im{i}.png', split=split, label='' if (split == 'train' and i % 3 == 0 and i > 20) else str(k)))
+    pd.DataFrame(rows).to_csv(d / 'metadata.csv', index=False)
+    return rows
+
+
+def test_cnn_loop_on_own_small_rgb_mixed_size_numeric_classes(tmp_path):
+    "#14 item 3: the AL tab's CNN on images under 64 px, RGB, mixed sizes, class names '0'..'2', unlabeled rows."
+    import torch
+    from signal_lab.defects.train import DefectDataset, load_labels
+    from signal_lab.al.app import LabelingApp
+    rows = _own_dataset(tmp_path / 'own')
+    ds = DefectDataset(tmp_path / 'own', 'train', human_labels=tmp_path / 'none.csv')
+    assert ds.classes == ['0', '1', '2'] and ds.channels == 3 and ds.size == (24, 24) and ds.x.shape[1:] == (3, 24, 24)
+    assert (ds.y == -1).sum() == sum(r['label'] == '' and r['split'] == 'train' for r in rows) > 0
+    app = LabelingApp(tmp_path / 'own', labels_dir=tmp_path / 'labels', al_out=tmp_path / 'al', annotator='me')
+    assert not app.folder_mode and app.classes == ['0', '1', '2']
+    app.al_seed.value, app.al_query.value, app.al_epochs.value = 29, 3, 2   # 27 of 32 train images carry a label
+    app._on_init()
+    miss = app.session.missing_labels()
+    assert 'color:red' not in app.error.value + app.al_status.value and len(miss) == 2 and app.queue() == miss
+    app._on_round()                                    # refused: the seed set still has unlabeled images
+    assert 'have no label yet' in app.al_status.value and app.session.round == 0
+    truth = {r['file_name']: str(int(r['file_name'][2:-4]) % 3) for r in rows}
+    while app.batch:                                   # label the seed images in the Label tab, as a person would
+        for f, dd in app.choices.items(): dd.value = truth[f]
+        app._on_submit()
+    assert app.session.missing_labels() == []
+    app._on_round()
+    assert 'color:red' not in app.error.value + app.al_status.value, app.al_status.value
+    assert app.session.round == 1 and len(app.session.pending) == 3 and app.queue() == app.session.pending
+    ck = torch.load(tmp_path / 'al' / 'round_001.pt', map_location='cpu')
+    assert ck['in_channels'] == 3 and ck['classes'] == ['0', '1', '2']
+    for f, dd in app.choices.items(): dd.value = truth[f]
+    app._on_submit(); app._on_finalize()
+    assert len(app.session.labeled) == 32 and 'joined the labeled pool' in app.al_status.value
+    lab = load_labels(tmp_path / 'own', tmp_path / 'labels' / 'human_labels.csv')
+    assert set(lab.label) - {''} == {'0', '1', '2'}    # strings stay strings ('0', not 0)

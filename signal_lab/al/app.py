@@ -316,7 +316,7 @@ class LabelingApp:
         return [f for f in todo if f not in sk] + [f for f in todo if f in sk]
     def _source(self):
         if self.app_state['mode'] == 'al':
-            if self.session: return self.session.pending
+            if self.session: return self.session.pending or self.session.missing_labels()   # the batch, else seed images to label
             if self.folder_mode and self.app_state.get('pending'): return self.app_state['pending']
         return self.files
     def _load_batch(self):
@@ -487,6 +487,10 @@ class LabelingApp:
                                     seed_size=self.al_seed.value, epochs_per_round=self.al_epochs.value)
         try: self._open_session()
         except UserError as e: self.al_status.value = f'<span style="color:red">{e}</span>'; self.app_state['al'] = None; return
+        miss = self.session.missing_labels()
+        if miss:     # a partly labeled folder: the seed images without a label come first, in the Label tab
+            self.app_state['mode'] = 'al'; self._load_batch()
+            self.al_status.value += f' — {len(miss)} seed images have no label: label them in the Label tab, then Next round'
         self._save_state()
     @_guard
     def _on_round(self, _=None):
@@ -496,7 +500,8 @@ class LabelingApp:
             self.session.reload_labels(); row = self.session.next_round()
         except UserError as e: self.al_status.value = f'<span style="color:red">{e}</span>'; return
         self.app_state['mode'] = 'al'; self._save_state(); self._load_batch()
-        self.al_status.value = (f"round {row['round']}: test acc {row['test_acc']:.3f}, best val acc {row['best_val_acc']:.3f}; "
+        acc = f"test acc {row['test_acc']:.3f}" if row['test_acc'] == row['test_acc'] else 'no test images'   # NaN: empty test split
+        self.al_status.value = (f"round {row['round']}: {acc}, best val acc {row['best_val_acc']:.3f}; "
                                 f"{row['n_queried']} images queried — label them in the Label tab, then finalize")
     @_guard
     def _on_finalize(self, _=None):

@@ -43,6 +43,8 @@ class ALSession:
             if list(ck.get('classes', [])) != list(self.classes):
                 raise UserError(f"--checkpoint {checkpoint}: classes {ck.get('classes')} differ from the dataset's {self.classes}")
             self.emb_dim = int(ck.get('emb_dim', 128))
+            if int(ck.get('in_channels', 1)) != self.ds['train'].channels:
+                raise UserError(f"--checkpoint {checkpoint}: trained on {ck.get('in_channels', 1)}-channel images, the dataset has {self.ds['train'].channels}")
         self.files = list(self.ds['train'].rows.file_name)
         n = len(self.files)
         if not 1 <= seed_size <= n: raise UserError(f'--seed-size: {seed_size} must be between 1 and the train pool size {n}')
@@ -60,7 +62,13 @@ class ALSession:
                                 'use another --out or delete that folder')
             return st
         rng = np.random.default_rng([self.cfg['seed'], 0])
-        seed_idx = sorted(rng.choice(len(self.files), self.cfg['seed_size'], replace=False).tolist())
+        # the seed set comes from images that have a label; only when too few have one are unlabeled ones added (label them first)
+        have = [i for i, l in enumerate(self.ds['train'].rows.label) if l]
+        k = self.cfg['seed_size']
+        if len(have) >= k: seed_idx = sorted(have[j] for j in rng.choice(len(have), k, replace=False))
+        else:
+            rest = sorted(set(range(len(self.files))) - set(have))
+            seed_idx = sorted(have + [rest[j] for j in rng.choice(len(rest), k - len(have), replace=False)])
         st = dict(config=self.cfg, config_hash=self.hash, round=0, labeled=[self.files[i] for i in seed_idx], pending=[],
                   metrics=[], epoch_history=[], queries=[])
         self._save(st); return st
@@ -79,6 +87,12 @@ class ALSession:
     def pending(self) -> list: return list(self.state['pending'])
     @property
     def labeled(self) -> list: return list(self.state['labeled'])
+    def missing_labels(self) -> list:
+        "Images of the labeled pool (e.g. the seed set of a partly labeled folder) that have no label yet, read fresh from disk."
+        from signal_lab.defects.train import load_labels
+        md = load_labels(self.data_root, self.human_labels)
+        empty = set(md.file_name[md.label == ''])
+        return [f for f in self.state['labeled'] if f in empty]
 
     # --- one round
     def next_round(self) -> dict:
@@ -88,19 +102,22 @@ class ALSession:
         if self.state['pending']: raise UserError(f'round {self.round}: {len(self.state["pending"])} queried images are not finalized yet')
         r = self.round + 1; dev = _device()
         torch.manual_seed(self.cfg['seed'] * 100003 + r); g = torch.Generator().manual_seed(self.cfg['seed'] * 100003 + r)
-        model = make_model(len(self.classes), self.emb_dim).to(dev)
+        tr = self.ds['train']; pos = {f: i for i, f in enumerate(self.files)}
+        lab = torch.tensor([pos[f] for f in self.state['labeled'] if f in pos], dtype=torch.long)   # marked `ignore`: out
+        miss = [self.files[i] for i in lab.tolist() if tr.y[i] < 0]
+        if miss: raise UserError(f'{len(miss)} images of the labeled pool have no label yet (first: {miss[0]}); label them, then run the round')
+        model = make_model(len(self.classes), self.emb_dim, in_channels=tr.channels).to(dev)
         if self.cfg['warm_start']:
             src = self.checkpoint if r == 1 else self.out / f'round_{r - 1:03d}.pt'
             model.load_state_dict(torch.load(src, map_location=dev)['state_dict'])
-        tr = self.ds['train']; pos = {f: i for i, f in enumerate(self.files)}
-        lab = torch.tensor([pos[f] for f in self.state['labeled']])
         best = {}
         def keep(ep, m): best.update(epoch=ep, state={k: v.detach().clone() for k, v in m.state_dict().items()})
         t0 = time.perf_counter()
         hist, _ = fit_epochs(model, tr.x[lab], tr.y[lab], self.cfg['epochs_per_round'], self.cfg['batch_size'], self.cfg['lr'], g, dev,
                              (self.ds['val'].x, self.ds['val'].y), self.progress, on_best=keep)
         model.load_state_dict(best['state']); fit_s = time.perf_counter() - t0
-        buf = io.BytesIO(); torch.save({'state_dict': model.state_dict(), 'classes': self.classes, 'emb_dim': self.emb_dim, 'round': r}, buf)
+        buf = io.BytesIO(); torch.save({'state_dict': model.state_dict(), 'classes': self.classes, 'emb_dim': self.emb_dim, 'round': r,
+                                           'in_channels': tr.channels, 'size': list(tr.size)}, buf)
         write_bytes(self.out / f'round_{r:03d}.pt', buf.getvalue(), fsync=False)
         pt, _ = _predict_x(model, self.ds['test'].x, dev)
         t1 = time.perf_counter()

@@ -78,9 +78,19 @@ def load_defects_config(path=None, overrides=None) -> DefectsConfig:
     "Load and validate a defects config (None: the shipped defaults)."
     return load_config(DefectsConfig, path if path is not None else shipped_config(), overrides=overrides)
 
+def _natural(name:str):
+    "Sort key: class names that are numbers in numeric order ('2' before '10'), then the rest alphabetically."
+    try: return (0, float(name), '')
+    except ValueError: return (1, 0.0, name)
+
 def dataset_classes(root) -> list[str]:
-    "The class names of a generated dataset folder, in its own order (label ids), from its `summary.json`."
-    import json
-    f = Path(root) / 'summary.json'
-    if not f.is_file(): raise UserError(f'{root}: not a defects dataset (no summary.json)')
-    return list(json.loads(f.read_text())['config']['classes'])
+    "The class names of a dataset folder in label-id order: a generated dataset's `summary.json`, else the distinct labels of `metadata.csv`."
+    import json, csv
+    root = Path(root); f = root / 'summary.json'
+    if f.is_file(): return [str(c) for c in json.loads(f.read_text())['config']['classes']]
+    md = root / 'metadata.csv'
+    if not md.is_file(): raise UserError(f'{root}: not a dataset folder (no summary.json or metadata.csv); for any image folder use LabelingApp.from_folder')
+    with open(md, newline='') as fh: labels = {(r.get('label') or '').strip() for r in csv.DictReader(fh)}
+    labels.discard('')
+    if not labels: raise UserError(f'{md}: no row has a label, so the classes are unknown; pass classes=[...]')
+    return sorted(labels, key=_natural)

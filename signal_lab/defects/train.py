@@ -12,16 +12,25 @@ from ..core.io import write_csv, write_json, save_figure, write_npz
 from .config import dataset_classes
 
 # %% auto #0
-__all__ = ['load_labels', 'DefectDataset', 'make_model', 'uncertainty_scores', 'fit_epochs', 'train_classifier', 'train_baseline',
-           'train_embedding']
+__all__ = ['load_labels', 'image_format', 'DefectDataset', 'make_model', 'uncertainty_scores', 'fit_epochs', 'train_classifier',
+           'train_baseline', 'train_embedding']
 
 # %% ../../nbs/24_defects.train.ipynb #3bd992a5
 def load_labels(data_root, human_labels=None):
     "metadata.csv with `label` overridden by human labels where present, and a `label_source` column."
     import pandas as pd
     root = Path(data_root)
-    if not (root / 'metadata.csv').exists(): raise UserError(f'{root}: no metadata.csv (generate a dataset first)')
-    md = pd.read_csv(root / 'metadata.csv')
+    p = root / 'metadata.csv'
+    if not p.exists(): raise UserError(f'{root}: no metadata.csv (generate a dataset, write one with file_name[,split,label], or use LabelingApp.from_folder)')
+    cols = list(pd.read_csv(p, nrows=0).columns)
+    if 'file_name' not in cols: raise UserError(f'{p}: needs a file_name column (has {cols})')
+    # names stay strings exactly as written ('0', '007', 'NA' are class names); an empty label means unlabeled
+    text = [c for c in ('file_name', 'split', 'label', 'mask_file_name') if c in cols]
+    md = pd.read_csv(p, dtype=dict.fromkeys(text, str), keep_default_na=False,
+                     na_values={c: ['', 'NA', 'NaN', 'nan', 'null'] for c in cols if c not in text})
+    if 'label' not in md.columns: md['label'] = ''
+    if 'split' not in md.columns: md['split'] = 'train'             # no split column: every image is in the pool
+    md['label'] = md['label'].str.strip()
     md['generated_label'] = md['label']; md['label_source'] = 'generated'
     hp = Path(human_labels) if human_labels else Path('artifacts/labels/human_labels.csv')
     if hp.exists():
@@ -35,34 +44,64 @@ def load_labels(data_root, human_labels=None):
             md = md[~md.file_name.isin(set(h.file_name[h.flag == 'ignore']))].reset_index(drop=True)
     return md
 
-def DefectDataset(data_root, split:str, classes=None, return_mask:bool=False, human_labels=None, downsample:int=1):
-    "`torch.utils.data.Dataset` of `(image (1,H/d,W/d) float, label int[, mask])` for one split."
+def image_format(paths) -> tuple[int, tuple[int, int]]:
+    "`(channels, (H, W))` a set of images is read at: 3 if any is colour, else 1; their size if they share one, else the most common."
+    from PIL import Image
+    from collections import Counter
+    modes, sizes = set(), Counter()
+    for p in paths:
+        try:
+            with Image.open(p) as im: modes.add(im.mode); sizes[im.size[::-1]] += 1   # reads the header only
+        except FileNotFoundError: raise UserError(f'{p}: image not found') from None
+        except OSError as e: raise UserError(f'{p}: not a readable image ({e})') from None
+    if not sizes: return 1, (0, 0)
+    colour = bool(modes - {'1', 'L', 'LA', 'I', 'I;16', 'F'})
+    return (3 if colour else 1), sizes.most_common(1)[0][0]
+
+def DefectDataset(data_root, split:str, classes=None, return_mask:bool=False, human_labels=None, downsample:int=1,
+                  channels:int|None=None, # 1 (grayscale) or 3 (RGB); None: 3 when any image of the folder is colour
+                  size:tuple|None=None): # (H, W) every image is resized to; None: the folder's common size (the most common when sizes differ)
+    "`torch.utils.data.Dataset` of `(image (C,H/d,W/d) float, label int[, mask])` for one split; unlabeled images get label -1."
     import torch
     from PIL import Image
     md = load_labels(data_root, human_labels)
-    classes = list(classes or dataset_classes(data_root))
-    rows = md[md.split == split].reset_index(drop=True)
+    classes = [str(c) for c in (classes or dataset_classes(data_root))]
     root = Path(data_root)
+    if channels is None or size is None:          # decided on every split at once, so train/val/test tensors agree
+        c0, s0 = image_format([root / f for f in md.file_name])
+        channels, size = channels or c0, tuple(size or s0)
+    if channels not in (1, 3): raise UserError(f'channels: {channels} is not allowed; allowed: 1, 3')
+    rows = md[md.split == split].reset_index(drop=True)
+    bad = sorted(set(rows.label) - set(classes) - {''})
+    if bad:
+        f = rows.file_name[rows.label == bad[0]].iloc[0]
+        raise UserError(f"{root / 'metadata.csv'}: label {bad[0]!r} of {f} is not a class; allowed: {classes} (or empty for unlabeled)")
     def load(f, standardize=True):
-        a = torch.from_numpy(np.asarray(Image.open(root / f), np.float32) / 255)[None]
+        with Image.open(root / f) as im:
+            im = im.convert('RGB' if channels == 3 and standardize else 'L')   # masks stay one channel
+            if im.size != size[::-1]: im = im.resize(size[::-1], Image.NEAREST if not standardize else Image.BILINEAR)
+            a = np.asarray(im, np.float32) / 255
+        a = torch.from_numpy(a.transpose(2, 0, 1).copy() if a.ndim == 3 else a[None])
         a = torch.nn.functional.avg_pool2d(a[None], downsample)[0] if downsample > 1 else a
         # per-image standardisation: texture brightness and illumination vary far more than the defects
         return (a - a.mean()) / a.std().clamp_min(1e-6) if standardize else a
     class _DS(torch.utils.data.Dataset):
         def __init__(self):
-            self.rows, self.classes = rows, classes
-            self.x = torch.stack([load(f) for f in rows.file_name]) if len(rows) else torch.zeros(0)
-            self.y = torch.tensor([classes.index(l) for l in rows.label], dtype=torch.long)
+            self.rows, self.classes, self.channels, self.size = rows, classes, channels, size
+            self.x = torch.stack([load(f) for f in rows.file_name]) if len(rows) else torch.zeros(0, channels, *size)
+            self.y = torch.tensor([classes.index(l) if l else -1 for l in rows.label], dtype=torch.long)
             self.m = torch.stack([load(f, False) for f in rows.mask_file_name]) if return_mask else None
         def __len__(self): return len(self.rows)
         def __getitem__(self, i): return (self.x[i], self.y[i], self.m[i]) if self.m is not None else (self.x[i], self.y[i])
     return _DS()
 
 # %% ../../nbs/24_defects.train.ipynb #5ab757de
-def make_model(n_classes:int, emb_dim:int=128, width:int=16):
-    "The CNN: `model(x) -> logits`, `model.embed(x) -> (B, emb_dim)`."
+def make_model(n_classes:int, emb_dim:int=128, width:int=16,
+               in_channels:int=1): # 1 for grayscale, 3 for RGB
+    "The CNN for any image size (pooling rounds up, so an 8 px image still reaches the head): `model(x) -> logits`, `model.embed(x) -> (B, emb_dim)`."
     import torch, torch.nn as nn
-    def block(i, o): return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True), nn.MaxPool2d(2))
+    # ceil_mode: a 1x1 map pools to 1x1 instead of 0x0 (images under 64 px); same result as before on even sizes
+    def block(i, o): return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True))
     class _AvgMaxPool(nn.Module):
         # a defect covers a few percent of the image: the max keeps a small strong response that the mean dilutes
         def forward(self, x): return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
@@ -71,7 +110,8 @@ def make_model(n_classes:int, emb_dim:int=128, width:int=16):
             super().__init__()
             w = width
             # stem: a learned stride-2 5x5 filter instead of averaging the input down, so 1-2 px scratches survive
-            stem = nn.Sequential(nn.Conv2d(1, w, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True), nn.MaxPool2d(2))
+            stem = nn.Sequential(nn.Conv2d(in_channels, w, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
+                                 nn.MaxPool2d(2, ceil_mode=True))
             self.features = nn.Sequential(stem, block(w, 2 * w), block(2 * w, 4 * w), block(4 * w, 8 * w), block(8 * w, 8 * w),
                                           _AvgMaxPool())
             self.bottleneck = nn.Sequential(nn.Linear(16 * w, emb_dim), nn.ReLU(inplace=True))
@@ -152,16 +192,19 @@ def train_classifier(data_root, out, epochs:int=20, batch_size:int=32, lr:float=
     t0 = time.perf_counter()
     ds = {s: DefectDataset(data_root, s, human_labels=human_labels) for s in ('train', 'val', 'test')}
     classes = ds['train'].classes
-    if len(ds['train']) == 0: raise UserError(f'{data_root}: the train split is empty')
-    if log: log(f"{len(ds['train'])} train / {len(ds['val'])} val / {len(ds['test'])} test images, {len(classes)} classes, "
-                f"loaded in {time.perf_counter() - t0:.1f} s; training on {dev}")
-    if log and not len(ds['val']): log('warning: no validation images: the best epoch is chosen by train accuracy')
-    model = make_model(len(classes), emb_dim).to(dev)
+    xy = {s: (d.x[d.y >= 0], d.y[d.y >= 0]) for s, d in ds.items()}      # unlabeled images (label -1) are not trained on
+    if len(xy['train'][1]) == 0: raise UserError(f'{data_root}: the train split has no labeled image')
+    n_unl = sum(int((d.y < 0).sum()) for d in ds.values())
+    if log: log(f"{len(xy['train'][1])} train / {len(xy['val'][1])} val / {len(xy['test'][1])} test images, {len(classes)} classes, "
+                f"{ds['train'].channels} channel(s) at {ds['train'].size[0]}x{ds['train'].size[1]} px, "
+                f"loaded in {time.perf_counter() - t0:.1f} s; training on {dev}" + (f'; {n_unl} unlabeled images left out' if n_unl else ''))
+    if log and not len(xy['val'][1]): log('warning: no validation images: the best epoch is chosen by train accuracy')
+    model = make_model(len(classes), emb_dim, in_channels=ds['train'].channels).to(dev)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    save = lambda ep, m: torch.save({'state_dict': m.state_dict(), 'classes': classes, 'emb_dim': emb_dim, 'epoch': ep, 'kind': kind}, out / 'best.pt')
+    meta = dict(classes=classes, emb_dim=emb_dim, kind=kind, in_channels=ds['train'].channels, size=list(ds['train'].size))
+    save = lambda ep, m: torch.save({'state_dict': m.state_dict(), 'epoch': ep, **meta}, out / 'best.pt')
     t0 = time.perf_counter()
-    hist, seen = fit_epochs(model, ds['train'].x, ds['train'].y, epochs, batch_size, lr, g, dev,
-                            (ds['val'].x, ds['val'].y), progress, on_best=save, log=log)
+    hist, seen = fit_epochs(model, *xy['train'], epochs, batch_size, lr, g, dev, xy['val'], progress, on_best=save, log=log)
     train_time = time.perf_counter() - t0
     write_csv(out / 'training_metrics.csv', hist)
     ck = torch.load(out / 'best.pt', map_location=dev); model.load_state_dict(ck['state_dict'])
@@ -196,12 +239,13 @@ def train_baseline(data_root, out='artifacts/surface_classifier', epochs:int=20,
     "Baseline classifier: train, then score the test split; writes the legacy artifact set."
     s, ds, model, dev = train_classifier(data_root, out, epochs, batch_size, lr, 128, seed, human_labels, progress, log=log)
     out = Path(out); classes = s['classes']
-    if len(ds['test']):
-        p, _ = _predict(model, ds['test'], dev); y = ds['test'].y.numpy(); pred = p.argmax(1)
+    te = ds['test']; keep = (te.y >= 0).numpy()
+    if keep.any():
+        p, _ = _predict_x(model, te.x[keep], dev); y = te.y.numpy()[keep]; pred = p.argmax(1)
         u = uncertainty_scores(p)
         rows = [dict(file_name=f, true=classes[t], predicted=classes[k], **{f'p_{c}': float(p[i, j]) for j, c in enumerate(classes)},
                      entropy=float(u['entropy'][i]), margin=float(u['margin'][i]), least_confidence=float(u['least_confidence'][i]))
-                for i, (f, t, k) in enumerate(zip(ds['test'].rows.file_name, y, pred))]
+                for i, (f, t, k) in enumerate(zip(te.rows.file_name[keep], y, pred))]
         write_csv(out / 'test_uncertainty_scores.csv', rows)
         cm = np.zeros((len(classes), len(classes)), int)
         for t, k in zip(y, pred): cm[t, k] += 1
@@ -223,6 +267,7 @@ def train_embedding(data_root, out='artifacts/embedding_cnn', epochs:int=20, bat
                   probabilities=p.astype(np.float32), classes=np.array(classes), file_names=np.array(list(d.rows.file_name)))
         write_csv(out / 'embeddings' / f'{split}_embeddings_index.csv',
                   [dict(row=i, file_name=f, label=l, label_source=src) for i, (f, l, src) in enumerate(zip(d.rows.file_name, d.rows.label, d.rows.label_source))])
-        if split == 'test': s['test_acc'] = float((p.argmax(1) == d.y.numpy()).mean())
+        k = d.y.numpy() >= 0
+        if split == 'test' and k.any(): s['test_acc'] = float((p.argmax(1)[k] == d.y.numpy()[k]).mean())
     write_json(out / 'run_summary.json', s)
     return s
