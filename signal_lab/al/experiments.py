@@ -14,7 +14,7 @@ from .strategies import UNCERTAINTY, Strategy
 from .simulate import CLASSIFIERS, load_embeddings, simulate, fit_proba, aulc
 
 # %% auto #0
-__all__ = ['DIVERSITY_MODES', 'grid_cells', 'labels_to_reach', 'summarize', 'summary_markdown', 'run_experiments']
+__all__ = ['DIVERSITY_MODES', 'grid_cells', 'labels_to_reach', 'stop_round', 'summarize', 'summary_markdown', 'run_experiments']
 
 # %% ../../nbs/32_al.experiments.ipynb #a0c098bd
 DIVERSITY_MODES = ('off', 'kcenter', 'kmeans++')
@@ -60,14 +60,25 @@ def labels_to_reach(n_labeled, values, target:float):
         if v >= target: return float(x)
     return float('nan')
 
-def summarize(curves, baselines) -> list[dict]:
-    "Summary rows per (classifier, strategy): AULC mean ± std over repeats, paired gain over random, labels to 95% F1."
+def stop_round(stable, window:int=3) -> int|None:
+    "Index of the round where the stopping rule fires: the last of `window` consecutive `stable` rounds (None: never)."
+    run = 0
+    for i, s in enumerate(stable):
+        run = run + 1 if str(s).lower() == 'true' else 0
+        if run >= window: return i
+    return None
+
+def summarize(curves, baselines, window:int=3) -> list[dict]:
+    "Summary rows per (classifier, strategy): AULC mean ± std over repeats, paired gain over random, labels to 95% F1, and where stabilising predictions would stop."
     import pandas as pd
     cv, bl = pd.DataFrame(curves), pd.DataFrame(baselines).set_index('classifier')
     per = []
     for (c, s, rep), g in cv.groupby(['classifier', 'strategy', 'repeat'], sort=False):
         g = g.sort_values('round')
-        per.append(dict(classifier=c, strategy=s, repeat=rep, aulc=aulc(g.n_labeled.values, g.macro_f1.values), final_accuracy=g.accuracy.iloc[-1]))
+        k = stop_round(g['stable'].tolist(), window) if 'stable' in g else None
+        per.append(dict(classifier=c, strategy=s, repeat=rep, aulc=aulc(g.n_labeled.values, g.macro_f1.values), final_accuracy=g.accuracy.iloc[-1],
+                        final_f1=g.macro_f1.iloc[-1], stop_labels=float(g.n_labeled.iloc[k]) if k is not None else np.nan,
+                        f1_at_stop=float(g.macro_f1.iloc[k]) if k is not None else np.nan))
     per = pd.DataFrame(per)
     rows = []
     for (c, s), g in per.groupby(['classifier', 'strategy'], sort=False):
@@ -79,16 +90,23 @@ def summarize(curves, baselines) -> list[dict]:
                          gain_over_random=float(gain.mean()) if len(gain) else float('nan'),
                          gain_std=float(gain.std(ddof=0)) if len(gain) else float('nan'),
                          final_accuracy=float(g.final_accuracy.mean()), full_data_macro_f1=float(bl.loc[c, 'macro_f1']),
-                         labels_to_95pct_f1=labels_to_reach(mean_curve.index, mean_curve.values, target)))
+                         labels_to_95pct_f1=labels_to_reach(mean_curve.index, mean_curve.values, target),
+                         # the stopping rule: fewer than 1% of pool predictions changed in `window` rounds running
+                         stopped=int(g.stop_labels.notna().sum()), stop_labels=float(g.stop_labels.mean()),
+                         f1_at_stop=float(g.f1_at_stop.mean()), final_macro_f1=float(g.final_f1.mean())))
     return rows
 
 def summary_markdown(rows) -> str:
     "The summary table as markdown."
-    out = ['| classifier | strategy | AULC (macro-F1) | gain over random | final acc | labels to 95% of full F1 |', '|---|---|---|---|---|---|']
+    out = ['| classifier | strategy | AULC (macro-F1) | gain over random | final acc | labels to 95% of full F1 | stop: repeats, labels, F1 (final F1) |',
+           '|---|---|---|---|---|---|---|']
     for r in rows:
         lab = 'not reached' if r['labels_to_95pct_f1'] != r['labels_to_95pct_f1'] else f"{r['labels_to_95pct_f1']:.0f}"
+        stop = ('—' if 'stopped' not in r else     # a summary.csv written before the rule existed
+                f"{r['stopped']}/{r['repeats']}, {r['stop_labels']:.0f}, {r['f1_at_stop']:.3f} ({r['final_macro_f1']:.3f})" if r['stopped']
+                else f"never ({r['final_macro_f1']:.3f})")
         out.append(f"| {r['classifier']} | {r['strategy']} | {r['aulc_mean']:.3f} ± {r['aulc_std']:.3f} | {r['gain_over_random']:+.3f} ± {r['gain_std']:.3f} "
-                   f"| {r['final_accuracy']:.3f} | {lab} |")
+                   f"| {r['final_accuracy']:.3f} | {lab} | {stop} |")
     return '\n'.join(out) + '\n'
 
 # %% ../../nbs/32_al.experiments.ipynb #d206a15c
