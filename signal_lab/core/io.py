@@ -4,7 +4,7 @@
 
 # %% ../../nbs/01_core.io.ipynb #315c8d8f
 from __future__ import annotations
-import contextlib, csv, hashlib, io, json, os, tempfile, warnings, zipfile
+import contextlib, csv, functools, hashlib, io, json, os, tempfile, warnings, zipfile
 from pathlib import Path
 import numpy as np
 from .config import UserError
@@ -97,6 +97,17 @@ def write_csv(path, rows, columns=None, fsync=True):
     for r in rows: w.writerow(r)
     return write_text(path, buf.getvalue(), fsync)
 
+@functools.lru_cache(maxsize=256)
+def _npy_header(descr:str, shape:tuple) -> bytes:
+    b = io.BytesIO(); np.lib.format.write_array_header_1_0(b, dict(descr=descr, fortran_order=False, shape=shape)); return b.getvalue()
+
+def _npy_bytes(a) -> bytes:
+    "What `np.save` writes for `a`; the header of a C-ordered array comes from a cache (a dataset writes the same shapes over and over)."
+    a = np.asanyarray(a)
+    if a.dtype.hasobject or not a.flags.c_contiguous or a.dtype.names is not None:
+        b = io.BytesIO(); np.lib.format.write_array(b, a, allow_pickle=False); return b.getvalue()
+    return _npy_header(np.lib.format.dtype_to_descr(a.dtype), a.shape) + a.tobytes()
+
 def npz_bytes(arrays:dict, compress:bool=False) -> bytes:
     "`.npz` content for `arrays`, byte-identical for identical inputs."
     buf = io.BytesIO()
@@ -104,9 +115,7 @@ def npz_bytes(arrays:dict, compress:bool=False) -> bytes:
         for k in arrays:
             info = zipfile.ZipInfo(f'{k}.npy', date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-            b = io.BytesIO()
-            np.lib.format.write_array(b, np.asanyarray(arrays[k]), allow_pickle=False)
-            z.writestr(info, b.getvalue())
+            z.writestr(info, _npy_bytes(arrays[k]))
     return buf.getvalue()
 
 def write_npz(path, compress:bool=False, fsync=True, **arrays):

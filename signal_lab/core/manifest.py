@@ -34,9 +34,10 @@ def make_record(params:dict, # everything that determines the item (hashed into 
                 seed:int, index:int, config_hash:str, # provenance
                 versions:dict|None=None, # package versions (default: `package_versions()`)
                 id_len:int=16, # hex digits of the hash used as the id
+                known_hash:str|None=None, # `param_hash(params)` when the caller already computed it (it costs a JSON encoding)
                 **extra): # more fields stored at the top level (e.g. augmentation parameters)
     "A manifest record: id, param_hash, paths, provenance and any extra fields."
-    ph = param_hash(params)
+    ph = known_hash or param_hash(params)
     return dict(id=ph[:id_len], param_hash=ph, paths={k: str(v) for k, v in paths.items()},
                 provenance=dict(seed=seed, index=index, config_hash=config_hash,
                                 versions=versions if versions is not None else package_versions()), **extra)

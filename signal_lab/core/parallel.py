@@ -12,7 +12,7 @@ import numpy as np
 from .config import UserError
 
 # %% auto #0
-__all__ = ['item_rng', 'limit_threads', 'one_blas_thread', 'Failure', 'MapResult', 'pmap', 'open_executor']
+__all__ = ['item_rng', 'limit_threads', 'one_blas_thread', 'reuse_freed_memory', 'Failure', 'MapResult', 'pmap', 'open_executor']
 
 # %% ../../nbs/04_core.parallel.ipynb #6979e1ca
 def item_rng(seed:int, index:int) -> np.random.Generator:
@@ -76,6 +76,21 @@ def one_blas_thread():
         from threadpoolctl import ThreadpoolController
         _CONTROLLER = ThreadpoolController()
     with _CONTROLLER.limit(limits=1, user_api='blas'): yield
+
+_REUSE = None
+def reuse_freed_memory(keep_mb:int=256) -> bool:
+    "glibc: serve arrays up to 64 MB from the heap and keep up to `keep_mb` MB of freed memory (True if applied; a no-op elsewhere)."
+    # a loop that allocates the same large temporaries per item otherwise gets fresh pages from the kernel each
+    # time (glibc maps blocks over 128 KB and unmaps them on free) and pays a page fault per 4 KB
+    global _REUSE
+    if _REUSE is None:
+        try:
+            import ctypes
+            libc = ctypes.CDLL('libc.so.6')
+            # M_MMAP_THRESHOLD (-3), M_TRIM_THRESHOLD (-1), M_TOP_PAD (-2): mallopt returns 1 on success
+            _REUSE = all(libc.mallopt(opt, val) == 1 for opt, val in ((-3, 64 << 20), (-1, keep_mb << 20), (-2, 64 << 20)))
+        except (OSError, AttributeError): _REUSE = False
+    return _REUSE
 
 # %% ../../nbs/04_core.parallel.ipynb #2e0e6d7a
 @dataclass

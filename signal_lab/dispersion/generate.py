@@ -10,7 +10,7 @@ import numpy as np
 from ..core.config import UserError, config_hash, to_dict
 from ..core.io import write_npz, npz_bytes, write_bytes, write_json, write_text, file_hash
 from ..core.manifest import Manifest, make_record, package_versions, param_hash
-from ..core.parallel import pmap, open_executor
+from ..core.parallel import pmap, open_executor, reuse_freed_memory
 from .config import DispersionConfig
 from .curves import frequency_axis, velocity_axis, sample_curves, warmup
 from .spectrum import offsets, synth_gather, dispersion_spectrum, resolvable_weight, mode_amplitudes
@@ -103,21 +103,41 @@ def _item(index, rng, cfg, chash, seed, versions):
     desc = describe(cfg)
     arrays, p = make_sample(cfg, rng, desc)
     params = dict(config_hash=chash, seed=seed, index=index, model=p['model'], amplitudes=p['amplitudes'], aug=p['aug'])
-    rid = param_hash(params)[:16]   # the same id `make_record` gives; files are named by it before the record exists
+    ph = param_hash(params); rid = ph[:16]   # the same id `make_record` gives; files are named by it before the record exists
     P = dataset_paths(cfg)
     man_dir = P['manifest'].parent
     # records skip fsync: a kill cannot tear them (atomic rename) and after a power cut resume re-checks every
     # file against the sha256 in its (fsynced) manifest line and rewrites what does not match
-    files = {'record': (P['records'] / f'{rid}.npz', npz_bytes(arrays))}
+    files = {'record': P['records'] / f'{rid}.npz'}
+    # the record goes to disk (and through sha256) in a helper thread while the masks are drawn: both release the GIL
+    pending = {'record': _writer().submit(_write_and_hash, files['record'], npz_bytes(arrays))}
     if cfg.masks.save:
         m = render_masks(arrays['curves'], arrays['velocities'], cfg.masks)
         # uint16: uint8 rounded the Gaussian's top flat over 2-3 bins, so the argmax sat about half a bin off the curve
-        files['mask'] = (P['masks'] / f'{rid}.npz', npz_bytes({'masks': np.round(m * 65535).astype(np.uint16)}))
-    for path, b in files.values(): write_bytes(path, b, fsync=False)
-    return make_record(params, {k: os.path.relpath(path, man_dir) for k, (path, _) in files.items()},
-                       seed=seed, index=index, config_hash=chash, versions=versions, labels=desc,
+        m *= 65535; np.rint(m, out=m)   # in place: the same values as np.round(m * 65535) without two more temporaries
+        files['mask'] = P['masks'] / f'{rid}.npz'
+        pending['mask'] = _writer().submit(_write_and_hash, files['mask'], npz_bytes({'masks': m.astype(np.uint16)}))
+    sha = {k: f.result() for k, f in pending.items()}   # every file is in place before the record is returned
+    return make_record(params, {k: os.path.relpath(path, man_dir) for k, path in files.items()},
+                       seed=seed, index=index, config_hash=chash, versions=versions, known_hash=ph, labels=desc,
                        retries=p['retries'], mode_check=p['mode_check'], n_layers=int(p['model'].shape[0]),
-                       file_sha256={k: hashlib.sha256(b).hexdigest() for k, (_, b) in files.items()}, **p['aug'])
+                       file_sha256=sha, **p['aug'])
+
+def _write_and_hash(path, b:bytes) -> str:
+    write_bytes(path, b, fsync=False); return hashlib.sha256(b).hexdigest()
+
+_WRITER = (None, None)
+def _writer():
+    "One helper thread per process for file writes (made again after a fork: threads do not survive one)."
+    global _WRITER
+    if _WRITER[0] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+        _WRITER = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix='signal_lab-writer'))
+    return _WRITER[1]
+
+def _worker_setup():
+    "Each worker: keep freed memory for the next sample's temporaries (about 1.5 ms a sample), load the numba kernels."
+    reuse_freed_memory(); warmup()
 
 def generate(cfg:DispersionConfig, # the dataset config
              samples:int|None=None, # items to make (default: cfg.cli.dry_run_samples)
@@ -143,6 +163,7 @@ def generate(cfg:DispersionConfig, # the dataset config
         try: return all(file_hash(man.resolve(r['paths'][k])) == h for k, h in r['file_sha256'].items())
         except (OSError, KeyError): return False
     versions = package_versions(VERSION_PACKAGES)
+    if workers <= 1 and scheduler is None: reuse_freed_memory()   # in this process, as in each worker
     job = functools.partial(_item, cfg=cfg, chash=chash, seed=seed, versions=versions)
     for k in ('records', 'masks'):
         P[k].mkdir(parents=True, exist_ok=True)
@@ -155,5 +176,5 @@ def generate(cfg:DispersionConfig, # the dataset config
     with man.writer() as w, open_executor(workers, scheduler) as ex:
         res = pmap(job, range(n), seed=seed, workers=workers, executor=ex, skip=done, keep_results=False,
                    on_result=lambda i, rec: None if i in mine else w.write(rec),
-                   desc='dispersion samples', progress=progress, initializer=warmup)
+                   desc='dispersion samples', progress=progress, initializer=_worker_setup)
     return res
