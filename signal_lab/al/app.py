@@ -133,6 +133,8 @@ class LabelStore:
         return e
 
     def _replay(self):
+        # the log only grows: replay once per new event, not once per property a batch load reads (labels, skipped, marks, …)
+        if getattr(self, '_memo', (None,))[0] == len(self._ev): return self._memo[1]
         undone = {e['target'] for e in self._ev if e['event'] == 'undo'}
         lab, skipped, marks, by = {}, set(), {}, {}
         for e in self._ev:
@@ -148,7 +150,8 @@ class LabelStore:
                 if e['flag'] == 'clear': marks.pop(f, None)
                 else: marks[f] = e['flag']
         # an undone set restores the previous effective label: replaying without it does exactly that
-        return lab, skipped, marks, by
+        self._memo = (len(self._ev), (lab, skipped, marks, by))
+        return self._memo[1]
     def labels_now(self) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
     def _rebuild(self):
         lab, _, marks, by = self._replay()
@@ -171,9 +174,9 @@ class LabelStore:
         "Effective labels (the latest set of any annotator, undo applied), including other instances' events."
         return {f: e['label'] for f, e in self._fresh()[0].items()}
     @property
-    def skipped(self) -> set: return self._fresh()[1]
+    def skipped(self) -> set: return set(self._fresh()[1])     # copies: the replay is shared
     @property
-    def marks(self) -> dict: return self._fresh()[2]
+    def marks(self) -> dict: return dict(self._fresh()[2])
     def by_annotator(self) -> dict:
         "`{annotator: {file_name: label}}`: each annotator's own latest labels."
         out = {}
