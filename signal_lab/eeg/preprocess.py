@@ -282,14 +282,15 @@ class MathPreprocessor(BaseSpectrogramPreprocessor):
 def make_math_fixture(root, n_subjects:int=6, seconds:float=20.0, fs:float=500.0, seed:int=0, shuffle_info:bool=True) -> dict:
     "Write a small EEGMAT-layout folder (EDF + subject-info.csv); return `{subject: info}` as written."
     import pandas as pd
-    from signal_lab.eeg.synthetic import synthetic_eeg, write_recording
+    from signal_lab.eeg.synthetic import synthetic_eeg, write_recording, planted_effects
     root = Path(root); root.mkdir(parents=True, exist_ok=True)
     g = np.random.default_rng(seed); info = {}
     for s in range(n_subjects):
         sid = f'{s:02d}'
         info[sid] = dict(Subject=f'Subject{sid}', Age=int(g.integers(18, 30)), Gender='F' if s % 2 else 'M', **{'Count quality': int(s % 3 != 0)})
-        for k, alpha in (('1', 2.0), ('2', 0.5)):
-            x, names = synthetic_eeg(len(MathPreprocessor.channels), seconds, fs, seed=seed * 1000 + s * 10 + int(k), alpha=alpha)
+        for k, state in (('1', 'rest'), ('2', 'arithmetic')):   # planted: alpha by state, slowing with age, beta by gender
+            fx = planted_effects(gender=info[sid]['Gender'], age=info[sid]['Age'], state=state)
+            x, names = synthetic_eeg(len(MathPreprocessor.channels), seconds, fs, seed=seed * 1000 + s * 10 + int(k), **fx)
             names = ['EEG ' + n.replace('T7', 'T3').replace('T8', 'T4').replace('P7', 'T5').replace('P8', 'T6') for n in MathPreprocessor.channels]
             write_recording(root / f'Subject{sid}_{k}.edf', x, names, fs)
     rows = list(info.values())

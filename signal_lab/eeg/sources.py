@@ -57,20 +57,23 @@ class ParkinsonsPreprocessor(BaseSpectrogramPreprocessor):
 DS004584_COLUMNS = ('participant_id', 'GROUP', 'ID', 'EEG', 'AGE', 'GENDER', 'MOCA', 'UPDRS', 'TYPE')
 
 def make_parkinsons_fixture(root, # folder to write
-                            n_subjects:int=6, seconds:float=20.0, fs:float=500.0, seed:int=0) -> dict:
+                            n_subjects:int=6, seconds:float=20.0, fs:float=500.0, seed:int=0,
+                            ages=(50, 80)) -> dict: # ages are drawn uniformly in [lo, hi)
     "A small folder laid out like OpenNeuro ds004584: `sub-NNN/eeg/*_task-Rest_eeg.set` without Pz (the reference), upper-case participants.tsv; returns its rows."
     import pandas as pd, json
-    from signal_lab.eeg.synthetic import synthetic_eeg, write_recording
+    from signal_lab.eeg.synthetic import synthetic_eeg, write_recording, planted_effects
     root = Path(root); g = np.random.default_rng(seed); rows = []
     chans = [c for c in ParkinsonsPreprocessor.channels if c != 'Pz'] + ['FC1', 'FC2', 'CP5']   # Pz is the reference
     for s in range(n_subjects):
         pid, pd_ = f'{s + 1:03d}', s % 2 == 1
-        x, _ = synthetic_eeg(len(chans), seconds, fs, seed=seed * 1000 + s, alpha=0.6 if pd_ else 1.5)
+        age, sex = int(g.integers(*ages)), 'F' if s % 3 else 'M'
+        # planted: alpha by health, slowing with age, beta by gender (signal_lab.eeg.synthetic.PLANTED_EFFECTS)
+        x, _ = synthetic_eeg(len(chans), seconds, fs, seed=seed * 1000 + s, **planted_effects(gender=sex, age=age, health='PD' if pd_ else 'H'))
         order = g.permutation(len(chans))   # channel order of the real files is not 10-20 order
         write_recording(root / f'sub-{pid}' / 'eeg' / f'sub-{pid}_task-Rest_eeg.set', x[order], [chans[i] for i in order], fs)
         (root / f'sub-{pid}' / 'eeg' / f'sub-{pid}_task-Rest_eeg.json').write_text(json.dumps({'EEGReference': 'Pz', 'SamplingFrequency': fs}))
         rows.append(dict(participant_id=f'sub-{pid}', GROUP='PD' if pd_ else 'Control', ID=str(1001 + 10 * s), EEG=f'PD{1001 + 10 * s}',
-                         AGE=str(int(g.integers(50, 80))), GENDER='F' if s % 3 else 'M', MOCA='n/a', UPDRS='n/a', TYPE='1' if pd_ else '0'))
+                         AGE=str(age), GENDER=sex, MOCA='n/a', UPDRS='n/a', TYPE='1' if pd_ else '0'))
     pd.DataFrame(rows, columns=list(DS004584_COLUMNS)).to_csv(root / 'participants.tsv', sep='\t', index=False)
     return {r['participant_id']: r for r in rows}
 
@@ -158,11 +161,11 @@ def make_mit_fixture(root, # folder to write
         if case != 'chb24': info.append(f'{case}\t{"F" if s % 2 else "M"}\t{1.5 if (quirks and s == 2) else int(g.integers(3, 20))}')
         for k in range(1, files_per_subject + 1):
             name = f'{case}_{k:02d}.edf'
-            x, _ = synthetic_eeg(len(MIT_MONTAGE), seconds, fs, seed=seed * 1000 + s * 10 + k)
+            iv = [(8.0, 14.0)] if k == 1 else []
+            x, _ = synthetic_eeg(len(MIT_MONTAGE), seconds, fs, seed=seed * 1000 + s * 10 + k, bursts=iv)   # planted: a rhythmic burst per seizure
             x[-1] = x[14]                                   # the second T8-P8 is the same derivation
             write_recording(root / case / name, x, [f'{c}-{i}' for i, c in enumerate(MIT_MONTAGE)], fs)
             _set_edf_labels(root / case / name, MIT_MONTAGE)
-            iv = [(8.0, 14.0)] if k == 1 else []
             sz[name] = iv
             if unlisted and case == 'chb02' and k == files_per_subject: continue    # on disk, not in the summary
             lines += [f'File Name: {name}', 'File Start Time: 10:00:00', 'File End Time: 10:00:32', f'Number of Seizures in File: {len(iv)}']

@@ -9,29 +9,67 @@ import numpy as np
 from ..core.config import UserError
 
 # %% auto #0
-__all__ = ['CH_1020', 'synthetic_eeg', 'write_recording']
+__all__ = ['CH_1020', 'PLANTED_EFFECTS', 'synthetic_eeg', 'planted_effects', 'write_recording']
 
 # %% ../../nbs/43_eeg.synthetic.ipynb #92512fa9
 CH_1020 = ['Fp1', 'Fp2', 'F7', 'F3', 'Fz', 'F4', 'F8', 'T7', 'C3', 'Cz', 'C4', 'T8', 'P7', 'P3', 'Pz', 'P4', 'P8', 'O1', 'O2']
 
 def synthetic_eeg(n_channels:int=8, # taken from the 10–20 list, in order (more: 'EEG NNN')
                   seconds:float=30.0, fs:float=256.0, seed:int=0,
-                  alpha:float=1.0 # relative strength of the 10 Hz rhythm (e.g. higher at rest)
+                  alpha:float=1.0, # relative strength of the alpha rhythm (e.g. higher at rest)
+                  alpha_hz:float=10.0, # alpha peak frequency (slowing with age lowers it)
+                  theta:float=0.0, # relative strength of a 4–7 Hz band (slowing)
+                  beta_band:float=0.0, # relative strength of a 16–24 Hz band
+                  bursts=() # (start_s, stop_s) intervals holding a seizure-like 3 Hz rhythmic burst on every channel
                  ) -> tuple[np.ndarray, list[str]]:
     """`(data (channels, samples) in volts, channel names)`: a 1/f^β background (β ≈ 2, ~20 µV) plus an alpha
-    band (8–12 Hz, waxing and waning) of `alpha` × 5 µV — the shape of a resting EEG spectrum."""
+    band (peak `alpha_hz` ± 0.5 Hz per channel, waxing and waning) of `alpha` × 5 µV — the shape of a resting EEG
+    spectrum — and, when asked, a theta band (`theta` × 5 µV), a beta band (`beta_band` × 3 µV) and rhythmic bursts
+    (3 Hz spike-and-wave-like, ~80 µV, shared by all channels, 1 s ramps)."""
     g = np.random.default_rng(seed)
     n = int(round(seconds * fs))
     names = (CH_1020 + [f'EEG {i:03d}' for i in range(max(0, n_channels - len(CH_1020)))])[:n_channels]
     cnoise = lambda: g.normal(size=(n_channels, n // 2 + 1)) + 1j * g.normal(size=(n_channels, n // 2 + 1))
     f = np.fft.rfftfreq(n, 1 / fs)
-    beta = g.uniform(1.7, 2.3, (n_channels, 1))
-    x = np.fft.irfft(cnoise() * np.maximum(f, 0.5) ** (-beta / 2), n, axis=1)   # power ∝ 1/f^β above 0.5 Hz
+    expo = g.uniform(1.7, 2.3, (n_channels, 1))
+    x = np.fft.irfft(cnoise() * np.maximum(f, 0.5) ** (-expo / 2), n, axis=1)   # power ∝ 1/f^β above 0.5 Hz
     x = x / x.std(1, keepdims=True) * 20e-6
-    fa = 10 + 0.5 * g.normal(size=(n_channels, 1))                               # each channel's alpha peak
-    a = np.fft.irfft(cnoise() * np.exp(-0.5 * ((f - fa) / 1.0) ** 2), n, axis=1)  # narrow band: random amplitude and phase
-    x += alpha * 5e-6 * a / np.maximum(a.std(1, keepdims=True), 1e-30)
+    def band(fc, width, amp):   # a narrow band of random amplitude and phase, `amp` volts rms per channel
+        a = np.fft.irfft(cnoise() * np.exp(-0.5 * ((f - fc) / width) ** 2), n, axis=1)
+        return amp * a / np.maximum(a.std(1, keepdims=True), 1e-30)
+    fa = alpha_hz + 0.5 * g.normal(size=(n_channels, 1))                         # each channel's alpha peak
+    x += band(fa, 1.0, alpha * 5e-6)
+    if theta: x += band(5.5, 1.0, theta * 5e-6)                                   # extra draws only when asked: old seeds keep their data
+    if beta_band: x += band(20.0, 2.5, beta_band * 3e-6)
+    t = np.arange(n) / fs
+    for a, b in bursts:
+        env = np.clip(np.minimum(t - a, b - t), 0, 1)                                # 1 s ramps in and out
+        ph = 2 * np.pi * 3.0 * t
+        x += 80e-6 * env * (np.sin(ph) + 0.5 * np.sin(2 * ph + 0.7) + 0.25 * np.sin(3 * ph + 1.4))[None] / 1.2
     return x.astype(np.float64), names
+
+PLANTED_EFFECTS = {
+    'health': 'alpha strength 1.5 for H, 0.6 for PD',
+    'state': 'alpha strength 2.0 at rest, 0.5 during arithmetic',
+    'age': 'alpha peak 10.5 − 0.05·(age − 20) Hz (7.5–11) and theta strength 0.2 + 0.025·(age − 20) (≥ 0): slowing with age',
+    'gender': 'beta band (16–24 Hz) strength 1.5 for F, 0.5 for M',
+    'seizure': 'a 3 Hz rhythmic burst of ~80 µV on every channel during each seizure interval',
+}
+
+def planted_effects(gender:str|None=None, # 'F' or 'M'
+                    age:float|None=None, # years
+                    health:str|None=None, # 'H' or 'PD'
+                    state:str|None=None # 'rest' or 'arithmetic'
+                   ) -> dict:
+    "`synthetic_eeg` keyword arguments that plant the documented effect of each label (`PLANTED_EFFECTS`); None: no effect."
+    kw = {}
+    if health is not None: kw['alpha'] = {'H': 1.5, 'PD': 0.6}[health]
+    if state is not None: kw['alpha'] = {'rest': 2.0, 'arithmetic': 0.5}[state]
+    if age is not None:
+        kw['alpha_hz'] = float(np.clip(10.5 - 0.05 * (age - 20), 7.5, 11.0))
+        kw['theta'] = max(0.0, 0.2 + 0.025 * (age - 20))
+    if gender is not None: kw['beta_band'] = {'F': 1.5, 'M': 0.5}[gender]
+    return kw
 
 def write_recording(path, # .edf, .bdf or .set
                     data:np.ndarray, ch_names, fs:float, overwrite:bool=True):
