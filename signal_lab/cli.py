@@ -20,7 +20,7 @@ PILLARS = {
     'dispersion': ('signal_lab.dispersion.cli', 'surface-wave dispersion datasets: generate, inspect, validate, quality'),
     'defects':    ('signal_lab.defects.cli', 'synthetic surface-defect images, CNN classifier, embeddings'),
     'al':         ('signal_lab.al.cli', 'active learning: simulate, experiments, report, loop'),
-    'eeg':        ('signal_lab.eeg.cli', 'EEG spectrogram datasets: preprocess, meta, tasks'),
+    'eeg':        ('signal_lab.eeg.cli', 'EEG spectrogram datasets: preprocess, meta, train, evaluate, tasks'),
     'codec':      ('signal_lab.codec.cli', 'content/style audio synthesis'),
 }
 

@@ -41,16 +41,20 @@ def spectrogram_grid(folder, # a preprocessed dataset folder
     fig.suptitle(f"{'Synthetic ' if synthetic else ''}{rows.iloc[0].dataset}: channel {ch}, one window per subject", fontsize=10)
     return fig
 
-def quickstart(out, seed:int=0) -> dict:
-    "Synthetic recordings in real formats → preprocessed spectrogram datasets → a spectrogram grid."
-    import matplotlib.pyplot as plt
+def quickstart(out, seed:int=0, train_epochs:int|None=None) -> dict: # None: the smoke config's epochs
+    "Synthetic recordings in real formats → preprocessed spectrogram datasets → a spectrogram grid → a multi-task classifier (smoke config), evaluated."
+    import matplotlib.pyplot as plt, time
     from signal_lab.core.io import save_figure
     from signal_lab.eeg.settings import load_settings
     from signal_lab.eeg.preprocess import MathPreprocessor, make_math_fixture
     from signal_lab.eeg.sources import ParkinsonsPreprocessor, MITPreprocessor, make_parkinsons_fixture, make_mit_fixture
+    from signal_lab.eeg.meta import materialize_meta
+    from signal_lab.eeg.train import train, plot_history
+    from signal_lab.eeg.evaluate import evaluate, summary_lines
     out = Path(out); raw = out / 'raw'
-    make_math_fixture(raw / 'eegmat', 6, 24, seed=seed); make_parkinsons_fixture(raw / 'parkinsons', 6, 16, seed=seed); make_mit_fixture(raw / 'chbmit', 3, 2, 24, seed=seed)
-    st = load_settings(None, overrides=[f'data_root={raw}', f'output_root={out / "processed"}'])
+    make_math_fixture(raw / 'eegmat', 12, 24, seed=seed); make_parkinsons_fixture(raw / 'parkinsons', 40, 24, seed=seed, ages=(40, 85))
+    make_mit_fixture(raw / 'chbmit', 3, 2, 24, seed=seed)
+    st = load_settings(None, overrides=[f'data_root={raw}', f'output_root={out / "processed"}', 'splits={"train": 0.6, "val": 0.2, "test": 0.2}'])
     lines = []
     for cls in (MathPreprocessor, ParkinsonsPreprocessor, MITPreprocessor):
         pre = cls(st, images=True); s = pre.run(overwrite=True, progress=False)
@@ -58,7 +62,21 @@ def quickstart(out, seed:int=0) -> dict:
                      f"(train/val/test {'/'.join(str(v) for v in s['windows_per_split'].values())}) in {s['seconds']:.1f} s → `{pre.output}`"
                      + ''.join(f' — **warning**: {w}' for w in s.get('warnings', [])))
     fig = spectrogram_grid(out / 'processed' / 'parkinsons', synthetic=True); img = out / 'spectrograms.png'; save_figure(fig, img); plt.close(fig)
-    note = ('- **The recordings are synthetic** (made by `signal_lab.eeg.synthetic`: a 1/f² background and an alpha band, '
-            'written as EDF / EEGLAB files in each dataset\'s real layout under `raw/`); they show the pipeline, not brain activity. '
-            'Point `eeg.toml` at the downloaded public datasets for real data.')
-    return dict(title='EEG: spectrogram datasets from raw recordings (synthetic recordings)', lines=[note] + lines, images=[img])
+    meta = out / 'processed' / 'meta'
+    materialize_meta({'math': out / 'processed' / 'math', 'parkinsons': out / 'processed' / 'parkinsons'}, meta, overwrite=True)
+    t0 = time.perf_counter()
+    run = train('smoke', [f'data.folder={meta}', f'runs_root={out / "runs"}', f'train.seed={seed}'] + ([f'train.epochs={train_epochs}'] if train_epochs else []), log=None, progress=False)
+    summ = evaluate(run.path, 'test', n_boot=500, log=None)
+    secs = time.perf_counter() - t0
+    fig = plot_history(run, 'smoke config (gender + health + age) on the math + parkinsons meta-dataset'); hist = out / 'classifier_history.png'
+    save_figure(fig, hist); plt.close(fig)
+    lines.append(f"- classifier: `signal-lab eeg train --config smoke --set data.folder={meta}` — gender + health + age on the weighted "
+                 f"math + parkinsons meta-dataset (EEGMAT has no health label: masked), {run.state['step']} steps on CPU, train + evaluate {secs:.0f} s → `{run.path}`; "
+                 f"test split ({summ['n_subjects']} subjects, intervals over subjects):")
+    lines += ['  ' + l.strip() for l in summary_lines(summ)]
+    note = ('- **The recordings are synthetic** (made by `signal_lab.eeg.synthetic`: a 1/f² background, an alpha band and the '
+            'planted label effects of `PLANTED_EFFECTS`, written as EDF / EEGLAB files in each dataset\'s real layout under `raw/`); '
+            'they show the pipeline, not brain activity. Point `eeg.toml` at the downloaded public datasets for real data.')
+    return dict(title='EEG: spectrogram datasets and a multi-task classifier (synthetic recordings)', lines=[note] + lines,
+                images=[img, hist, run.path / 'eval' / 'test' / 'health_confusion.png'])
+

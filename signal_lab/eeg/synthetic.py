@@ -49,9 +49,9 @@ def synthetic_eeg(n_channels:int=8, # taken from the 10–20 list, in order (mor
     return x.astype(np.float64), names
 
 PLANTED_EFFECTS = {
-    'health': 'alpha strength 1.5 for H, 0.6 for PD',
+    'health': 'alpha strength 2.0 for H, 0.5 for PD',
     'state': 'alpha strength 2.0 at rest, 0.5 during arithmetic',
-    'age': 'alpha peak 10.5 − 0.05·(age − 20) Hz (7.5–11) and theta strength 0.2 + 0.025·(age − 20) (≥ 0): slowing with age',
+    'age': 'alpha peak 10.5 − 0.05·(age − 20) Hz (7.5–11) and theta strength 0.2 + 0.04·(age − 20) (≥ 0): slowing with age',
     'gender': 'beta band (16–24 Hz) strength 1.5 for F, 0.5 for M',
     'seizure': 'a 3 Hz rhythmic burst of ~80 µV on every channel during each seizure interval',
 }
@@ -63,11 +63,11 @@ def planted_effects(gender:str|None=None, # 'F' or 'M'
                    ) -> dict:
     "`synthetic_eeg` keyword arguments that plant the documented effect of each label (`PLANTED_EFFECTS`); None: no effect."
     kw = {}
-    if health is not None: kw['alpha'] = {'H': 1.5, 'PD': 0.6}[health]
+    if health is not None: kw['alpha'] = {'H': 2.0, 'PD': 0.5}[health]
     if state is not None: kw['alpha'] = {'rest': 2.0, 'arithmetic': 0.5}[state]
     if age is not None:
         kw['alpha_hz'] = float(np.clip(10.5 - 0.05 * (age - 20), 7.5, 11.0))
-        kw['theta'] = max(0.0, 0.2 + 0.025 * (age - 20))
+        kw['theta'] = max(0.0, 0.2 + 0.04 * (age - 20))
     if gender is not None: kw['beta_band'] = {'F': 1.5, 'M': 0.5}[gender]
     return kw
 
