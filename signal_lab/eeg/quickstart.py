@@ -52,7 +52,7 @@ def quickstart(out, seed:int=0, train_epochs:int|None=None) -> dict: # None: the
     from signal_lab.eeg.train import train, plot_history
     from signal_lab.eeg.evaluate import evaluate, summary_lines
     out = Path(out); raw = out / 'raw'
-    make_math_fixture(raw / 'eegmat', 12, 24, seed=seed); make_parkinsons_fixture(raw / 'parkinsons', 40, 24, seed=seed, ages=(40, 85))
+    make_math_fixture(raw / 'eegmat', 12, 48, seed=seed); make_parkinsons_fixture(raw / 'parkinsons', 40, 48, seed=seed, ages=(40, 85))
     make_mit_fixture(raw / 'chbmit', 3, 2, 24, seed=seed)
     st = load_settings(None, overrides=[f'data_root={raw}', f'output_root={out / "processed"}', 'splits={"train": 0.6, "val": 0.2, "test": 0.2}'])
     lines = []
