@@ -40,7 +40,7 @@ def test_quickstart_end_to_end(tmp_path):
     assert '## Active learning' in rep and '| random |' in rep
     assert (tmp_path / 'qs' / 'al' / 'learning_curves.png').stat().st_size > 10000
     assert (tmp_path / 'qs' / 'al' / 'al_experiments' / 'summary.csv').exists()
-    assert '## EEG' in rep and 'parkinsons: 6 recordings' in rep and 'mit: 10 recordings' in rep
+    assert '## EEG' in rep and 'parkinsons: 40 recordings' in rep and 'mit: 10 recordings' in rep
     assert (tmp_path / 'qs' / 'eeg' / 'spectrograms.png').stat().st_size > 10000
 
 
