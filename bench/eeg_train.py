@@ -23,7 +23,8 @@ def bare(trunk, steps, folder, threads=1, width=16):
     torch.set_num_threads(threads); torch.manual_seed(0)
     md = read_metadata(folder); specs = task_specs(md, ['age', 'gender']); tr = load_split(folder, md, 'train', specs)
     tasks = [make_task(specs[n], tr['y'][n]) for n in specs]
-    m = MultiTaskNet(tasks, SHAPE, trunk, width, norm_mean=_norm_stats(tr['x'])[0], norm_std=_norm_stats(tr['x'])[1])   # as train builds it
+    mean, sd = _norm_stats(tr['x'])
+    m = MultiTaskNet(tasks, SHAPE, trunk, width, norm_mean=mean, norm_std=sd)   # as train builds it
     opt = torch.optim.AdamW(m.parameters(), 1e-3)
     xs = [torch.from_numpy(tr['x'][i * 64:(i + 1) * 64]).float() for i in range(4)]
     ys = [{k: torch.from_numpy(v[i * 64:(i + 1) * 64]) for k, v in tr['y'].items()} for i in range(4)]

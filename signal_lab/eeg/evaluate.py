@@ -72,6 +72,11 @@ def bootstrap_ci(subjects:np.ndarray, # subject of each row
     return {k: [float(np.nanquantile(v, a)), float(np.nanquantile(v, 1 - a))] for k, v in draws.items() if np.isfinite(v).any()}
 
 # %% ../../nbs/52_eeg.evaluate.ipynb #17d6ac0e
+def _runs(mask:np.ndarray) -> list[tuple[int, int]]:
+    "`(start, stop)` of each maximal run of True in a 1-D boolean array."
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
 def seizure_events(rows, # windows of a split (metadata rows: recording, window_index, start/stop sample, fs_in)
                    y:np.ndarray, # 1 = seizure window, 0 = not, -1 = unknown
                    k:np.ndarray # predicted class per window
@@ -85,20 +90,10 @@ def seizure_events(rows, # windows of a split (metadata rows: recording, window_
         yy, kk = y[i], k[i]
         hop = float(np.median(np.diff(rows.start_sample.to_numpy()[i]))) / float(rows.fs_in.iloc[i[0]]) if len(i) > 1 else dur[i[0]]
         hours += float((yy == 0).sum()) * min(hop, dur[i[0]]) / 3600
-        j = 0
-        while j < len(i):                                  # runs of true seizure windows: events
-            if yy[j] == 1:
-                e = j
-                while e + 1 < len(i) and yy[e + 1] == 1: e += 1
-                events += 1; detected += int((kk[j:e + 1] == 1).any()); j = e + 1
-            else: j += 1
-        j = 0
-        while j < len(i):                                  # runs of positive predictions touching no seizure: false alarms
-            if kk[j] == 1:
-                e = j
-                while e + 1 < len(i) and kk[e + 1] == 1: e += 1
-                alarms += int(not (yy[j:e + 1] == 1).any()); j = e + 1
-            else: j += 1
+        for r0, r1 in _runs(yy == 1):                   # runs of true seizure windows: events
+            events += 1; detected += int((kk[r0:r1] == 1).any())
+        for r0, r1 in _runs(kk == 1):                   # runs of positive predictions touching no seizure: false alarms
+            alarms += int(not (yy[r0:r1] == 1).any())
     return dict(events=events, detected=detected, sensitivity=detected / events if events else float('nan'),
                 false_alarms=alarms, non_seizure_hours=hours, false_alarms_per_hour=alarms / hours if hours else float('nan'))
 

@@ -240,17 +240,20 @@ def _predict(model, x, device, batch:int=256) -> dict:
             for k, v in o.items(): outs.setdefault(k, []).append((v.float().softmax(1) if v.ndim == 2 else v.float()).cpu().numpy())
     return {k: np.concatenate(v) for k, v in outs.items()}
 
+def _units(raw:dict, tasks:list) -> dict:
+    "Regression outputs back in original units (train mean and σ); probabilities as they are."
+    return {t.name: (raw[t.name] * t.std + t.mean if t.is_regression else raw[t.name]) for t in tasks}
+
 def predict(model, tasks:list, x:np.ndarray, device='cpu', batch:int=256) -> dict:
     "task -> probabilities (N, K) or predictions in original units (N,)."
-    raw = _predict(model, x, device, batch)
-    return {t.name: (raw[t.name] * t.std + t.mean if t.is_regression else raw[t.name]) for t in tasks}
+    return _units(_predict(model, x, device, batch), tasks)
 
 def evaluate_split(model, tasks:list, data:dict, device='cpu') -> dict:
     "Flat `{task.metric: value}` on one loaded split, plus the val loss."
     import torch
     if not len(data['x']): return {}
     raw = _predict(model, data['x'], device)
-    p = {t.name: (raw[t.name] * t.std + t.mean if t.is_regression else raw[t.name]) for t in tasks}
+    p = _units(raw, tasks)
     out = {}
     for t in tasks:
         for k, v in task_metrics(t, data['y'][t.name], p[t.name]).items(): out[f'{t.name}.{k}'] = v
@@ -282,7 +285,7 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     "Train a multi-task classifier; returns the core `Run` (its folder holds state, history, checkpoints, train_summary.json)."
     import torch
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
+    from accelerate.utils import set_seed, ProjectConfiguration
     from tqdm.auto import tqdm
     say = log or (lambda *a: None)
     if resume is not None:
@@ -301,7 +304,6 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None: trackers.append('tensorboard')
     if tc.wandb: trackers.append('wandb')
     if resume is None: run = start_run(cfg.runs_root, cfg.name, cfg, data=str(folder))
-    from accelerate.utils import ProjectConfiguration
     acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=trackers or None,
                       project_config=ProjectConfiguration(project_dir=str(run.path), logging_dir=str(run.path / 'logs')))
     main = acc.is_main_process
