@@ -965,4 +965,10 @@ d = { 'settings': { 'branch': 'main',
                                              'signal_lab.metrics.fidelity.knn_radii': ( 'metrics.fidelity.html#knn_radii',
                                                                                         'signal_lab/metrics/fidelity.py'),
                                              'signal_lab.metrics.fidelity.manifold': ( 'metrics.fidelity.html#manifold',
-                                                                                       'signal_lab/metrics/fidelity.py')}}}
+                                                                                       'signal_lab/metrics/fidelity.py')},
+            'signal_lab.metrics.tstr': { 'signal_lab.metrics.tstr._main_metric': ( 'metrics.tstr.html#_main_metric',
+                                                                                   'signal_lab/metrics/tstr.py'),
+                                         'signal_lab.metrics.tstr._rows': ('metrics.tstr.html#_rows', 'signal_lab/metrics/tstr.py'),
+                                         'signal_lab.metrics.tstr._train': ('metrics.tstr.html#_train', 'signal_lab/metrics/tstr.py'),
+                                         'signal_lab.metrics.tstr._view': ('metrics.tstr.html#_view', 'signal_lab/metrics/tstr.py'),
+                                         'signal_lab.metrics.tstr.tstr': ('metrics.tstr.html#tstr', 'signal_lab/metrics/tstr.py')}}}
