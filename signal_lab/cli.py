@@ -22,6 +22,7 @@ PILLARS = {
     'al':         ('signal_lab.al.cli', 'active learning: simulate, experiments, report, loop'),
     'eeg':        ('signal_lab.eeg.cli', 'EEG spectrogram datasets: preprocess, meta, train, evaluate, tasks'),
     'codec':      ('signal_lab.codec.cli', 'content/style audio synthesis'),
+    'metrics':    ('signal_lab.metrics.cli', 'fidelity metrics (KID, FID, precision/recall, density/coverage) offline, and TSTR'),
 }
 
 def available_pillars() -> list[str]:
