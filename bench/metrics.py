@@ -38,10 +38,56 @@ def metric_bench(n, d, seed=0):
     print(f'PRC + density/coverage in one pass: {t_dc:.2f} s', flush=True)
 
 
+def _images(root, n, size=256):
+    from PIL import Image
+    rng = np.random.default_rng(0); root.mkdir(parents=True)
+    for i in range(n): Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(root / f'{i:04d}.png')
+    return root
+
+
+def _arrays(root, n, shape=(20, 129, 32)):
+    import pandas as pd
+    root.mkdir(parents=True); np.save(root / 'x.npy', np.random.default_rng(0).normal(-100, 10, (n,) + shape).astype(np.float16))
+    pd.DataFrame(dict(file_name='x.npy', window_index=range(n), split='train')).to_csv(root / 'metadata.csv', index=False)
+    return root
+
+
 def extractor_bench(n=64):
-    from signal_lab.metrics.features import bench_extractors
-    for name, ips in bench_extractors(n):
-        print(f'extract {name}: {ips:.1f} inputs/s', flush=True)
+    """Inputs/s of `features.extract` (read + preprocess + forward, no cache) for each extractor. InceptionV3, DINOv2 ViT-S/14
+    and CLIP ViT-B/32 are built at their real sizes with random weights and saved locally (their speed does not depend on
+    the weight values); the classifier trunk is the default `cnn` trunk of the EEG classifiers on (20, 129, 32) windows."""
+    import torch, transformers as tr
+    from unittest import mock
+    import torch_fidelity.feature_extractor_inceptionv3 as tfi
+    from signal_lab.metrics.features import open_input, resolve_extractor, extract, Extractor
+    from signal_lab.eeg.models import MultiTaskNet, Task
+    from signal_lab.eeg.labels import registry
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d); imgs, arrs = open_input(_images(d / 'img', n)), open_input(_arrays(d / 'arr', n))
+        class _Init(tfi.FeatureExtractorInceptionV3):
+            def load_state_dict(self, sd, strict=True): return None
+        with mock.patch.object(tfi, 'load_state_dict_from_url', lambda *a, **k: {}):
+            torch.save(_Init('inception-v3-compat', ['2048']).state_dict(), d / 'inception.pth')
+        tr.Dinov2Model(tr.Dinov2Config(hidden_size=384, num_hidden_layers=12, num_attention_heads=6, intermediate_size=1536,
+                                       image_size=224, patch_size=14)).save_pretrained(d / 'dinov2-small')
+        tr.CLIPVisionModel(tr.CLIPVisionConfig(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+                                               image_size=224, patch_size=32)).save_pretrained(d / 'clip-b32')
+        class Trunk(Extractor):   # the classifier-run extractor without a training run: same model, same features() call
+            kind, id = 'arrays', 'eeg cnn trunk'
+            def __init__(self):
+                super().__init__(); self.m = MultiTaskNet([Task(registry('parkinsons')['gender'])], (20, 129, 32), 'cnn', 16).eval()
+            def batch(self, items): return np.stack(items).astype(np.float32)
+            def features(self, x):
+                with torch.no_grad(): return self.m.features(torch.from_numpy(x)).numpy()
+        cases = [('random-cnn, 256x256 PNG', 'random-cnn', imgs), ('random-cnn, (20,129,32) arrays', 'random-cnn', arrs),
+                 ('EEG classifier cnn trunk, (20,129,32) arrays', Trunk(), arrs),
+                 ('InceptionV3 (torch-fidelity), 256x256 PNG -> 299', d / 'inception.pth', imgs),
+                 ('DINOv2 ViT-S/14, 256x256 PNG -> 224', d / 'dinov2-small', imgs), ('CLIP ViT-B/32, 256x256 PNG -> 224', d / 'clip-b32', imgs)]
+        for name, spec, inp in cases:
+            ex = spec if isinstance(spec, Extractor) else resolve_extractor(spec, 'cpu'); ex.prepare(inp)
+            extract(inp, ex, cache=False, batch_size=16, progress=False)                     # warm-up
+            _, info = extract(inp, ex, cache=False, batch_size=32, progress=False)
+            yield name, len(inp) / info['seconds']
 
 
 if __name__ == '__main__':
@@ -55,4 +101,5 @@ if __name__ == '__main__':
     with threadpool_limits(a.threads):
         print(f'{a.threads} thread(s)')
         metric_bench(a.n, a.d)
-        if not a.skip_extractors: extractor_bench()
+        if not a.skip_extractors:
+            for name, ips in extractor_bench(): print(f'extract {name}: {ips:.1f} inputs/s', flush=True)

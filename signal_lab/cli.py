@@ -35,16 +35,17 @@ def available_pillars() -> list[str]:
     return out
 
 # %% ../nbs/90_cli.ipynb #bc7b316e
-HEAVY = ('torch', 'torchaudio', 'mne', 'disba', 'pylops', 'numba', 'sklearn', 'distributed', 'ipywidgets')
+HEAVY = ('torch', 'torchaudio', 'torchvision', 'torch_fidelity', 'transformers', 'mne', 'disba', 'pylops', 'numba', 'sklearn', 'distributed', 'ipywidgets')
 
 def doctor_info(gpu:bool=True) -> dict:
     "Versions, CPU/GPU and cache locations."
-    names = ['signal_lab', 'numpy', 'scipy', 'pandas', 'matplotlib', 'torch', 'torchaudio', 'disba', 'numba', 'pylops',
+    names = ['signal_lab', 'numpy', 'scipy', 'pandas', 'matplotlib', 'torch', 'torchaudio', 'torchvision', 'torch-fidelity', 'transformers', 'disba', 'numba', 'pylops',
              'scikit-image', 'scikit-learn', 'mne', 'dask', 'distributed', 'ipywidgets', 'nbdev', 'execnb', 'fastcore']
     info = dict(versions=package_versions(names), platform=platform.platform(), cpus=os.cpu_count(),
                 pillars=available_pillars())
     home = Path.home()
     info['caches'] = {
+        'signal_lab features (SIGNAL_LAB_CACHE)': str(Path(os.environ.get('SIGNAL_LAB_CACHE') or home / '.cache/signal_lab') / 'features'),
         'numba (NUMBA_CACHE_DIR)': os.environ.get('NUMBA_CACHE_DIR', '__pycache__ next to each module'),
         'torch hub (TORCH_HOME)': os.environ.get('TORCH_HOME', str(home / '.cache/torch')),
         'huggingface (HF_HOME)': os.environ.get('HF_HOME', str(home / '.cache/huggingface')),
@@ -68,7 +69,7 @@ def doctor(argv=()):
     print(f"signal_lab {info['versions']['signal_lab']} on {info['platform']}, {info['cpus']} CPUs, GPU: {info['gpu']}")
     print('pillars: ' + ', '.join(info['pillars']))
     print('versions:'); [print(f'  {k:14s} {v or "-"}') for k, v in info['versions'].items()]
-    print('caches:'); [print(f'  {k:28s} {v}') for k, v in info['caches'].items()]
+    w = max(map(len, info['caches'])); print('caches:'); [print(f'  {k:{w}s} {v}') for k, v in info['caches'].items()]
     return 0
 
 # %% ../nbs/90_cli.ipynb #fd7c69bf

@@ -1,4 +1,4 @@
-import subprocess, sys
+import json, subprocess, sys
 import pytest
 from conftest import cli, assert_user_error
 
@@ -42,12 +42,16 @@ def test_quickstart_end_to_end(tmp_path):
     assert (tmp_path / 'qs' / 'al' / 'al_experiments' / 'summary.csv').exists()
     assert '## EEG' in rep and 'parkinsons: 40 recordings' in rep and 'mit: 10 recordings' in rep
     assert (tmp_path / 'qs' / 'eeg' / 'spectrograms.png').stat().st_size > 10000
+    assert '## Metrics' in rep and 'defects train vs test' in rep and "smoke classifier's trunk" in rep   # metrics ran on the folders above
+    assert (tmp_path / 'qs' / 'metrics' / 'metrics_demo.png').stat().st_size > 10000
+    assert json.loads((tmp_path / 'qs' / 'metrics' / 'defects_train_vs_test.json').read_text())['metrics']['by_class']
 
 
 SUBCOMMANDS = {'dispersion': ['init-config', 'generate', 'inspect', 'validate', 'quality'],
                'defects': ['generate', 'preview', 'train', 'embed'],
                'al': ['simulate', 'experiments', 'report', 'loop'],
-               'eeg': ['preprocess', 'meta', 'tasks']}
+               'eeg': ['preprocess', 'meta', 'tasks'],
+               'metrics': ['compute', 'tstr']}
 
 
 def _options(help_text):
