@@ -176,6 +176,7 @@ class InceptionLocal(Extractor):
         super().__init__()
         from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
         p = Path(path); self.dev = _device(device)
+        if not p.is_file(): raise UserError(f'{p}: no such weights file (the InceptionV3 .pth torch-fidelity uses)')
         self.weights_hash = file_hash(p)
         self.net = FeatureExtractorInceptionV3('inception-v3-compat', ['2048'], feature_extractor_weights_path=str(p)).to(self.dev)
         self.id = 'inception-v3-compat'
