@@ -165,7 +165,8 @@ def knn_radii(x:np.ndarray, # features (n, d)
 def _boot(v, seed, n_boot, level):
     v = np.asarray(v, np.float64)
     if not n_boot: return [float('nan')] * 2
-    means = np.random.default_rng(seed).choice(v, (n_boot, len(v))).mean(1)
+    rng = np.random.default_rng(seed)                 # 100 draws at a time: memory stays 100·n, the draws are the same
+    means = np.concatenate([rng.choice(v, (min(100, n_boot - i), len(v))).mean(1) for i in range(0, n_boot, 100)])
     return [float(q) for q in np.quantile(means, [(1 - level) / 2, (1 + level) / 2])]
 
 def manifold(real, # real features (n, d)
