@@ -35,12 +35,12 @@ def available_pillars() -> list[str]:
     return out
 
 # %% ../nbs/90_cli.ipynb #bc7b316e
-HEAVY = ('torch', 'torchaudio', 'torchvision', 'torch_fidelity', 'transformers', 'mne', 'disba', 'pylops', 'numba', 'sklearn', 'distributed', 'ipywidgets')
+HEAVY = ('torch', 'torchaudio', 'torchvision', 'torch_fidelity', 'transformers', 'mne', 'disba', 'pylops', 'numba', 'sklearn', 'distributed', 'ipywidgets', 'music21', 'soundfile', 'sf2utils')
 
 def doctor_info(gpu:bool=True) -> dict:
     "Versions, CPU/GPU and cache locations."
     names = ['signal_lab', 'numpy', 'scipy', 'pandas', 'matplotlib', 'torch', 'torchaudio', 'torchvision', 'torch-fidelity', 'transformers', 'disba', 'numba', 'pylops',
-             'scikit-image', 'scikit-learn', 'mne', 'dask', 'distributed', 'ipywidgets', 'nbdev', 'execnb', 'fastcore']
+             'scikit-image', 'scikit-learn', 'mne', 'music21', 'pretty_midi', 'sf2utils', 'soundfile', 'dask', 'distributed', 'ipywidgets', 'nbdev', 'execnb', 'fastcore']
     info = dict(versions=package_versions(names), platform=platform.platform(), cpus=os.cpu_count(),
                 pillars=available_pillars())
     home = Path.home()

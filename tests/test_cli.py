@@ -23,7 +23,7 @@ def test_help_does_not_import_torch():
 def test_user_errors_exit_2_with_one_line():
     assert_user_error(cli('frobnicate'), "invalid choice: 'frobnicate'")
     assert_user_error(cli('quickstart', '--seed', 'x'), 'argument --seed', "got 'x'")
-    assert_user_error(cli('quickstart', '--pillars', 'codec'), 'argument --pillars', "invalid choice: 'codec'")
+    assert_user_error(cli('quickstart', '--pillars', 'lidar'), 'argument --pillars', "invalid choice: 'lidar'")
 
 
 def test_doctor():
@@ -44,6 +44,10 @@ def test_quickstart_end_to_end(tmp_path):
     assert (tmp_path / 'qs' / 'eeg' / 'spectrograms.png').stat().st_size > 10000
     assert '## Metrics' in rep and 'defects train vs test' in rep and "smoke classifier's trunk" in rep   # metrics ran on the folders above
     assert (tmp_path / 'qs' / 'metrics' / 'metrics_demo.png').stat().st_size > 10000
+    assert '## Codec' in rep and 'MPS' in rep and 'oracle' in rep and 'negative control' in rep and 'judge' in rep
+    assert (tmp_path / 'qs' / 'codec' / 'codec_transfer.png').stat().st_size > 10000
+    audit = json.loads((tmp_path / 'qs' / 'codec' / 'runs' / 'codec' / 'run1' / 'exit_audit.json').read_text())
+    assert audit['mps']['oracle']['mean'] > audit['mps']['negative_control']['mean']
     assert json.loads((tmp_path / 'qs' / 'metrics' / 'defects_train_vs_test.json').read_text())['metrics']['by_class']
 
 
@@ -51,6 +55,7 @@ SUBCOMMANDS = {'dispersion': ['init-config', 'generate', 'inspect', 'validate', 
                'defects': ['generate', 'preview', 'train', 'embed'],
                'al': ['simulate', 'experiments', 'report', 'loop'],
                'eeg': ['preprocess', 'meta', 'tasks'],
+               'codec': ['corpus', 'cache', 'analyze', 'train', 'audit', 'samples'],
                'metrics': ['compute', 'tstr']}
 
 
