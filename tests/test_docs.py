@@ -93,7 +93,7 @@ def test_notebooks_keep_figures_within_a_size_budget():
     def pngs(p): return sum('image/png' in o.get('data', {}) for c in json.loads(p.read_text())['cells'] for o in c.get('outputs', []))
     per_pillar = {}
     for p in NBS: per_pillar.setdefault(p.stem.split('_', 1)[-1].split('.')[0], []).append(pngs(p))
-    for pillar in ('dispersion', 'defects', 'al', 'eeg'):
+    for pillar in ('dispersion', 'defects', 'al', 'eeg', 'codec'):
         assert sum(per_pillar[pillar]) >= 1, f'no stored figure in the {pillar} notebooks'
     assert sum(per_pillar['dispersion']) >= 5, per_pillar['dispersion']
     sizes = {p.name: p.stat().st_size for p in NBS}
