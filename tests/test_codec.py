@@ -69,19 +69,19 @@ def test_cache_reads_formats_reports_short_clips_and_refuses_bad_input(tmp_path)
     sr = 22050; t = np.arange(int(5 * sr)) / sr
     x = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     sf.write(tmp_path / 'a.flac', x, sr); sf.write(tmp_path / 'b.ogg', np.stack([x, x], 1), sr)      # stereo ogg
-    sf.write(tmp_path / 'short.wav', x[:sr], sr)
-    rows = 'track_id,path,genre,source\na,a.flac,tone,lab\nb,b.ogg,tone,lab\ns,short.wav,tone,lab\n'
+    sf.write(tmp_path / 'short.wav', x[:sr], sr); sf.write(tmp_path / 'c.mp3', x, sr)                # libsndfile >= 1.1 reads mp3
+    rows = 'track_id,path,genre,source\na,a.flac,tone,lab\nb,b.ogg,tone,lab\ns,short.wav,tone,lab\nc,c.mp3,tone,lab\n'
     (tmp_path / 'm.csv').write_text(rows)
     r = cli('codec', 'cache', '--manifest', tmp_path / 'm.csv', '--out', tmp_path / 'c', '--chunks-per-track', '1', check=True)
     assert '1 track(s) shorter than a chunk' in r.stdout and 'short.csv' in r.stdout
     idx = list(csv.DictReader(open(tmp_path / 'c' / 'index.csv')))
-    assert sorted(r['track_id'] for r in idx) == ['a', 'b'] and {r['sr_in'] for r in idx} == {'22050'}
+    assert sorted(r['track_id'] for r in idx) == ['a', 'b', 'c'] and {r['sr_in'] for r in idx} == {'22050'}
     assert [r['track_id'] for r in csv.DictReader(open(tmp_path / 'c' / 'short.csv'))] == ['s']
     # a corrupt file: one line naming it, exit 2, and the chunks already written are kept
     (tmp_path / 'bad.wav').write_bytes(b'RIFF not really audio')
     (tmp_path / 'm2.csv').write_text(rows + 'z,bad.wav,tone,lab\n')
     assert_user_error(cli('codec', 'cache', '--manifest', tmp_path / 'm2.csv', '--out', tmp_path / 'c2', '--chunks-per-track', '1'), 'bad.wav')
-    assert len(list((tmp_path / 'c2' / 'chunks').glob('*.npz'))) == 3
+    assert len(list((tmp_path / 'c2' / 'chunks').glob('*.npz'))) == 4
     assert_user_error(cli('codec', 'cache', '--manifest', tmp_path / 'm.csv', '--out', tmp_path / 'c', '--chunks-per-track', '2'), 'other settings')
     (tmp_path / 'm3.csv').write_text('track_id,path,genre\na,a.flac,tone\n')
     assert_user_error(cli('codec', 'cache', '--manifest', tmp_path / 'm3.csv', '--out', tmp_path / 'c3'), 'm3.csv', 'missing column(s) source')
