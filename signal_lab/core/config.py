@@ -208,6 +208,8 @@ def from_dict(cls, # the schema (a dataclass type)
     return _build(cls, data or {}, origins or {}, str(source))
 
 # %% ../../nbs/00_core.config.ipynb #aaff8170
+_SCI = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+')
+
 def parse_overrides(items) -> dict:
     "Turn `['grid.n=32', 'wave=love']` into `{'grid': {'n': 32}, 'wave': 'love'}`."
     import yaml
@@ -217,6 +219,7 @@ def parse_overrides(items) -> dict:
         k, v = it.split('=', 1)
         try: val = yaml.safe_load(v) if v.strip() else ''
         except Exception: val = v
+        if isinstance(val, str) and _SCI.fullmatch(val.strip()): val = float(val)   # YAML 1.1 reads 1e-3 as a string
         cur = out
         parts = k.strip().split('.')
         for p in parts[:-1]: cur = cur.setdefault(p, {})

@@ -133,7 +133,8 @@ class RandomCNN(Extractor):
         for i in range(len(real)):
             a = real.read(i).astype(np.float64); a = a[None] if a.ndim == 2 else a
             s = s + a.sum((1, 2)); ss = ss + (a * a).sum((1, 2)); n += a.shape[1] * a.shape[2]
-        mean = s / n; sd = np.sqrt(np.maximum(ss / n - mean ** 2, 1e-12))
+        mean = s / n; sd = np.sqrt(np.maximum(ss / n - mean ** 2, 0))
+        sd = np.where(sd > 1e-6 * np.maximum(1, np.abs(mean)), sd, 1.0)   # a constant channel (an EEG reference read as zeros): unscaled, not ×1e6
         self.stats = (mean.astype(np.float32), sd.astype(np.float32))
         self.preprocessing = dict(input='arrays', standardise='per channel, real-set mean and sd',
                                   mean=[round(float(v), 6) for v in mean], sd=[round(float(v), 6) for v in sd])
