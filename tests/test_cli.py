@@ -54,7 +54,7 @@ def test_quickstart_end_to_end(tmp_path):
 SUBCOMMANDS = {'dispersion': ['init-config', 'generate', 'inspect', 'validate', 'quality'],
                'defects': ['generate', 'preview', 'train', 'embed'],
                'al': ['simulate', 'experiments', 'report', 'loop'],
-               'eeg': ['preprocess', 'meta', 'tasks'],
+               'eeg': ['preprocess', 'meta', 'tasks', 'diffuse', 'sample'],
                'codec': ['corpus', 'cache', 'analyze', 'train', 'audit', 'samples'],
                'metrics': ['compute', 'tstr']}
 

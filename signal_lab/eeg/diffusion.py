@@ -341,7 +341,10 @@ def load_sd_pipeline(arch:str, folder:str):
     want = 'StableDiffusionPipeline' if arch == 'sd15' else 'StableDiffusion3Pipeline'
     have = read_json(p / 'model_index.json').get('_class_name')
     if have != want: raise UserError(f'model.pretrained: {p} holds a {have}; model.arch={arch} needs a {want} (allowed archs for it: ' + ('sd15' if have == 'StableDiffusionPipeline' else 'sd35' if have == 'StableDiffusion3Pipeline' else 'none') + ')')
-    kw = dict(safety_checker=None, requires_safety_checker=False) if arch == 'sd15' else {}
+    idx = read_json(p / 'model_index.json')
+    optional = ('safety_checker', 'feature_extractor', 'image_encoder', 'text_encoder_3', 'tokenizer_3')
+    kw = {n: None for n in optional if (idx.get(n) or [None])[0] is None and n in cls._optional_components + ['text_encoder_3', 'tokenizer_3']}
+    if arch == 'sd15': kw.update(safety_checker=None, requires_safety_checker=False)
     pipe = cls.from_pretrained(str(p), local_files_only=True, **kw)
     pipe.set_progress_bar_config(disable=True)
     return pipe
@@ -633,6 +636,9 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
     if not cuda and tc.threads: torch.set_num_threads(tc.threads)
     folder = resolve_data(cfg); md = read_metadata(folder)
     trackers = ['tensorboard'] if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None else []
+    if int(os.environ.get('WORLD_SIZE', '1') or 1) == 1:           # one process: a second run in this process may change precision or device
+        from accelerate.state import AcceleratorState
+        AcceleratorState._reset_state(reset_partial_state=True)
     acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=trackers or None, project_config=ProjectConfiguration())
     check_launch(acc.num_processes)
     if resume is None:
@@ -789,7 +795,7 @@ def tiny_sd_folder(arch:str, # 'sd15' or 'sd35'
         unet = diffusers.UNet2DConditionModel(sample_size=16, in_channels=4, out_channels=4, block_out_channels=(32, 64), layers_per_block=1,
                                               down_block_types=('DownBlock2D', 'CrossAttnDownBlock2D'), up_block_types=('CrossAttnUpBlock2D', 'UpBlock2D'),
                                               cross_attention_dim=32, norm_num_groups=8, attention_head_dim=8)
-        sch = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012)
+        sch = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, steps_offset=1, clip_sample=False)
         pipe = diffusers.StableDiffusionPipeline(vae=vae, text_encoder=CLIPTextModel(tc()), tokenizer=tok, unet=unet, scheduler=sch,
                                                  safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     else:
