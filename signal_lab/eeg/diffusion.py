@@ -591,16 +591,19 @@ def load_generator(run, # a diffusion run folder (runs/<name>/runN) or its model
     gen.step = meta['step']; gen.info = {k: meta.get(k) for k in ('dataset', 'constants', 'captions')}; gen.net.eval()
     return gen
 
-def kid_against_real(gen:SpectrogramDiffusion, net, data:dict, n:int, seed:int=0, steps:int|None=None) -> dict:
+def kid_against_real(gen:SpectrogramDiffusion, net, data:dict, n:int, seed:int=0, steps:int|None=None,
+                     cache:dict|None=None # reused across calls: the real windows' extractor and features are computed once
+                    ) -> dict:
     "KID (seeded random-CNN features, `signal_lab.metrics`) of `n` balanced samples from `net` against `n` real training windows."
     from signal_lab.metrics.features import RandomCNN, Input
     from signal_lab.metrics.fidelity import kid
-    rows = data['rows']; g = np.random.default_rng(seed)
-    pick = np.sort(g.choice(len(rows), min(n, len(rows)), replace=False))
-    folder = Path(data['folder'])
-    real = Input('arrays', folder, rows.file_name.iloc[pick].tolist(), rows.window_index.iloc[pick].astype(int).tolist())
-    ex = RandomCNN(seed=0, device='cpu'); ex.prepare(real)
-    fr = ex.features(ex.batch([real.read(i) for i in range(len(real))]))
+    rows = data['rows']; cache = {} if cache is None else cache
+    if 'real' not in cache:
+        pick = np.sort(np.random.default_rng(seed).choice(len(rows), min(n, len(rows)), replace=False))
+        real = Input('arrays', Path(data['folder']), rows.file_name.iloc[pick].tolist(), rows.window_index.iloc[pick].astype(int).tolist())
+        ex = RandomCNN(seed=0, device='cpu'); ex.prepare(real)
+        cache['real'] = (pick, ex, ex.features(ex.batch([real.read(i) for i in range(len(real))])))
+    pick, ex, fr = cache['real']
     cond = balanced_classes(gen.space, len(pick)) if gen.space.kind != 'caption' else rows[gen.space.column].iloc[pick].astype(str).tolist()
     fake = gen.sample(cond, [10_000_000 + seed * 10_000 + i for i in range(len(pick))], steps=steps, net=net)
     ff = ex.features(ex.batch(list(fake.astype(np.float32))))
@@ -622,23 +625,12 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
     from accelerate.utils import set_seed, ProjectConfiguration
     from diffusers.training_utils import EMAModel
     from tqdm.auto import tqdm
-    from signal_lab.eeg.train import resolve_data, read_metadata, _swap_in, _rewrite_jsonl, _flat
+    from signal_lab.eeg.train import resolve_data, read_metadata, _swap_in, _rewrite_jsonl, _flat, _open_config
     say = log or (lambda *a: None)
-    if resume is not None:
-        if overrides: raise UserError('--set cannot change a run being resumed (its config is fixed in run_state.json)')
-        run = resume_run(resume); cfg = from_dict(DiffusionConfig, run.state['config'], source=run.state_path)
-    else:
-        cfg = config if isinstance(config, DiffusionConfig) else load_diffusion_config(config, overrides)
+    cfg, run, cuda = _open_config(DiffusionConfig, load_diffusion_config, config, overrides, resume)
     tc = cfg.train
-    cuda = torch.cuda.is_available() and tc.device != 'cpu'
-    if tc.device == 'cuda' and not torch.cuda.is_available(): raise UserError('train.device: cuda is not available here; allowed: auto, cpu')
-    if tc.mixed_precision == 'fp16' and not cuda: raise UserError('train.mixed_precision: fp16 needs a GPU; allowed on CPU: no, bf16')
-    if not cuda and tc.threads: torch.set_num_threads(tc.threads)
     folder = resolve_data(cfg); md = read_metadata(folder)
     trackers = ['tensorboard'] if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None else []
-    if int(os.environ.get('WORLD_SIZE', '1') or 1) == 1:           # one process: a second run in this process may change precision or device
-        from accelerate.state import AcceleratorState
-        AcceleratorState._reset_state(reset_partial_state=True)
     acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=trackers or None, project_config=ProjectConfiguration())
     check_launch(acc.num_processes)
     if resume is None:
@@ -686,13 +678,14 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
     jl = JsonlWriter(run.path / 'metrics.jsonl') if main else None
     bar = tqdm(total=tc.steps, initial=st.step, desc='diffusion', disable=(not progress) if progress is not None else None, leave=False) if main else None
     n, bs, ga = len(x_all), tc.batch_size, tc.grad_accum
-    per_epoch = max(1, n // (bs * world)) if n >= bs * world else 1
+    per_epoch = max(1, n // (bs * world))
     meta = lambda s: _generator_meta(gen, cfg, s)
+    kid_cache = {}
     def kid_now():
         if not (tc.kid_every and main): return {}
         net_ = acc.unwrap_model(net)
         if ema is not None: ema.store(params); ema.copy_to(params)
-        try: return kid_against_real(gen, net_, data, tc.kid_samples, tc.seed, steps=cfg.sample.steps)
+        try: return kid_against_real(gen, net_, data, tc.kid_samples, tc.seed, steps=cfg.sample.steps, cache=kid_cache)
         finally:
             if ema is not None: ema.restore(params)
     if st.step == 0 and tc.kid_every and main:

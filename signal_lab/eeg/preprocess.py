@@ -14,8 +14,8 @@ from .settings import EEGSettings, load_settings
 from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
 
 # %% auto #0
-__all__ = ['LAYOUT', 'Recording', 'load_window', 'BaseSpectrogramPreprocessor', 'missing_labels', 'MathPreprocessor',
-           'make_math_fixture']
+__all__ = ['LAYOUT', 'Recording', 'load_window', 'window_caption', 'BaseSpectrogramPreprocessor', 'missing_labels',
+           'MathPreprocessor', 'make_math_fixture']
 
 # %% ../../nbs/44_eeg.preprocess.ipynb #dfbf7deb
 @dataclass
@@ -41,6 +41,14 @@ def load_window(root, # a preprocessed (or meta) dataset folder
     "The float16 spectrogram (channels, freqs, frames) of one metadata row, read through a memory map (kept open per file)."
     p = os.path.join(root, row['file_name'])
     return np.array(_memmap(p, os.stat(p).st_mtime_ns)[int(row['window_index'])])
+
+def window_caption(row:dict, # a metadata row (age, gender, health where known)
+                   dataset:str # the dataset's name
+                  ) -> str:
+    "The text caption of a window: what the caption-conditioned diffusion models train on."
+    bits = [f"{row.get('age'):g} year old" if row.get('age') not in (None, '') else None,
+            {'F': 'female', 'M': 'male'}.get(row.get('gender')), {'H': 'healthy', 'PD': "Parkinson's"}.get(row.get('health'))]
+    return ' '.join(['EEG spectrogram of a', *[b for b in bits if b], f'subject ({dataset})'])
 
 class BaseSpectrogramPreprocessor:
     "Shared machinery; subclasses implement `recordings()` (and may override `open_raw`, `segments`, `window_labels`, `caption`)."
@@ -90,10 +98,7 @@ class BaseSpectrogramPreprocessor:
         "Spans (seconds) to cut windows from; default the whole recording (SEED: its trials)."
         return [(0.0, duration_s)]
     def window_labels(self, rec:Recording, start_s:float, stop_s:float) -> dict: return dict(rec.labels)
-    def caption(self, row:dict) -> str:
-        bits = [f"{row.get('age'):g} year old" if row.get('age') not in (None, '') else None,
-                {'F': 'female', 'M': 'male'}.get(row.get('gender')), {'H': 'healthy', 'PD': "Parkinson's"}.get(row.get('health'))]
-        return ' '.join(['EEG spectrogram of a', *[b for b in bits if b], f'subject ({self.name})'])
+    def caption(self, row:dict) -> str: return window_caption(row, self.name)
 
     # --- machinery
     def config_hash(self) -> str:

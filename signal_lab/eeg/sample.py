@@ -10,6 +10,7 @@ import numpy as np
 from ..core.config import UserError
 from ..core.io import write_json, read_json, write_csv, write_bytes, sha256_json
 from .diffusion import load_generator
+from .preprocess import window_caption
 
 # %% auto #0
 __all__ = ['sample_dataset']
@@ -83,7 +84,7 @@ def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
             r = dict(file_name=part, window_index=k, split='train', dataset=gen.info['dataset'], subject_id=f'gen{i + k:06d}', seed=seeds[i + k],
                      condition=names[i + k], guidance=guidance, steps=steps, run=spec['run'], run_step=gen.step,
                      **gen.space.labels(cond[i + k] if gen.space.kind == 'class' else -1), **gen.info['constants'])
-            r['caption'] = cond[i + k] if gen.space.kind == 'caption' else _caption_of(r)
+            r['caption'] = cond[i + k] if gen.space.kind == 'caption' else window_caption(r, r['dataset'])
             if images:
                 img = f'images/{i + k:06d}.png'
                 if not (out / img).exists(): write_png(out / img, np.concatenate(list(db_to_image(a[k].astype(np.float32), gen.db_range)), 0))
@@ -94,8 +95,7 @@ def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     write_csv(out / 'metadata.csv', rows, columns=cols)
     gj.update(status='finished', n=n, made_now=made, seconds=round(secs, 3), images_per_s=round(made / secs, 3) if made else None,
-              classes=dict(zip(*np.unique(names, return_counts=True))) if gen.space.kind == 'class' else None)
-    gj['classes'] = {str(k): int(v) for k, v in (gj['classes'] or {}).items()} or None
+              classes={str(k): int(v) for k, v in zip(*np.unique(names, return_counts=True))} if gen.space.kind == 'class' else None)
     write_json(out / 'generation.json', gj)
     say(f"{n} samples ({made} generated now, {steps} steps, guidance {guidance:g}) in {secs:.1f} s → {out}")
     return gj
@@ -104,7 +104,3 @@ def _weights_hash(run) -> str:
     from signal_lab.core.io import file_hash
     p = Path(run); p = p / 'model' if (p / 'model').is_dir() else p
     return file_hash(p / 'weights.safetensors')
-
-def _caption_of(r:dict) -> str:
-    bits = [{'F': 'female', 'M': 'male'}.get(r.get('gender')), {'H': 'healthy', 'PD': "Parkinson's"}.get(r.get('health'))]
-    return ' '.join(['generated EEG spectrogram of a', *[b for b in bits if b], f"subject ({r.get('dataset')})"])

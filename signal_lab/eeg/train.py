@@ -270,6 +270,27 @@ def _norm_stats(x:np.ndarray, chunk:int=512):
     m = s / max(n, 1); sd = np.sqrt(np.maximum(s2 / max(n, 1) - m ** 2, 0))
     return m.astype(np.float32), np.where(sd > 1e-6, sd, 1.0).astype(np.float32)
 
+def _open_config(cls, load, config, overrides, resume):
+    """(config, run being resumed or None, use CUDA) for a trainer: the stored config of a resumed run (overrides refused), else `config`
+    loaded with `overrides`; device, precision and threads checked and set. In a single process it also resets accelerate's
+    process-wide state, so that a second run in the same process may use another precision or device."""
+    import torch
+    run = None
+    if resume is not None:
+        if overrides: raise UserError('--set cannot change a run being resumed (its config is fixed in run_state.json)')
+        run = resume_run(resume); cfg = from_dict(cls, run.state['config'], source=run.state_path)
+    else:
+        cfg = config if isinstance(config, cls) else load(config, overrides)
+    tc = cfg.train
+    cuda = torch.cuda.is_available() and tc.device != 'cpu'
+    if tc.device == 'cuda' and not torch.cuda.is_available(): raise UserError('train.device: cuda is not available here; allowed: auto, cpu')
+    if tc.mixed_precision == 'fp16' and not cuda: raise UserError('train.mixed_precision: fp16 needs a GPU; allowed on CPU: no, bf16')
+    if not cuda and tc.threads: torch.set_num_threads(tc.threads)
+    if int(os.environ.get('WORLD_SIZE', '1') or 1) == 1:
+        from accelerate.state import AcceleratorState
+        AcceleratorState._reset_state(reset_partial_state=True)
+    return cfg, run, cuda
+
 def _rewrite_jsonl(path:Path, step:int):
     "Keep the records of `path` with step <= `step` (resume drops what the killed run logged after its last checkpoint)."
     keep = [r for r in read_jsonl(path) if r.get('step', 0) <= step]
@@ -288,16 +309,8 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     from accelerate.utils import set_seed, ProjectConfiguration
     from tqdm.auto import tqdm
     say = log or (lambda *a: None)
-    if resume is not None:
-        if overrides: raise UserError('--set cannot change a run being resumed (its config is fixed in run_state.json)')
-        run = resume_run(resume); cfg = from_dict(ClassifierConfig, run.state['config'], source=run.state_path)
-    else:
-        cfg = config if isinstance(config, ClassifierConfig) else load_classifier_config(config, overrides)
+    cfg, run, cuda = _open_config(ClassifierConfig, load_classifier_config, config, overrides, resume)
     tc = cfg.train
-    cuda = torch.cuda.is_available() and tc.device != 'cpu'
-    if tc.device == 'cuda' and not torch.cuda.is_available(): raise UserError('train.device: cuda is not available here; allowed: auto, cpu')
-    if tc.mixed_precision == 'fp16' and not cuda: raise UserError('train.mixed_precision: fp16 needs a GPU; allowed on CPU: no, bf16')
-    if not cuda and tc.threads: torch.set_num_threads(tc.threads)
     folder = resolve_data(cfg)
     md = read_metadata(folder); specs = task_specs(md, sorted(cfg.tasks))   # sorted: the stored config's order (JSON keys) on resume
     trackers = []
