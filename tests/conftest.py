@@ -35,6 +35,17 @@ def cli(*args, cwd=None, env=None, timeout=600, check=False):
     return r
 
 
+def cli_here(*args):
+    "The same `signal-lab` entry point, in this process (no interpreter start and heavy imports per call); a CompletedProcess-like result."
+    import contextlib, io, types
+    from signal_lab.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: rc = main([str(a) for a in args])
+        except SystemExit as e: rc = e.code if isinstance(e.code, int) else 1
+    return types.SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
+
+
 def assert_user_error(r, *needles):
     "Exit code 2, exactly one line on stderr, no traceback, and each needle in it."
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)

@@ -42,6 +42,13 @@ def test_quickstart_end_to_end(tmp_path):
     assert (tmp_path / 'qs' / 'al' / 'al_experiments' / 'summary.csv').exists()
     assert '## EEG' in rep and 'parkinsons: 40 recordings' in rep and 'mit: 10 recordings' in rep
     assert (tmp_path / 'qs' / 'eeg' / 'spectrograms.png').stat().st_size > 10000
+    # EEG diffusion (#18): the tiny DiT's class is recognised by a judge trained on real windows only, far above the untrained
+    # model (the control), and its samples are much closer to real than the untrained model's
+    d = json.loads((tmp_path / 'qs' / 'eeg' / 'diffusion' / 'diffusion_demo.json').read_text())
+    assert d['conditioning_acc']['trained'] >= 0.85 and d['conditioning_acc']['untrained'] <= 0.7, d['conditioning_acc']
+    assert d['metrics']['trained']['kid'] < 0.5 * d['metrics']['untrained']['kid'], d['metrics']
+    assert d['tstr']['tstr'] is not None and 'trained on generated' in rep and 'eeg sample' in rep
+    assert (tmp_path / 'qs' / 'eeg' / 'diffusion' / 'real_vs_generated.png').stat().st_size > 10000
     assert '## Metrics' in rep and 'defects train vs test' in rep and "smoke classifier's trunk" in rep   # metrics ran on the folders above
     assert (tmp_path / 'qs' / 'metrics' / 'metrics_demo.png').stat().st_size > 10000
     assert '## Codec' in rep and 'MPS' in rep and 'oracle' in rep and 'negative control' in rep and 'judge' in rep
@@ -117,7 +124,7 @@ from signal_lab.cli import main
 assert main(['defects', 'generate', '--output', r'{tmp_path / "d"}', '--num-images', '25']) == 0
 assert main(['defects', 'preview', r'{tmp_path / "d"}', '--output', r'{tmp_path / "p.png"}']) == 0
 from signal_lab.eeg.quickstart import quickstart
-quickstart(r'{tmp_path / "eeg"}')
+quickstart(r'{tmp_path / "eeg"}', diffusion_steps=0)
 assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()
 """
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=600)

@@ -10,7 +10,7 @@ from .preprocess import load_window
 from .spectrogram import DB_RANGE
 
 # %% auto #0
-__all__ = ['frame_times', 'spectrogram_grid', 'quickstart']
+__all__ = ['frame_times', 'spectrogram_grid', 'quickstart', 'diffusion_demo']
 
 # %% ../../nbs/48_eeg.quickstart.ipynb #69876549
 def frame_times(n_frames:int, n_fft:int, hop_length:int, fs:float) -> np.ndarray:
@@ -41,8 +41,11 @@ def spectrogram_grid(folder, # a preprocessed dataset folder
     fig.suptitle(f"{'Synthetic ' if synthetic else ''}{rows.iloc[0].dataset}: channel {ch}, one window per subject", fontsize=10)
     return fig
 
-def quickstart(out, seed:int=0, train_epochs:int|None=None) -> dict: # None: the smoke config's epochs
-    "Synthetic recordings in real formats → preprocessed spectrogram datasets → a spectrogram grid → a multi-task classifier (smoke config), evaluated."
+def quickstart(out, seed:int=0,
+               train_epochs:int|None=None, # None: the smoke config's epochs
+               diffusion_steps:int=1000 # training steps of the tiny diffusion model (0: skip the diffusion part)
+              ) -> dict:
+    "Synthetic recordings in real formats → preprocessed spectrogram datasets → a spectrogram grid → a multi-task classifier (smoke config), evaluated → a tiny diffusion model, sampled and measured."
     import matplotlib.pyplot as plt, time
     from signal_lab.core.io import save_figure
     from signal_lab.eeg.settings import load_settings
@@ -77,6 +80,69 @@ def quickstart(out, seed:int=0, train_epochs:int|None=None) -> dict: # None: the
     note = ('- **The recordings are synthetic** (made by `signal_lab.eeg.synthetic`: a 1/f² background, an alpha band and the '
             'planted label effects of `PLANTED_EFFECTS`, written as EDF / EEGLAB files in each dataset\'s real layout under `raw/`); '
             'they show the pipeline, not brain activity. Point `eeg.toml` at the downloaded public datasets for real data.')
-    return dict(title='EEG: spectrogram datasets and a multi-task classifier (synthetic recordings)', lines=[note] + lines,
-                images=[img, hist, run.path / 'eval' / 'test' / 'health_confusion.png'])
+    images = [img, hist, run.path / 'eval' / 'test' / 'health_confusion.png']
+    if diffusion_steps:
+        park = out / 'processed' / 'parkinsons'
+        d = diffusion_demo(park, out / 'diffusion', diffusion_steps, seed=seed)
+        lines += _diffusion_lines(d, park); images.append(d['figure'])
+    return dict(title='EEG: spectrogram datasets, a multi-task classifier and a diffusion model (synthetic recordings)', lines=[note] + lines, images=images)
+
+
+# %% ../../nbs/48_eeg.quickstart.ipynb #2f3e99f1
+def diffusion_demo(real, # a preprocessed dataset folder with a `health` column and train/val/test splits (the quickstart's parkinsons set)
+                   out, # folder for the runs, the generated sets, the metrics and the figure
+                   steps:int=1000, # training steps of the tiny DiT
+                   n:int=64, # generated windows (classes alternate)
+                   guidance:float=4.0, # classifier-free guidance scale for sampling
+                   seed:int=0,
+                   judge_epochs:int=15 # epochs of the real-data health classifier (the judge) and of its TSTR twin
+                  ) -> dict:
+    "Tiny DiT (health-conditioned) → `n` generated windows → TSTR, conditioning accuracy, KID / precision / recall vs real with an untrained-model control, and a real-vs-generated figure; writes `out/diffusion_demo.json`."
+    import matplotlib.pyplot as plt, time
+    from signal_lab.core.io import save_figure, write_json
+    from signal_lab.eeg.diffusion import train_diffusion, load_diffusion_config
+    from signal_lab.eeg.sample import sample_dataset, plot_real_vs_generated, conditioning_accuracy, model_resolution_view
+    from signal_lab.metrics.cli import compare
+    from signal_lab.metrics.tstr import tstr
+    real, out = Path(real), Path(out)
+    sets = [f'data.folder={real}', f'runs_root={out / "runs"}', f'train.seed={seed}', f'train.log_every={max(1, steps // 10)}']
+    t0 = time.perf_counter()
+    run = train_diffusion(load_diffusion_config('dit-tiny', sets + [f'train.steps={steps}', f'train.checkpoint_every={steps}']), log=None)
+    t_train = time.perf_counter() - t0
+    ctrl = train_diffusion(load_diffusion_config('dit-tiny', sets + ['name=untrained', 'train.steps=1', 'train.checkpoint_every=1']), log=None)
+    view = model_resolution_view(run.path, real, out / 'real_at_model_resolution', overwrite=True)
+    gens = {k: out / f'generated_{k}' for k in ('trained', 'untrained')}
+    g = [sample_dataset(r.path, n, guidance=guidance, seed=seed, out=gens[k], overwrite=True, log=None, progress=False)
+         for k, r in (('trained', run), ('untrained', ctrl))][0]
+    # the judge: a health classifier trained on the real train split only (at the model's resolution) — TSTR's train-real run
+    t = tstr(view, gens['trained'], 'health', out=out / 'tstr', overrides=[f'train.epochs={judge_epochs}', 'train.batch_size=8', f'train.seed={seed}'], log=None)
+    judge = Path(t['runs']['trtr'])
+    res = dict(run=str(run.path), generated=str(gens['trained']), view=str(view), judge=str(judge), n=n, steps=steps, guidance=guidance, train_s=round(t_train, 1),
+               sample_s=g['seconds'], tstr={k: t['tasks']['health'].get(k) for k in ('metric', 'trtr', 'tstr', 'trts')},
+               conditioning_acc={k: conditioning_accuracy(judge, d, 'health') for k, d in gens.items()})
+    kw = dict(extractor=judge, metrics='kid,prc', real_split='train', kid_subsets=50, n_boot=200, cache=False, progress=False)
+    m = {k: compare(view, d, **kw)['metrics']['overall'] for k, d in gens.items()}
+    m['real test'] = compare(view, view, fake_split='test', **kw)['metrics']['overall']
+    res['metrics'] = {k: {q: v[q]['value'] for q in ('kid', 'precision', 'recall')} for k, v in m.items()}
+    fig = plot_real_vs_generated(real, gens['trained'], 'health', 'O1', n=3, seed=seed)
+    res['figure'] = str(out / 'real_vs_generated.png'); save_figure(fig, res['figure']); plt.close(fig)
+    write_json(out / 'diffusion_demo.json', res)
+    return res
+
+def _diffusion_lines(d:dict, real:Path) -> list[str]:
+    "Report lines for `diffusion_demo`'s result."
+    f = lambda v: '-' if v is None else f'{v:.2f}'
+    t, m, acc = d['tstr'], d['metrics'], d['conditioning_acc']
+    return [f"- diffusion: `signal-lab eeg diffuse --config dit-tiny --set data.folder={real} --set train.steps={d['steps']}` — a 1.4 M-parameter DiT "
+            f"conditioned on health (H / PD), {d['steps']} steps in {d['train_s']:.0f} s on CPU → `{d['run']}`; `signal-lab eeg sample {d['run']} --n {d['n']} "
+            f"--guidance {d['guidance']:g} --out {d['generated']}` in {d['sample_s']:.1f} s",
+            f"  - measured against the real windows at the model's resolution (16² per channel and back: `{d['view']}`, from `eeg.sample.model_resolution_view`); "
+            f"judge: a health classifier trained on their train split only (`{d['judge']}`)",
+            f"  - conditioning: the judge labels {100 * acc['trained']:.0f} % of the generated windows with the class they were generated for "
+            f"(the untrained model: {100 * acc['untrained']:.0f} %)",
+            f"  - `signal-lab metrics compute --real {d['view']} --real-split train --fake {d['generated']} --metrics kid,prc --extractor {d['judge']}`: "
+            + '; '.join(f"{k}: KID {v['kid']:.3g}, precision {v['precision']:.2f}, recall {v['recall']:.2f}" for k, v in m.items())
+            + ' (real test: the floor for real data)',
+            f"  - `signal-lab metrics tstr --real {d['view']} --fake {d['generated']} --config health`: {t['metric'].replace('_', ' ')} on the real test "
+            f"subjects — trained on real {f(t['trtr'])}, trained on generated {f(t['tstr'])}; the real-trained model on generated windows {f(t['trts'])}"]
 

@@ -13,7 +13,8 @@ from .diffusion import load_generator
 from .preprocess import window_caption
 
 # %% auto #0
-__all__ = ['sample_dataset']
+__all__ = ['sample_dataset', 'plot_real_vs_generated', 'conditioning_accuracy', 'guidance_sweep', 'plot_guidance_sweep',
+           'model_resolution_view']
 
 # %% ../../nbs/54a_eeg.sample.ipynb #65c0a0e6
 def _conditions(gen, n:int, classes=None, captions=None) -> tuple[list, list[str]]:
@@ -104,3 +105,151 @@ def _weights_hash(run) -> str:
     from signal_lab.core.io import file_hash
     p = Path(run); p = p / 'model' if (p / 'model').is_dir() else p
     return file_hash(p / 'weights.safetensors')
+
+# %% ../../nbs/54a_eeg.sample.ipynb #fe0ffe7e
+def plot_real_vs_generated(real, # a preprocessed dataset folder
+                           generated, # a folder written by `sample_dataset` (its classes are rows)
+                           task:str|None=None, # the label column the rows are split by (None: the generation's first class column)
+                           channel='O1', # channel name or index
+                           n:int=3, # windows shown per class and side
+                           split:str|None='train', # the real split drawn from (None: all)
+                           seed:int=0):
+    "Per class (rows): `n` real and `n` generated spectrograms of one channel on one dB scale, and the class's mean spectrum, real vs generated."
+    import matplotlib.pyplot as plt, pandas as pd
+    from signal_lab.eeg.preprocess import load_window
+    real, generated = Path(real), Path(generated)
+    rm = pd.read_csv(real / 'metadata.csv', dtype={'subject_id': str}); gm = pd.read_csv(generated / 'metadata.csv', dtype={'subject_id': str})
+    if task is None:
+        task = next((c for c in ('health', 'gender', 'state', 'seizure') if c in gm.columns and gm[c].notna().any()), None)
+        if task is None: raise UserError(f'{generated}: no class column (health, gender, state, seizure) to split the rows by')
+    for f, m in ((real, rm), (generated, gm)):
+        if task not in m.columns: raise UserError(f"{f / 'metadata.csv'}: no {task!r} column; allowed: {', '.join(c for c in m.columns if m[c].dtype == object)}")
+    if split is not None and 'split' in rm.columns: rm = rm[rm.split == split]
+    chans = str(gm.channels.iloc[0]).split() if 'channels' in gm.columns else []
+    if isinstance(channel, str):
+        if channel not in chans: raise UserError(f'channel {channel!r} not in the data; allowed: {", ".join(chans)}')
+        ci = chans.index(channel)
+    else: ci = int(channel)
+    db = tuple(read_json(generated / 'generation.json')['spectrogram']['db_range'])
+    classes = sorted(set(gm[task].dropna().astype(str)))
+    fs = float(gm.fs_out.iloc[0]); rng = np.random.default_rng(seed)
+    fig = plt.figure(figsize=(1.5 * 2 * n + 4.2, 2.0 * len(classes) + 0.6), layout='constrained')
+    grid = fig.add_gridspec(len(classes), 2 * n + 1, width_ratios=[1] * (2 * n) + [2.2])
+    for r, c in enumerate(classes):
+        spectra = {}
+        for side, (folder, m) in enumerate(((real, rm), (generated, gm))):
+            rows = m[m[task].astype(str) == c]
+            if not len(rows): raise UserError(f'{folder}: no windows of {task}={c}' + (f' in the {split!r} split' if side == 0 and split else ''))
+            pick = rows.iloc[np.sort(rng.choice(len(rows), min(len(rows), 64), replace=False))]
+            a = np.stack([load_window(folder, row)[ci].astype(np.float32) for _, row in pick.iterrows()])
+            spectra['real' if side == 0 else 'generated'] = a
+            for k in range(min(n, len(a))):
+                ax = fig.add_subplot(grid[r, side * n + k])
+                im = ax.imshow(a[k], origin='lower', aspect='auto', cmap='magma', vmin=db[0], vmax=db[1], extent=(0, a.shape[2], 0, fs / 2))
+                ax.set_xticks([]); ax.tick_params(labelsize=7)
+                if k: ax.set_yticks([])
+                if r == 0: ax.set_title(('real' if side == 0 else 'generated') + f' {k + 1}', fontsize=8)
+                if k == 0 and side == 0: ax.set_ylabel(f'{task}={c}\nHz', fontsize=8)
+        ax = fig.add_subplot(grid[r, -1])
+        f = np.linspace(0, fs / 2, spectra['real'].shape[1])
+        for name, a in spectra.items():
+            mu, sd = a.mean((0, 2)), a.mean(2).std(0)
+            ax.plot(f, mu, '-' if name == 'real' else '--', label=f'{name} (n={len(a)})'); ax.fill_between(f, mu - sd, mu + sd, alpha=0.2)
+        ax.set_ylabel('dB', fontsize=8); ax.tick_params(labelsize=7); ax.legend(fontsize=7)
+        if r == 0: ax.set_title('mean spectrum ± sd over windows', fontsize=8)
+        if r == len(classes) - 1: ax.set_xlabel('frequency (Hz)', fontsize=8)
+    fig.colorbar(im, ax=fig.axes[:-1], shrink=0.8, label='dB', pad=0.01)
+    fig.suptitle(f'Real vs generated, channel {chans[ci] if chans else ci}, by {task}', fontsize=10)
+    return fig
+
+
+# %% ../../nbs/54a_eeg.sample.ipynb #f9142831
+def conditioning_accuracy(classifier, # a classifier run (eeg train) with a head for the conditioned task
+                          generated, # a folder written by `sample_dataset`
+                          task:str|None=None, # the conditioned task (None: the first class column the classifier and the generation share)
+                          checkpoint:str='best') -> float:
+    "Share of generated windows that the classifier labels with the class they were generated for."
+    from signal_lab.eeg.train import read_metadata, load_split, task_specs, predict
+    from signal_lab.eeg.evaluate import load_checkpoint
+    model, tasks, _ = load_checkpoint(classifier, checkpoint)
+    gm = read_metadata(generated)
+    heads = {t.name: t for t in tasks if not t.is_regression}
+    if task is None: task = next((c for c in heads if c in gm.columns and gm[c].notna().all()), None)
+    if task not in heads or task not in gm.columns:
+        raise UserError(f'{generated}: task {task!r} is not both a class column of the generation and a head of {classifier}; allowed: '
+                        + (', '.join(c for c in heads if c in gm.columns) or '(none)'))
+    t = heads[task]
+    x = load_split(generated, gm, 'train', task_specs(gm, [task]))['x']
+    pred = np.asarray(t.spec.classes)[predict(model, tasks, x)[task].argmax(1)]
+    return float((pred == gm[task].astype(str).to_numpy()).mean())
+
+def guidance_sweep(run, # a diffusion run folder
+                   real, # the real dataset it was trained on
+                   classifier=None, # a classifier run: scores the conditioning and is the feature extractor (None: random CNN, no accuracy)
+                   guidances=(1.0, 2.0, 3.0, 4.0, 6.0), # guidance scales tried (1: no guidance)
+                   n:int=64, # samples per scale (classes alternate; the same seeds at every scale)
+                   steps:int|None=None, # sampling steps (None: the run's default)
+                   seed:int=0,
+                   real_split:str|None='train', # split of the real side for KID / precision / recall
+                   out='guidance_sweep', # one generated folder per scale (g1, g2, …)
+                   log=print) -> 'pd.DataFrame':
+    "Per guidance scale: conditioning accuracy, KID, precision and recall of `n` generated windows against the real ones."
+    import pandas as pd
+    from signal_lab.metrics.cli import compare
+    say = log or (lambda *a: None); out = Path(out); rows = []
+    for g in guidances:
+        d = out / f'g{g:g}'
+        gj = sample_dataset(run, n, guidance=g, steps=steps, seed=seed, out=d, overwrite=True, log=None, progress=False)
+        row = dict(guidance=float(g), sample_s=gj['seconds'])
+        if classifier is not None: row['conditioning_acc'] = conditioning_accuracy(classifier, d)
+        m = compare(real, d, extractor=classifier if classifier is not None else 'random-cnn', metrics='kid,prc', real_split=real_split,
+                    kid_subsets=50, n_boot=200, cache=False, progress=False)['metrics']['overall']
+        row.update({k: m[k]['value'] for k in ('kid', 'precision', 'recall')}, kid_interval=tuple(m['kid']['interval']))
+        rows.append(row); say('guidance ' + ', '.join(f'{k} {v:.3g}' for k, v in row.items() if isinstance(v, float)))
+    return pd.DataFrame(rows)
+
+def plot_guidance_sweep(df:'pd.DataFrame', # `guidance_sweep`'s table (more rows with a `model` column: one line each)
+                        title:str=''):
+    "Conditioning accuracy, KID (with its interval) and precision / recall against the guidance scale."
+    import matplotlib.pyplot as plt
+    if 'model' not in df.columns: df = df.assign(model='')
+    cols = [c for c in ('conditioning_acc', 'kid') if c in df.columns]
+    fig, axs = plt.subplots(1, len(cols) + 1, figsize=(4.2 * (len(cols) + 1), 3.2), layout='constrained')
+    for i, (name, d) in enumerate(df.groupby('model', sort=False)):
+        lab = name or None
+        for ax, c in zip(axs, cols):
+            if c == 'kid':
+                lo, hi = np.array([list(v) for v in d.kid_interval]).T
+                ax.errorbar(d.guidance, d.kid, yerr=[np.maximum(d.kid - lo, 0), np.maximum(hi - d.kid, 0)], marker='o', capsize=3, color=f'C{i}', label=lab)
+            else: ax.plot(d.guidance, d[c], 'o-', color=f'C{i}', label=lab)
+        axs[-1].plot(d.guidance, d.precision, 'o-', color=f'C{i}', label=f'{name} precision'.strip()); axs[-1].plot(d.guidance, d.recall, 's--', color=f'C{i}', label=f'{name} recall'.strip())
+    for ax, c in zip(axs, cols + ['pr']):
+        ax.set_xlabel('guidance scale g'); ax.set_title({'conditioning_acc': 'generated class recognised', 'kid': 'KID vs real ↓', 'pr': 'precision / recall ↑'}[c], fontsize=10)
+    if 'conditioning_acc' in cols: axs[0].set_ylim(0, 1.02); axs[0].axhline(0.5, color='k', lw=0.5, ls=':')
+    for ax in axs:
+        if ax.get_legend_handles_labels()[0]: ax.legend(fontsize=7)
+    if title: fig.suptitle(title, fontsize=10)
+    return fig
+
+
+# %% ../../nbs/54a_eeg.sample.ipynb #337fd8a8
+def model_resolution_view(run, # a diffusion run folder
+                          real, # the real dataset it was trained on
+                          out, # folder for the view (same layout: arrays, metadata.csv, run_summary.json)
+                          overwrite:bool=False) -> Path:
+    "The real dataset as the run's model can represent it: every window through `to_model_space` → `from_model_space` (its image size, the dataset's dB range, constant channels kept)."
+    import shutil, pandas as pd
+    from signal_lab.eeg.diffusion import to_model_space, from_model_space
+    gen = load_generator(run, 'cpu'); real, out = Path(real), Path(out)
+    if (out / 'metadata.csv').exists() and not overwrite: raise UserError(f'{out}: exists; pass overwrite=True or choose another folder')
+    md = pd.read_csv(real / 'metadata.csv', dtype={'subject_id': str, 'session': str})
+    for f in sorted(set(md.file_name)):
+        a = np.load(real / f).astype(np.float32)
+        b = np.concatenate([from_model_space(to_model_space(a[i:i + 64], gen.db_range, gen.layout, gen.size), a.shape[1:], gen.db_range, gen.layout)
+                            for i in range(0, len(a), 64)]) if len(a) else a.astype(np.float16)
+        for ch in gen.fixed: b[:, ch] = a[:, ch]
+        bio = io.BytesIO(); np.save(bio, b.astype(np.float16)); write_bytes(out / f, bio.getvalue())
+    for name in ('run_summary.json', 'metadata.csv'):
+        if (real / name).exists(): shutil.copyfile(real / name, out / name)
+    return out
+
