@@ -142,7 +142,7 @@ def _diffusion_lines(d:dict, real:Path) -> list[str]:
             f"(the untrained model: {100 * acc['untrained']:.0f} %)",
             f"  - `signal-lab metrics compute --real {d['view']} --real-split train --fake {d['generated']} --metrics kid,prc --extractor {d['judge']}`: "
             + '; '.join(f"{k}: KID {v['kid']:.3g}, precision {v['precision']:.2f}, recall {v['recall']:.2f}" for k, v in m.items())
-            + ' (real test: the floor for real data)',
+            + ' (real test windows, which the judge never saw: the floor)',
             f"  - `signal-lab metrics tstr --real {d['view']} --fake {d['generated']} --config health`: {t['metric'].replace('_', ' ')} on the real test "
             f"subjects — trained on real {f(t['trtr'])}, trained on generated {f(t['tstr'])}; the real-trained model on generated windows {f(t['trts'])}"]
 
