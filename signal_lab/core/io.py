@@ -11,7 +11,8 @@ from .config import UserError
 
 # %% auto #0
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
-           'write_csv', 'npz_bytes', 'write_npz', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter', 'read_jsonl']
+           'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
+           'read_jsonl']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -121,6 +122,10 @@ def npz_bytes(arrays:dict, compress:bool=False) -> bytes:
 def write_npz(path, compress:bool=False, fsync=True, **arrays):
     "Atomically write arrays to a deterministic `.npz` (loadable with `np.load`)."
     return write_bytes(path, npz_bytes(arrays, compress), fsync)
+
+def write_npy(path, a, fsync=True):
+    "Atomically write one array as `.npy` (the bytes `np.save` writes)."
+    return write_bytes(path, _npy_bytes(a), fsync)
 
 def png_bytes(img, compress_level:int=1) -> bytes:
     "PNG bytes for a 2-D uint8/uint16 array (grayscale), an HxWx3/4 uint8 array or a PIL image."

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError, to_dict
-from ..core.io import write_json, read_json, write_csv, write_bytes, file_hash, sha256_json
+from ..core.io import write_json, read_json, write_csv, write_npy, file_hash, sha256_json
 from .settings import EEGSettings, load_settings
 from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
 
@@ -141,8 +141,7 @@ class BaseSpectrogramPreprocessor:
             if arr is None: arr = np.empty((len(starts), *dbs.shape[1:]), np.float16)
             arr[b0:b0 + len(batch)] = dbs
             for j, s0 in enumerate(batch): rows.append(self._window_row(rec, split, out, b0 + j, s0, n_win, dbs[j], fs, size, sha))
-        import io
-        b = io.BytesIO(); np.save(b, arr); write_bytes(out / f'{rec.rec_id}.npy', b.getvalue(), fsync=False)
+        write_npy(out / f'{rec.rec_id}.npy', arr, fsync=False)
         return rows
 
     def _window_row(self, rec, split, out, k, s0, n_win, db, fs, size, sha):

@@ -4,11 +4,11 @@
 
 # %% ../../nbs/54a_eeg.sample.ipynb #68caf257
 from __future__ import annotations
-import io, json, time
+import json, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_json, read_json, write_csv, write_bytes, sha256_json
+from ..core.io import write_json, read_json, write_csv, write_npy, sha256_json
 from .diffusion import load_generator
 from .preprocess import window_caption
 
@@ -80,7 +80,7 @@ def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
         if f.exists() and np.load(f, mmap_mode='r').shape == (j - i,) + gen.shape: a = np.load(f)
         else:
             a = gen.sample(cond[i:j], seeds[i:j], steps, guidance, batch_size, progress=progress)
-            bio = io.BytesIO(); np.save(bio, a); write_bytes(f, bio.getvalue()); made += j - i
+            write_npy(f, a); made += j - i
         for k in range(j - i):
             r = dict(file_name=part, window_index=k, split='train', dataset=gen.info['dataset'], subject_id=f'gen{i + k:06d}', seed=seeds[i + k],
                      condition=names[i + k], guidance=guidance, steps=steps, run=spec['run'], run_step=gen.step,
@@ -248,7 +248,7 @@ def model_resolution_view(run, # a diffusion run folder
         b = np.concatenate([from_model_space(to_model_space(a[i:i + 64], gen.db_range, gen.layout, gen.size), a.shape[1:], gen.db_range, gen.layout)
                             for i in range(0, len(a), 64)]) if len(a) else a.astype(np.float16)
         for ch in gen.fixed: b[:, ch] = a[:, ch]
-        bio = io.BytesIO(); np.save(bio, b.astype(np.float16)); write_bytes(out / f, bio.getvalue())
+        write_npy(out / f, b.astype(np.float16))
     for name in ('run_summary.json', 'metadata.csv'):
         if (real / name).exists(): shutil.copyfile(real / name, out / name)
     return out
