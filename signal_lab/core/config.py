@@ -11,7 +11,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 # %% auto #0
 __all__ = ['UserError', 'ConfigError', 'Invalid', 'cfield', 'read_config_file', 'deep_merge', 'from_dict', 'parse_overrides',
-           'load_config', 'to_dict', 'config_hash', 'dumps_config']
+           'load_config', 'shipped_files', 'named_config', 'to_dict', 'config_hash', 'dumps_config']
 
 # %% ../../nbs/00_core.config.ipynb #c26f68fe
 class UserError(Exception):
@@ -243,6 +243,23 @@ def load_config(cls, # the schema (a dataclass type)
         ov = parse_overrides(overrides) if isinstance(overrides, (list, tuple)) else overrides
         data = deep_merge(data, ov, origins, '<command line>')
     return from_dict(cls, data, origins, source=str(path or defaults or '<defaults>'))
+
+# %% ../../nbs/00_core.config.ipynb #d58afc7f
+def shipped_files(*parts:str, # folder under the package, e.g. 'data', 'eeg', 'diffusion'
+                  pattern:str='*.toml') -> dict[str, Path]:
+    "Name (file stem) -> path of the package-data files in `signal_lab/<parts>` that match `pattern`."
+    import importlib.resources
+    d = Path(str(importlib.resources.files('signal_lab').joinpath(*parts)))
+    return {p.stem: p for p in sorted(d.glob(pattern))}
+
+def named_config(config, # a path, a shipped name, or None
+                 shipped:dict, # name -> path (`shipped_files`)
+                 what:str='config' # how errors call it, e.g. 'diffusion config'
+                ):
+    "`config` when it is None or an existing file, else the shipped file of that name; an error lists the shipped names."
+    if config is None or Path(str(config)).exists(): return config
+    if str(config) in shipped: return shipped[str(config)]
+    raise UserError(f'--config: {config} is neither a file nor a shipped {what}; shipped: {", ".join(shipped)}')
 
 # %% ../../nbs/00_core.config.ipynb #86df3e63
 def to_dict(cfg) -> dict:

@@ -4,11 +4,11 @@
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #64903067
 from __future__ import annotations
-import importlib.resources, importlib.util, itertools, json, math, os, shutil, time
+import importlib.util, itertools, json, math, os, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError
+from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
 from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json
 from ..core.runs import start_run, resume_run, Run
 
@@ -125,18 +125,13 @@ class DiffusionConfig:
 
 def shipped_diffusion_configs() -> dict[str, Path]:
     "Name -> path of the diffusion configs shipped as package data."
-    d = Path(str(importlib.resources.files('signal_lab') / 'data' / 'eeg' / 'diffusion'))
-    return {p.stem: p for p in sorted(d.glob('*.toml'))}
+    return shipped_files('data', 'eeg', 'diffusion')
 
 def load_diffusion_config(config=None, # a path, or the name of a shipped config (None: all defaults)
                           overrides=None # `KEY=VALUE` strings or a nested dict
                          ) -> DiffusionConfig:
     "A validated `DiffusionConfig`; errors name the file, the field and the allowed values."
-    if config is not None and not Path(str(config)).exists():
-        shipped = shipped_diffusion_configs()
-        if str(config) in shipped: config = shipped[str(config)]
-        else: raise UserError(f'--config: {config} is neither a file nor a shipped diffusion config; shipped: {", ".join(shipped)}')
-    return load_config(DiffusionConfig, config, (), overrides)
+    return load_config(DiffusionConfig, named_config(config, shipped_diffusion_configs(), 'diffusion config'), (), overrides)
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #d743071a
 def dataset_db_range(folder) -> tuple[float, float]:

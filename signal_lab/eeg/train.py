@@ -4,11 +4,11 @@
 
 # %% ../../nbs/51_eeg.train.ipynb #bfd6650f
 from __future__ import annotations
-import importlib.resources, importlib.util, json, math, os, shutil, time
+import importlib.util, json, math, os, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError
+from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
 from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json
 from ..core.runs import start_run, resume_run
 from .models import TRUNKS, Task, make_task, MultiTaskNet, multitask_loss
@@ -84,18 +84,13 @@ class ClassifierConfig:
 
 def shipped_configs() -> dict[str, Path]:
     "Name -> path of the classifier configs shipped as package data."
-    d = Path(str(importlib.resources.files('signal_lab') / 'data' / 'eeg' / 'classification'))
-    return {p.stem: p for p in sorted(d.glob('*.toml'))}
+    return shipped_files('data', 'eeg', 'classification')
 
 def load_classifier_config(config=None, # a path, or the name of a shipped config (None: all defaults)
                            overrides=None # `KEY=VALUE` strings or a nested dict
                           ) -> ClassifierConfig:
     "A validated `ClassifierConfig`; errors name the file, the field and the allowed values."
-    if config is not None and not Path(str(config)).exists():
-        shipped = shipped_configs()
-        if str(config) in shipped: config = shipped[str(config)]
-        else: raise UserError(f'--config: {config} is neither a file nor a shipped config; shipped: {", ".join(shipped)}')
-    return load_config(ClassifierConfig, config, (), overrides)
+    return load_config(ClassifierConfig, named_config(config, shipped_configs(), 'classifier config'), (), overrides)
 
 # %% ../../nbs/51_eeg.train.ipynb #b07eaac3
 def resolve_data(cfg:ClassifierConfig) -> Path:
