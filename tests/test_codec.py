@@ -62,6 +62,19 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(smoke_run):
     assert (run / 'decoder.pt').read_bytes() == (ref / 'decoder.pt').read_bytes()
     h = list(csv.DictReader(open(run / 'history.csv')))
     assert [int(r['step']) for r in h] == [1, 2, 3, 4]
+    # the other unlucky moment, made certain: killed after epoch 3's history row, before its checkpoint landed
+    # (CI once saw history [1, 2, 4] when the checkpoint was written first): resume redoes epoch 3, one row each
+    import torch
+    from signal_lab.codec.train import TrainConfig, train_decoder
+    n_threads = torch.get_num_threads()
+    cfg = TrainConfig(cache=str(cache), stage1_epochs=2, stage2_epochs=2, batch=8, threads=1)
+    r3 = train_decoder(cfg, runs=root / 'kill test', audit=False, say=lambda *a: None, stop_after=3).path
+    assert [int(r['step']) for r in csv.DictReader(open(r3 / 'history.csv'))] == [1, 2, 3]
+    (r3 / 'checkpoints' / 'stage2_latest.pt').unlink()
+    train_decoder(resume=r3, audit=False, say=lambda *a: None)
+    assert [int(r['step']) for r in csv.DictReader(open(r3 / 'history.csv'))] == [1, 2, 3, 4]
+    assert (r3 / 'decoder.pt').read_bytes() == (ref / 'decoder.pt').read_bytes()
+    torch.set_num_threads(n_threads)
 
 
 def test_cache_reads_formats_reports_short_clips_and_refuses_bad_input(tmp_path):

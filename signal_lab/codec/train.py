@@ -174,10 +174,12 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
         for ep in range(start_epoch if s == start_stage else 0, n_ep):
             t0 = time.perf_counter()
             logs = _epoch(G, D, optG, optD, snet, content, M, ZC, T, y, n_styles, bank, train_ix, cfg, s, ep)
+            step = steps_before[s] + ep + 1
+            # the history row first, then the checkpoint: the checkpoint is the commit point, and a resume drops
+            # any row past it (`rewind_history`), so a kill between the two never leaves a gap in history.csv
+            run.log(step=step, stage=s, epoch=ep + 1, seconds=round(time.perf_counter() - t0, 3), **{k: round(v, 5) for k, v in logs.items()})
             write_bytes(run.checkpoint(f'stage{s}_latest'), _state_bytes(dict(G=G.state_dict(), D=D.state_dict(), optG=optG.state_dict(),
                                                                               optD=optD.state_dict(), stage=s, epoch=ep + 1)))
-            step = steps_before[s] + ep + 1
-            run.log(step=step, stage=s, epoch=ep + 1, seconds=round(time.perf_counter() - t0, 3), **{k: round(v, 5) for k, v in logs.items()})
             run.update(stage=s, epoch=ep + 1, step=step)
             say(f'stage {s} epoch {ep + 1}/{n_ep}: ' + ', '.join(f'{k} {v:.3f}' for k, v in logs.items()))
             done_here += 1
