@@ -60,7 +60,7 @@ import time
 from signal_lab.core.parallel import pmap
 def slow(i, rng):
     time.sleep(30); return i
-pmap(slow, range(8), workers=2, progress=False)
+pmap(slow, range(8), workers=3, progress=False)   # this process and two started ones
 '''
 
 

@@ -57,9 +57,22 @@ def _load(payload):
         _FN_CACHE[key] = cloudpickle.loads(payload)
     return _FN_CACHE[key]
 
-def _run_item(payload, seed, index):
-    "Run one item in a worker: returns (index, ok, result_or_error)."
-    limit_threads()
+@contextlib.contextmanager
+def _one_thread_here():
+    "BLAS/OpenMP and torch on one thread inside the block, restored after: items run in the caller's process."
+    from threadpoolctl import threadpool_limits
+    torch = sys.modules.get('torch'); n = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(1):
+        if n is not None: torch.set_num_threads(1)
+        try: yield
+        finally:
+            if n is not None: torch.set_num_threads(n)
+
+def _ready(): return os.getpid()
+
+def _run_item(payload, seed, index, limit:bool=True):
+    "Run one item (in a worker: `limit` sets one thread for good): returns (index, ok, result_or_error)."
+    if limit: limit_threads()
     fn = _load(payload) if isinstance(payload, bytes) else payload
     try: return index, True, fn(index, item_rng(seed, index))
     except Exception as e:
@@ -164,9 +177,8 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
     bar = tqdm(total=len(todo), desc=desc, disable=(not progress) if progress is not None else None, leave=False)
     try:
         if executor == 'serial':
-            from threadpoolctl import threadpool_limits
-            with threadpool_limits(1):
-                for i in todo: finish(*_run_item(fn, seed, i)); bar.update()
+            with _one_thread_here():
+                for i in todo: finish(*_run_item(fn, seed, i, limit=False)); bar.update()
         else:
             import cloudpickle, importlib
             # refer to the worker functions through the installed module, so this also works when `pmap`
@@ -175,29 +187,47 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
             payload = cloudpickle.dumps(fn)
             own = executor == 'process'
             if own:
+                # this process works too (see above): `workers` processes in all, workers - 1 of them started here
                 ctx = mp.get_context(mp_context if mp_context in mp.get_all_start_methods() else None)
-                ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=mod._init_worker,
+                ex = ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=mod._init_worker,
                                          initargs=(cloudpickle.dumps(initializer) if initializer else None, os.getpid()))
             elif isinstance(executor, Executor) or hasattr(executor, 'submit'): ex = executor
             else: raise UserError(f"executor: {executor!r} is not allowed; allowed: None, 'serial', 'process' or a concurrent.futures.Executor")
             limit = max(4, 4 * workers)
+            here = contextlib.ExitStack()
             try:
-                it = iter(todo); futs = set()
+                it = iter(todo); futs = {}
+                # items go to started workers once one answers (it has imported and warmed up): until then this
+                # process takes them in order, so results flow out (`on_result`) instead of waiting on a first
+                # item queued behind a worker's start-up
+                up = ex.submit(mod._ready) if own and todo else None
                 def fill():
+                    if up is not None and not up.done(): return
                     while len(futs) < limit:
                         try: i = next(it)
                         except StopIteration: return
-                        futs.add(ex.submit(mod._run_item, payload, seed, i))
-                fill()
-                while futs:
-                    ready, _ = wait(futs, return_when=FIRST_COMPLETED)
-                    for f in ready:
-                        futs.discard(f); finish(*f.result()); bar.update()
+                        futs[ex.submit(mod._run_item, payload, seed, i)] = i
+                def take():   # the next item for this process: a new one, else a queued one no worker has started
+                    i = next(it, None)
+                    if i is not None: return i
+                    for f in sorted(futs, key=futs.get):
+                        if f.cancel(): return futs.pop(f)
+                if own:
+                    here.enter_context(_one_thread_here())
+                    if initializer is not None: initializer()
+                while True:
                     fill()
+                    i = take() if own else None
+                    if i is not None: finish(*_run_item(fn, seed, i, limit=False)); bar.update()
+                    elif not futs: break
+                    ready = [f for f in futs if f.done()] if i is not None else wait(futs, return_when=FIRST_COMPLETED)[0]
+                    for f in ready:
+                        futs.pop(f); finish(*f.result()); bar.update()
             except BaseException:
                 for f in list(futs): f.cancel()
                 raise
             finally:
+                here.close()
                 if own: ex.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
