@@ -115,3 +115,67 @@ def test_splits_group_by_tune_and_probe_control(smoke_run):
     X = rng.normal(size=(len(idx), 4)); X[:, 0] += pd.factorize(idx.source)[0] * 2       # plant a fingerprint
     p = leakage_probe(X, idx.source, idx.group)
     assert p['balanced_accuracy'] > p['chance'] + 0.4 > p['shuffled'] + 0.2
+
+
+KILLED_TRIAGE = r'''
+import os, signal, sys
+from signal_lab.codec.triage import ClipTriage
+t = ClipTriage(sys.argv[1], session_name='kill', annotator='me')
+t.buttons['accept'].click(); t.buttons['reject'].click()
+print(t.current, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)       # the kernel dies between two decisions
+'''
+
+
+def test_triage_widget_resumes_after_a_killed_kernel_and_triages_the_sample_pack(smoke_run):
+    import pandas as pd
+    from signal_lab.codec.triage import ClipTriage
+    _, run = smoke_run
+    summary = run / 'samples' / 'posttrain_samples' / 'generation_summary.csv'
+    r = subprocess.run([sys.executable, '-c', KILLED_TRIAGE, str(summary)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    shown_when_killed = r.stdout.strip()
+    t = ClipTriage(summary, session_name='kill', annotator='me')
+    order = [c['clip'] for c in t.clips]
+    assert t.decisions() == {order[0]: 'accept', order[1]: 'reject'} and t.current == shown_when_killed == order[2]
+    assert list(pd.read_csv(t.out_dir / 'accepted.csv').fake_wav) == [order[0]]
+    while t.current is not None: t.buttons['accept' if len(t.decisions()) % 3 else 'reject'].click()
+    acc, rej = pd.read_csv(t.out_dir / 'accepted.csv'), pd.read_csv(t.out_dir / 'rejected.csv')
+    assert len(acc) + len(rej) == len(order) == 8 and set(acc.decision) == {'accept'} and set(rej.decision) == {'reject'}
+    assert {'target_style', 'mps', 'annotator', 'decided_at'} <= set(acc.columns)
+    # a pack whose files are gone is one clear error naming the CSV and the column
+    from signal_lab.core.config import UserError
+    with pytest.raises(UserError, match="none of the 8 clip files in column 'fake_wav' exist"):
+        ClipTriage(summary, base_dir=run / 'nowhere')
+
+
+def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke_run, tmp_path):
+    import pandas as pd
+    from signal_lab.codec.clap import tiny_clap
+    root, _ = smoke_run
+    data = root / 'codec_smoke_data'
+    clap = tiny_clap(tmp_path / 'tiny clap')        # saved locally by the test: nothing downloads
+    labels = tmp_path / 'labels.csv'
+    r = cli('codec', 'auto-genre', '--clap-dir', clap, '--labels', 'hiphop', 'lofi', 'classical', 'electronic',
+            '--manifest', data / 'corpus' / 'tracks.csv', '--out', labels, '--calibrate', check=True)
+    df = pd.read_csv(labels)
+    tracks = pd.read_csv(data / 'corpus' / 'tracks.csv')
+    assert len(df) == len(tracks) and set(df.genre) <= {'hiphop', 'lofi', 'classical', 'electronic'} and df.genre.nunique() >= 2
+    assert (df.genre_before == tracks.genre).all() and (df.source == tracks.source).all()
+    assert {'clap_lofi', 'clap_margin', 'group'} <= set(df.columns) and 'auto-genre' in r.stdout
+    # the strong schema on CLAP labels: remap, balance sources, min sources, music only, leakage audit
+    (tmp_path / 'schema.json').write_text(json.dumps({'beats': ['hiphop', 'electronic'], 'calm': ['lofi', 'classical']}))
+    cli('codec', 'cache', '--manifest', labels, '--out', tmp_path / 'cache', '--chunks-per-track', '1', check=True)
+    r = cli('codec', 'analyze', '--cache', tmp_path / 'cache', '--schema', tmp_path / 'schema.json', '--balance-sources', '--min-sources', '2',
+            '--music-only', '--epochs', '2', check=True)
+    a = json.loads((tmp_path / 'cache' / 'analysis' / 'analysis.json').read_text())
+    assert set(a['styles']) <= {'beats', 'calm'} and a['schema']['balance_sources'] and set(a['leakage']['probes']) == {'z_style', 'target160', 'z_content'}
+    assert 'source predictable from z_style' in r.stdout
+    # no CLAP folder: clusters of an analysed cache (part 1's default)
+    r = cli('codec', 'auto-genre', '--cache', data / 'cache', '--k', '3', '--out', tmp_path / 'clusters.csv', check=True)
+    assert set(pd.read_csv(tmp_path / 'clusters.csv').genre) <= {'cluster_0', 'cluster_1', 'cluster_2'} and 'AMI' in r.stdout
+    # bad input: one line, exit 2
+    assert_user_error(cli('codec', 'auto-genre', '--clap-dir', tmp_path / 'no such clap', '--labels', 'a', 'b', '--audio', tmp_path, '--out', tmp_path / 'x.csv'),
+                      'folder not found')
+    assert_user_error(cli('codec', 'auto-genre', '--clap-dir', clap, '--manifest', data / 'corpus' / 'tracks.csv', '--out', tmp_path / 'x.csv'), 'needs --labels')
+    assert_user_error(cli('codec', 'auto-genre', '--out', tmp_path / 'x.csv'), 'give --clap-dir')

@@ -153,6 +153,9 @@ class LabelStore:
         self._memo = (len(self._ev), (lab, skipped, marks, by))
         return self._memo[1]
     def labels_now(self) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
+    def label_events(self) -> dict:
+        "`{file_name: the set event behind its effective label}` (its label, annotator, time, round)."
+        return dict(self._fresh()[0])
     def _rebuild(self):
         lab, _, marks, by = self._replay()
         if not lab and not marks and not self.csv_path.exists(): return

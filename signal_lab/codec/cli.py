@@ -78,6 +78,15 @@ def _main(argv, prog):
     c.add_argument('--no-audit', action='store_true', help='skip the exit audit and sample pack at the end')
     c = sub.add_parser('audit', help="exit audit of a run (writes RUN_DIR/exit_audit.json)"); c.add_argument('run', help='a run folder (runs/codec/runN)'); c.add_argument('--n-eval', type=positive_int, default=32, help='chunks audited')
     c = sub.add_parser('samples', help='sample pack of an audited run'); c.add_argument('run', help='an audited run folder'); c.add_argument('--n', type=positive_int, default=8, help='clips in the pack')
+    c = sub.add_parser('auto-genre', help='genre per track: CLAP zero-shot from a local folder (--clap-dir), else k-means clusters of an analysed cache (--cache)')
+    c.add_argument('--clap-dir', default=None, help='a local CLAP folder (save_pretrained) or a hub id; without it: clusters of --cache')
+    c.add_argument('--labels', nargs='+', default=None, help='genre names for CLAP, e.g. hiphop lofi classical electronic')
+    c.add_argument('--manifest', default=None, help='track manifest CSV to label (CLAP)'); c.add_argument('--audio', default=None, help='or a folder of audio files (CLAP; sub-folder = source)')
+    c.add_argument('--template', default='this is {} music', help="the text around each label; '{}' is the label")
+    c.add_argument('--batch', type=positive_int, default=8, help='tracks per CLAP batch')
+    c.add_argument('--calibrate', action='store_true', help="subtract each label's mean log-probability over the tracks before choosing (removes the text side's prior)")
+    c.add_argument('--cache', default=None, help='an analysed cache (clustering, when no --clap-dir)'); c.add_argument('--k', type=int_range(2, None), default=4, help='clusters (default 4)')
+    c.add_argument('--out', required=True, help='the labelled track manifest CSV to write'); c.add_argument('--seed', type=seed_int, default=0, help='random seed (clustering)')
     a = p.parse_args(argv)
     if a.cmd == 'corpus':
         from signal_lab.codec.corpus import build_corpus, CorpusConfig
@@ -115,6 +124,18 @@ def _main(argv, prog):
     elif a.cmd == 'samples':
         from signal_lab.codec.audit import sample_pack
         sample_pack(a.run, a.n)
+    elif a.cmd == 'auto-genre':
+        if a.clap_dir:
+            if not a.labels: raise UserError('auto-genre: --clap-dir needs --labels NAME NAME ...')
+            from transformers.utils import logging as hf_logging
+            hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()   # the CLI prints its own lines
+            from signal_lab.codec.clap import auto_genre
+            auto_genre(a.labels, a.out, a.clap_dir, a.manifest, a.audio, a.template, a.batch, a.calibrate)
+        else:
+            if not a.cache: raise UserError('auto-genre: give --clap-dir DIR --labels ... (CLAP zero-shot) or --cache DIR (clusters of an analysed cache)')
+            from signal_lab.codec.labels import auto_labels
+            r = auto_labels(a.cache, a.k, a.out, a.seed)
+            print(f"auto-genre: {r['k']} clusters → {a.out} (AMI with genre {r['ami_with_genre']:.2f}, with source {r['ami_with_source']:.2f})")
     return 0
 
 def main(argv=None, prog='signal-lab codec') -> int:
