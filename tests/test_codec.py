@@ -175,7 +175,7 @@ def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke
     r = cli('codec', 'auto-genre', '--cache', data / 'cache', '--k', '3', '--out', tmp_path / 'clusters.csv', check=True)
     assert set(pd.read_csv(tmp_path / 'clusters.csv').genre) <= {'cluster_0', 'cluster_1', 'cluster_2'} and 'AMI' in r.stdout
     # bad input: one line, exit 2
-    assert_user_error(cli('codec', 'auto-genre', '--clap-dir', tmp_path / 'no such clap', '--labels', 'a', 'b', '--audio', tmp_path, '--out', tmp_path / 'x.csv'),
+    assert_user_error(cli('codec', 'auto-genre', '--clap-dir', tmp_path / 'no such clap', '--labels', 'a', 'b', '--audio', data / 'corpus', '--out', tmp_path / 'x.csv'),
                       'folder not found')
     assert_user_error(cli('codec', 'auto-genre', '--clap-dir', clap, '--manifest', data / 'corpus' / 'tracks.csv', '--out', tmp_path / 'x.csv'), 'needs --labels')
     assert_user_error(cli('codec', 'auto-genre', '--out', tmp_path / 'x.csv'), 'give --clap-dir')
