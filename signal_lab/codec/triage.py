@@ -4,7 +4,7 @@
 
 # %% ../../nbs/59b_codec.triage.ipynb #c115b84d
 from __future__ import annotations
-import csv, html, io, random
+import csv, html, io, random, re
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
@@ -162,7 +162,7 @@ class ClipTriage:
         import matplotlib.pyplot as plt
         from PIL import Image
         fig = plt.figure(figsize=(6.4, 2.7), dpi=60)
-        strip = lambda s: html.unescape(__import__('re').sub('<[^>]+>', '', s))
+        strip = lambda s: html.unescape(re.sub('<[^>]+>', '', s))
         fig.text(0.01, 0.95, strip(self.title.value), fontsize=11, weight='bold', va='top')
         if self.mel.value:
             ax = fig.add_axes([0.01, 0.36, 0.62, 0.48]); ax.imshow(np.asarray(Image.open(io.BytesIO(self.mel.value)))); ax.axis('off')
