@@ -131,6 +131,7 @@ def test_triage_widget_resumes_after_a_killed_kernel_and_triages_the_sample_pack
     import pandas as pd
     from signal_lab.codec.triage import ClipTriage
     _, run = smoke_run
+    cli('codec', 'samples', run, '--n', '6', check=True)      # its own pack: another test rewrites the smoke run's with 2 clips
     summary = run / 'samples' / 'posttrain_samples' / 'generation_summary.csv'
     r = subprocess.run([sys.executable, '-c', KILLED_TRIAGE, str(summary)], capture_output=True, text=True, timeout=300)
     assert r.returncode == -signal.SIGKILL, r.stderr
@@ -141,11 +142,11 @@ def test_triage_widget_resumes_after_a_killed_kernel_and_triages_the_sample_pack
     assert list(pd.read_csv(t.out_dir / 'accepted.csv').fake_wav) == [order[0]]
     while t.current is not None: t.buttons['accept' if len(t.decisions()) % 3 else 'reject'].click()
     acc, rej = pd.read_csv(t.out_dir / 'accepted.csv'), pd.read_csv(t.out_dir / 'rejected.csv')
-    assert len(acc) + len(rej) == len(order) == 8 and set(acc.decision) == {'accept'} and set(rej.decision) == {'reject'}
+    assert len(acc) + len(rej) == len(order) == 6 and set(acc.decision) == {'accept'} and set(rej.decision) == {'reject'}
     assert {'target_style', 'mps', 'annotator', 'decided_at'} <= set(acc.columns)
     # a pack whose files are gone is one clear error naming the CSV and the column
     from signal_lab.core.config import UserError
-    with pytest.raises(UserError, match="none of the 8 clip files in column 'fake_wav' exist"):
+    with pytest.raises(UserError, match="none of the 6 clip files in column 'fake_wav' exist"):
         ClipTriage(summary, base_dir=run / 'nowhere')
 
 

@@ -54,9 +54,10 @@ def clip_view(path, # an audio file
     img = Image.fromarray(rgb).resize((width, height), Image.BILINEAR)
     return raw, png_bytes(np.asarray(img))
 
-# %% ../../nbs/59b_codec.triage.ipynb #e38a4492
+# %% ../../nbs/59b_codec.triage.ipynb #9d376758
 from ..al.app import LabelStore, _guard
 
+# %% ../../nbs/59b_codec.triage.ipynb #e38a4492
 class ClipTriage:
     "Accept / reject generated clips one by one; decisions in an append-only log that a reopened widget resumes from."
     KEYS = dict(a='accept', r='reject', s='skip', o='replay', u='undo', q='quit')
