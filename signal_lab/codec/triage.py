@@ -54,7 +54,7 @@ def clip_view(path, # an audio file
     img = Image.fromarray(rgb).resize((width, height), Image.BILINEAR)
     return raw, png_bytes(np.asarray(img))
 
-# %% ../../nbs/59b_codec.triage.ipynb #9d376758
+# %% ../../nbs/59b_codec.triage.ipynb #b1f0a15d
 from ..al.app import LabelStore, _guard
 
 # %% ../../nbs/59b_codec.triage.ipynb #e38a4492
