@@ -4,7 +4,6 @@
 
 # %% ../../nbs/57b_codec.clap.ipynb #e6674acb
 from __future__ import annotations
-import csv
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
@@ -110,12 +109,9 @@ def auto_genre(labels, # genre names
     for o, m in zip(out, top[:, -1] - top[:, -2]): o['clap_margin'] = round(float(m), 5)
     write_csv(out_csv, out)
     info = dict(n=len(out), counts={l: sum(o['genre'] == l for o in out) for l in labels}, mean_margin=round(float((top[:, -1] - top[:, -2]).mean()), 4))
-    before = [o['genre_before'] for o in out]
-    if any(before):
-        from sklearn.metrics import adjusted_mutual_info_score as ami
-        info['ami_with_genre_before'] = round(float(ami(before, [o['genre'] for o in out])), 4)
-    if len({o['source'] for o in out}) > 1:
-        from sklearn.metrics import adjusted_mutual_info_score as ami
-        info['ami_with_source'] = round(float(ami([o['source'] for o in out], [o['genre'] for o in out])), 4)
+    from sklearn.metrics import adjusted_mutual_info_score as ami
+    genres, before, sources = [o['genre'] for o in out], [o['genre_before'] for o in out], [o['source'] for o in out]
+    if any(before): info['ami_with_genre_before'] = round(float(ami(before, genres)), 4)
+    if len(set(sources)) > 1: info['ami_with_source'] = round(float(ami(sources, genres)), 4)
     say(f"auto-genre → {out_csv}: " + ', '.join(f'{l} {c}' for l, c in info['counts'].items()) + f"; mean margin {info['mean_margin']:.3f}")
     return info
