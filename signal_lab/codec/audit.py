@@ -14,7 +14,7 @@ from ..core.runs import resume_run
 from .analysis import AudioConfig, mel_to_audio, z_content, chroma_of, score_chroma, chroma_agreement, cosine
 from .cache import load_cache, load_audio
 from .labels import load_analysis, predict_style
-from .train import load_decoder, style_targets, other_styles, continuity_profile
+from .train import load_generator, style_targets, other_styles, continuity_profile
 
 # %% auto #0
 __all__ = ['dist', 'find_oracles', 'lsd_db', 'scores_dir', 'exit_audit', 'audit_summary', 'sample_pack', 'plot_transfer']
@@ -47,8 +47,9 @@ def exit_audit(run_dir, # a finished codec run
     "Compute the audit of a run, write `exit_audit.json` and `audit_clips.csv` in it; returns the record."
     import torch
     from signal_lab.metrics.fidelity import gaussian_stats, frechet_distance
-    t0 = time.perf_counter(); run = resume_run(run_dir); G, cfg = load_decoder(run.path)
-    idx, arr = load_cache(cfg.cache); A = load_analysis(cfg.cache); acfg = AudioConfig(**read_json(Path(cfg.cache) / 'cache.json')['params']['audio'])
+    t0 = time.perf_counter(); run = resume_run(run_dir)
+    cache = run.state['config']['cache']; idx, arr = load_cache(cache); A = load_analysis(cache)
+    gen = load_generator(run.path, gl_iter, arr); cfg, acfg = gen.cfg, gen.acfg
     y, styles = A['label'], A['styles']; ss = A['info']['style_sources']
     split = 'test' if ((idx.split == 'test') & (y >= 0)).any() else 'val'
     pool = np.where((idx.split == split).to_numpy() & (y >= 0) & idx.source.isin(ss).to_numpy())[0]
@@ -59,14 +60,12 @@ def exit_audit(run_dir, # a finished codec run
     bank = dict(centroids=A['centroids'], exemplars=A['exemplars'], target160=A['target160'])
     tv, _ = style_targets(t, bank, 'centroid', rng)
     M = arr['logmel']
-    with torch.no_grad():
-        out = G(torch.from_numpy(arr['z_content'][rows]), torch.from_numpy(tv)).numpy()
-        rec = G(torch.from_numpy(arr['z_content'][rows]), torch.from_numpy(A['target160'][rows])).numpy()
     orc = find_oracles(idx, rows, tnames); has_o = orc >= 0
     other = np.array([rng.choice(np.where(idx.group.astype(str).to_numpy() != str(idx.group.iloc[r]))[0]) for r in rows])
-    say(f'audit: {len(rows)} {split} chunks ({int(has_o.sum())} with an oracle), Griffin-Lim ...')
-    wav_out = mel_to_audio(out, acfg, gl_iter); wav_neg = mel_to_audio(M[other], acfg, gl_iter)
-    wav_orc = mel_to_audio(M[orc[has_o]], acfg, gl_iter) if has_o.any() else np.zeros((0, 1), np.float32)
+    say(f'audit: {len(rows)} {split} chunks ({int(has_o.sum())} with an oracle), rendering ({gen.track} track) ...')
+    out, wav_out = gen.render(rows, tv); rec, wav_rec = gen.render(rows, A['target160'][rows], audio=gen.track == 'encodec')
+    wav_neg = gen.real_audio(other)
+    wav_orc = gen.real_audio(orc[has_o]) if has_o.any() else np.zeros((0, 1), np.float32)
     zsrc = arr['z_content'][rows]
     zc = lambda W: np.stack([z_content(w, acfg) for w in W]) if len(W) else np.zeros((0, 128), np.float32)
     mps = cosine(zsrc, zc(wav_out)); mps_neg = cosine(zsrc, zc(wav_neg))
@@ -90,15 +89,16 @@ def exit_audit(run_dir, # a finished codec run
     prof = lambda X: continuity_profile(X)
     cont = float(np.abs(prof(out).mean(0) - prof(M[rows]).mean(0)).mean())
     cont_oracle = float(np.abs(prof(M[orc[has_o]]).mean(0) - prof(M[rows]).mean(0)).mean()) if has_o.any() else None
-    seams = _seams(G, idx, arr, A, rows, t, tv, acfg)
+    seams = _seams(gen, idx, arr, rows, tv, acfg)
     # stage 1 and Fréchet distance on z_style
     real_t = np.where((idx.split == split).to_numpy() & np.isin(y, np.unique(t)))[0]
     z_real = predict_style(A['style_net'], M[real_t])[1]; z_src = A['z_style'][rows]
     fd = lambda a, b: round(frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), 4) if min(len(a), len(b)) > 2 else None
     res = dict(
-        run=str(run.path), split=split, n_audited=int(len(rows)), conditioning='centroid', styles=styles, gl_iter=gl_iter,
+        run=str(run.path), track=gen.track, split=split, n_audited=int(len(rows)), conditioning='centroid', styles=styles,
+        gl_iter=gl_iter if gen.track == 'mel' else None,
         mps=dict(output=dist(mps), oracle=dist(mps_orc), negative_control=dist(mps_neg), oracle_without_griffin_lim=dist(mps_orc_direct),
-                 note='cosine of z_content (CRP chroma) of the source audio with that of the output rendered by Griffin-Lim; the oracle and the negative control go through the same mel → Griffin-Lim path'),
+                 note=gen.path_note),
         sf=dict(judge_on_output=round(float(pj.mean()), 4), judge_on_real_target_audio=round(float(np.nanmean(pj_real)), 4) if has_o.any() else None,
                 judge_acc_on_output=round(float((pj_all.argmax(1) == t).mean()), 4),
                 style_net_on_output=round(float(ps.mean()), 4), judge_sources=A['info']['judge_sources'], style_sources=ss,
@@ -106,7 +106,7 @@ def exit_audit(run_dir, # a finished codec run
         content_vs_score=dict({k: (round(float(np.nanmean(v)), 4) if len(v) else None) for k, v in ca.items()},
                               note='share of frames whose strongest chroma bin is a sounding pitch class' if sd is not None else 'no scores: not the built-in corpus'),
         continuity=dict(output_profile_distance=round(cont, 4), oracle_profile_distance=None if cont_oracle is None else round(cont_oracle, 4), seams=seams),
-        stage1=dict(logmel_l1=round(float(np.abs(rec - M[rows]).mean()), 4), lsd_db=round(lsd_db(rec, M[rows]), 3)),
+        stage1=_stage1(gen, rec, wav_rec, M, rows, acfg),
         frechet_z_style=dict(output_vs_real_target=fd(z_gen, z_real), unshifted_source_vs_real_target=fd(z_src, z_real), n_real=int(len(real_t))),
         leakage=A['info']['leakage'])
     m = res['mps']['output']['mean']; sfv = res['sf']['judge_on_output']
@@ -125,7 +125,19 @@ def exit_audit(run_dir, # a finished codec run
     say(audit_summary(res))
     return res
 
-def _seams(G, idx, arr, A, rows, t, tv, acfg) -> dict:
+def _stage1(gen, rec, wav_rec, M, rows, acfg) -> dict:
+    "Reconstruction in the chunk's own style; the encodec track adds the frozen codec's own round trip (its ceiling) and MR-STFT."
+    r = dict(logmel_l1=round(float(np.abs(rec - M[rows]).mean()), 4), lsd_db=round(lsd_db(rec, M[rows]), 3))
+    if gen.track == 'encodec':
+        import torch
+        from signal_lab.codec.latent import mrstft, torch_logmel
+        rt = gen.real_audio(rows); src = gen.path.source_audio(rows); rt_mel = torch_logmel(torch.from_numpy(rt), acfg).numpy()
+        r.update(codec_roundtrip_logmel_l1=round(float(np.abs(rt_mel - M[rows]).mean()), 4), codec_roundtrip_lsd_db=round(lsd_db(rt_mel, M[rows]), 3),
+                 mrstft=round(float(mrstft(torch.from_numpy(wav_rec), src)), 4), codec_roundtrip_mrstft=round(float(mrstft(torch.from_numpy(rt), src)), 4),
+                 note='own-style reconstruction through the translator next to the frozen codec alone (encode → decode), its ceiling')
+    return r
+
+def _seams(gen, idx, arr, rows, tv, acfg) -> dict:
     "Jumps across the seam of abutting chunk pairs (generated separately) relative to jumps inside, output and real."
     import torch
     pos = {(tr, round(s, 3)): i for i, (tr, s) in enumerate(zip(idx.track_id, idx.start_sec))}
@@ -133,8 +145,7 @@ def _seams(G, idx, arr, A, rows, t, tv, acfg) -> dict:
              if (idx.track_id.iloc[r], round(float(idx.start_sec.iloc[r]) + acfg.chunk_sec, 3)) in pos]
     if not pairs: return dict(n_pairs=0, note='no abutting chunk pairs in the audited chunks')
     a, b, k = map(np.array, zip(*pairs))
-    with torch.no_grad():
-        oa = G(torch.from_numpy(arr['z_content'][a]), torch.from_numpy(tv[k])).numpy(); ob = G(torch.from_numpy(arr['z_content'][b]), torch.from_numpy(tv[k])).numpy()
+    oa, ob = gen.render(a, tv[k], audio=False)[0], gen.render(b, tv[k], audio=False)[0]
     def ratio(x, z):
         inside = (np.abs(np.diff(x, axis=-1)).mean() + np.abs(np.diff(z, axis=-1)).mean()) / 2
         return float(np.abs(x[..., -1] - z[..., 0]).mean() / (inside + 1e-9))
@@ -163,21 +174,19 @@ def sample_pack(run_dir, n:int=8, gl_iter:int=32, say=print) -> Path:
     import torch, pandas as pd
     run = resume_run(run_dir)
     if not (run.path / 'audit_clips.csv').exists(): raise UserError(f'{run.path}: no audit yet; run `signal-lab codec audit {run.path}` first')
-    G, cfg = load_decoder(run.path); idx, arr = load_cache(cfg.cache); A = load_analysis(cfg.cache)
-    acfg = AudioConfig(**read_json(Path(cfg.cache) / 'cache.json')['params']['audio'])
+    cache = run.state['config']['cache']; idx, arr = load_cache(cache); A = load_analysis(cache)
+    gen = load_generator(run.path, gl_iter, arr); acfg = gen.acfg
     clips = pd.read_csv(run.path / 'audit_clips.csv', keep_default_na=False).head(n)
     out = run.path / 'samples' / 'posttrain_samples'; out.mkdir(parents=True, exist_ok=True)
     pos = {c: i for i, c in enumerate(idx.chunk_id)}; styles = A['styles']; rows = []
     bank = dict(centroids=A['centroids'], exemplars=A['exemplars'], target160=A['target160'])
     for k, c in enumerate(clips.itertuples()):
         i = pos[c.chunk_id]; ti = styles.index(c.target_style)
-        with torch.no_grad():
-            o = G(torch.from_numpy(arr['z_content'][i:i + 1]), torch.from_numpy(A['centroids'][ti:ti + 1])).numpy()[0]
-            r = G(torch.from_numpy(arr['z_content'][i:i + 1]), torch.from_numpy(A['target160'][i:i + 1])).numpy()[0]
+        o = gen.render([i], A['centroids'][ti:ti + 1])[1][0]; r = gen.render([i], A['target160'][i:i + 1])[1][0]
         x, _ = load_audio(idx.path.iloc[i], acfg.sr); s0 = int(round(idx.start_sec.iloc[i] * acfg.sr)); src = x[s0:s0 + acfg.chunk_samples]
         stem = f'{k:03d}_{c.source_style}_to_{c.target_style}'
-        _wav(out / f'{stem}_source.wav', src, acfg.sr); _wav(out / f'{stem}_fake.wav', mel_to_audio(o, acfg, gl_iter), acfg.sr)
-        _wav(out / f'{stem}_recon.wav', mel_to_audio(r, acfg, gl_iter), acfg.sr)
+        _wav(out / f'{stem}_source.wav', src, acfg.sr); _wav(out / f'{stem}_fake.wav', o, acfg.sr)
+        _wav(out / f'{stem}_recon.wav', r, acfg.sr)
         orc = ''
         if c.oracle_chunk:
             j = pos[c.oracle_chunk]; xo, _ = load_audio(idx.path.iloc[j], acfg.sr); so = int(round(idx.start_sec.iloc[j] * acfg.sr))
@@ -192,15 +201,16 @@ def sample_pack(run_dir, n:int=8, gl_iter:int=32, say=print) -> Path:
 # %% ../../nbs/58a_codec.audit.ipynb #ad7075a8
 def plot_transfer(run_dir, n:int=3):
     "Source / oracle / generated log-mels of the first `n` audited chunks with an oracle; a matplotlib figure."
-    import torch, pandas as pd, matplotlib.pyplot as plt
-    run = resume_run(run_dir); G, cfg = load_decoder(run.path); idx, arr = load_cache(cfg.cache); A = load_analysis(cfg.cache)
+    import pandas as pd, matplotlib.pyplot as plt
+    run = resume_run(run_dir); cache = run.state['config']['cache']; idx, arr = load_cache(cache); A = load_analysis(cache)
+    gen = load_generator(run.path, arr=arr)
     clips = pd.read_csv(run.path / 'audit_clips.csv', keep_default_na=False)
     clips = clips[clips.oracle_chunk != ''].head(n) if (clips.oracle_chunk != '').any() else clips.head(n)
     pos = {c: i for i, c in enumerate(idx.chunk_id)}
     fig, ax = plt.subplots(len(clips), 3, figsize=(9, 2.0 * len(clips)), squeeze=False, dpi=72)
     for k, c in enumerate(clips.itertuples()):
         i = pos[c.chunk_id]; ti = A['styles'].index(c.target_style)
-        with torch.no_grad(): o = G(torch.from_numpy(arr['z_content'][i:i + 1]), torch.from_numpy(A['centroids'][ti:ti + 1])).numpy()[0]
+        o = gen.render([i], A['centroids'][ti:ti + 1], audio=False)[0][0]
         panels = [(arr['logmel'][i], f'source: {c.source_style} ({c.source})'),
                   (arr['logmel'][pos[c.oracle_chunk]] if c.oracle_chunk else np.full_like(o, np.nan), f'oracle: {c.target_style}'),
                   (o, f'generated → {c.target_style}  MPS {float(c.mps):.2f}, judge {float(c.sf_judge):.2f}')]

@@ -11,12 +11,17 @@ from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range,
 from ..core.config import UserError
 
 # %% auto #0
-__all__ = ['SMOKE_CORPUS', 'smoke', 'main']
+__all__ = ['SMOKE_CORPUS', 'SMOKE_ENCODEC', 'smoke', 'main']
 
 # %% ../../nbs/59_codec.cli.ipynb #1cf16b31
 SMOKE_CORPUS = dict(n_tunes=6, instruments=['flute', 'guitar', 'trumpet'], sources=['studio', 'hall', 'radio', 'cassette'], clip_sec=8.192)
 
-def smoke(root='runs', seed:int=0, workers:int=1, say=print):
+SMOKE_ENCODEC = dict(stage1_epochs=2, stage2_epochs=2, batch=16, trans_width=32)
+
+def smoke(root='runs', seed:int=0, workers:int=1, say=print,
+          track:str='mel', # 'mel' (log-mel decoder) or 'encodec' (latent translator through a frozen EnCodec)
+          encodec:str='tiny' # encodec track: the codec (see `codec.latent.load_encodec`)
+         ):
     "Tiny corpus → cache → analysis → short training with audit and samples; returns the `Run`."
     from signal_lab.codec.corpus import build_corpus, CorpusConfig
     from signal_lab.codec.cache import build_cache, cache_summary
@@ -28,7 +33,8 @@ def smoke(root='runs', seed:int=0, workers:int=1, say=print):
     say('  ' + cache_summary(info))
     if not (data / 'cache' / 'analysis' / 'analysis.json').exists():
         say('smoke: analyze'); analyze(data / 'cache', epochs=10, seed=seed, say=lambda s: None)
-    say('smoke: train')
+    say(f'smoke: train ({track} track)')
+    if track == 'encodec': return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, track='encodec', encodec=str(encodec), **SMOKE_ENCODEC), root, say=say)
     return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, **SMOKE), root, say=say)
 
 # %% ../../nbs/59_codec.cli.ipynb #82b9e881
@@ -68,7 +74,7 @@ def _main(argv, prog):
     c.add_argument('--epochs', type=positive_int, default=12, help='style net and judge epochs'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
     c.add_argument('--auto-labels', type=int_range(2, None), default=None, metavar='K', help='also cluster target160 into K buckets')
     c.add_argument('--labels-out', default=None, help='manifest CSV written by --auto-labels (default: CACHE/auto_labels_kK.csv)')
-    c = sub.add_parser('train', help='train the decoder (runs/codec/runN), or --resume RUN_DIR, or --smoke')
+    c = sub.add_parser('train', help='train the decoder (runs/codec/runN) or the EnCodec-latent translator (--track encodec: runs/codec_encodec/runN), or --resume RUN_DIR, or --smoke')
     c.add_argument('--cache', default=None, help='an analysed cache folder'); c.add_argument('--runs', default='runs', help='runs root (default runs)')
     c.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue this run in place'); c.add_argument('--smoke', action='store_true', help='tiny corpus → cache → analysis → training → audit (~1 min on CPU)')
     for k, d in (('stage1-epochs', 6), ('stage2-epochs', 6), ('stage3-epochs', 0)): c.add_argument(f'--{k}', type=int_range(0, None), default=d, help=f'epochs of {k[:6]} (default {d})')
@@ -76,6 +82,11 @@ def _main(argv, prog):
     c.add_argument('--style-dropout-p', type=float_range(0, 1, hi_open=True), default=0.25, help='stage-3 style dropout probability'); c.add_argument('--mode-seeking-weight', type=float_range(0, None), default=0.0, help='stage-3 mode-seeking weight')
     c.add_argument('--threads', type=positive_int, default=2, help='torch threads (same count, same weights)'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
     c.add_argument('--no-audit', action='store_true', help='skip the exit audit and sample pack at the end')
+    c.add_argument('--track', choices=['mel', 'encodec'], default='mel', help='mel: log-mel decoder + Griffin-Lim; encodec: latent translator through a frozen EnCodec decoder')
+    c.add_argument('--encodec', default='tiny', metavar='MODEL', help="encodec track: 'tiny' or '24khz' (random weights, offline), a local folder with the published "
+                   "encodec_24khz-d7cc33bc.th (or one written by save_encodec), or 'hub' (downloads; online only). Default tiny")
+    c.add_argument('--trans-width', type=positive_int, default=64, help='encodec track: translator channels (default 64)')
+    c.add_argument('--w-stft', type=float_range(0, None), default=1.0, help='encodec track: weight of the multi-resolution STFT loss (default 1)')
     c = sub.add_parser('audit', help="exit audit of a run (writes RUN_DIR/exit_audit.json)"); c.add_argument('run', help='a run folder (runs/codec/runN)'); c.add_argument('--n-eval', type=positive_int, default=32, help='chunks audited')
     c = sub.add_parser('samples', help='sample pack of an audited run'); c.add_argument('run', help='an audited run folder'); c.add_argument('--n', type=positive_int, default=8, help='clips in the pack')
     c = sub.add_parser('auto-genre', help='genre per track: CLAP zero-shot from a local folder (--clap-dir), else k-means clusters of an analysed cache (--cache)')
@@ -110,12 +121,13 @@ def _main(argv, prog):
             print(f"auto-labels: {r['k']} clusters → {out} (AMI with genre {r['ami_with_genre']:.2f}, with source {r['ami_with_source']:.2f})")
     elif a.cmd == 'train':
         from signal_lab.codec.train import train_decoder, TrainConfig
-        if a.smoke: run = smoke(a.runs, a.seed)
+        if a.smoke: run = smoke(a.runs, a.seed, track=a.track, encodec=a.encodec)
         elif a.resume: run = train_decoder(resume=a.resume, audit=not a.no_audit)
         else:
             if not a.cache: raise UserError('train: give --cache DIR (or --resume RUN_DIR, or --smoke)')
             cfg = TrainConfig(cache=a.cache, stage1_epochs=a.stage1_epochs, stage2_epochs=a.stage2_epochs, stage3_epochs=a.stage3_epochs, mode=a.mode,
-                              batch=a.batch, style_dropout_p=a.style_dropout_p, mode_seeking_weight=a.mode_seeking_weight, threads=a.threads, seed=a.seed)
+                              batch=a.batch, style_dropout_p=a.style_dropout_p, mode_seeking_weight=a.mode_seeking_weight, threads=a.threads, seed=a.seed,
+                              track=a.track, encodec=a.encodec, trans_width=a.trans_width, w_stft=a.w_stft)
             run = train_decoder(cfg, a.runs, audit=not a.no_audit)
         print(f'run: {run.path}')
     elif a.cmd == 'audit':

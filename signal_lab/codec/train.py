@@ -11,16 +11,18 @@ import numpy as np
 from ..core.config import UserError
 from ..core.io import write_bytes, read_json
 from ..core.runs import start_run, resume_run, Run
-from .analysis import AudioConfig, ContentFromMel
+from .analysis import AudioConfig, ContentFromMel, mel_to_audio
 from .cache import load_cache
 from .labels import load_analysis
 
 # %% auto #0
-__all__ = ['MODES', 'SMOKE', 'TrainConfig', 'Decoder', 'Discriminator', 'continuity_profile', 'style_targets', 'other_styles',
-           'build_models', 'train_decoder', 'load_decoder']
+__all__ = ['MODES', 'TRACKS', 'SMOKE', 'TrainConfig', 'Decoder', 'Discriminator', 'continuity_profile', 'style_targets',
+           'other_styles', 'build_models', 'model_file', 'train_decoder', 'load_decoder', 'MelGenerator',
+           'load_generator']
 
 # %% ../../nbs/58_codec.train.ipynb #2c1ff050
 MODES = ('centroid', 'exemplar', 'mix')
+TRACKS = ('mel', 'encodec')
 
 @dataclass
 class TrainConfig:
@@ -44,14 +46,22 @@ class TrainConfig:
     width: int = 32
     threads: int = 2
     seed: int = 0
+    track: str = 'mel'          # 'mel': the log-mel decoder; 'encodec': a latent translator through a frozen EnCodec
+    encodec: str = 'tiny'       # encodec track: 'tiny', '24khz' (random weights), a local weights folder, or 'hub'
+    w_stft: float = 1.0         # encodec track: multi-resolution STFT loss against the source audio (stage 1, recon)
+    trans_width: int = 64       # encodec track: translator channels
 
     def validate(self):
+        if self.track not in TRACKS: raise UserError(f"track: {self.track!r} not allowed; allowed: {', '.join(TRACKS)}")
         if self.mode not in MODES: raise UserError(f"mode: {self.mode!r} not allowed; allowed: {', '.join(MODES)}")
         for k in ('stage1_epochs', 'stage2_epochs', 'stage3_epochs'):
             if getattr(self, k) < 0: raise UserError(f'{k}: {getattr(self, k)} must be >= 0')
         if self.stage1_epochs + self.stage2_epochs + self.stage3_epochs == 0: raise UserError('no epochs: set stage1_epochs, stage2_epochs or stage3_epochs')
         if not 0 <= self.style_dropout_p < 1: raise UserError(f'style_dropout_p: {self.style_dropout_p} must be within [0, 1)')
         if self.batch < 2: raise UserError(f'batch: {self.batch} must be at least 2')
+        if self.track == 'encodec':
+            from signal_lab.codec.latent import check_encodec
+            check_encodec(self.encodec)
         return self
 
 SMOKE = dict(stage1_epochs=3, stage2_epochs=3, stage3_epochs=1, mode_seeking_weight=0.5, batch=16)
@@ -127,32 +137,50 @@ def _load_data(cfg:TrainConfig):
     if tr.sum() < cfg.batch: raise UserError(f'{cfg.cache}: {int(tr.sum())} train chunks from the style sources; at least batch={cfg.batch} needed')
     return idx, arr, A, np.where(tr)[0]
 
+def _audio_config(cache) -> AudioConfig:
+    return AudioConfig(**read_json(Path(cache) / 'cache.json')['params']['audio'])
+
 def build_models(cfg:TrainConfig, arr, A, train_ix):
+    "The log-mel decoder (its mean log-mel from the train chunks), the discriminator and the cache's `AudioConfig`."
     import torch
     torch.manual_seed(cfg.seed)
-    a = AudioConfig(**{k: v for k, v in read_json(Path(cfg.cache) / 'cache.json')['params']['audio'].items()})
+    a = _audio_config(cfg.cache)
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, mean_mel=arr['logmel'][train_ix].mean(0))
     return G, Discriminator(), a
+
+def _trainable(cfg:TrainConfig, idx, arr, A, train_ix, say=print):
+    """The trained module, the discriminator, the `AudioConfig`, and `fwd(rows, style, noise) -> (log-mel, waveform or None)`
+    with `aux(rows, waveform) -> {name: loss}` (the reconstruction terms a track adds to the log-mel L1)."""
+    if cfg.track == 'encodec':
+        from signal_lab.codec.latent import latent_trainable
+        return latent_trainable(cfg, idx, arr, A, say)
+    import torch
+    G, D, a = build_models(cfg, arr, A, train_ix); ZC = torch.from_numpy(arr['z_content'])
+    return G, D, a, (lambda b, st, nz: (G(ZC[b], st, nz), None)), (lambda b, wav: {})
+
+def model_file(track:str) -> str:
+    "The trained model's file in a finished run: `decoder.pt` (mel track) or `translator.pt` (encodec track)."
+    return 'translator.pt' if track == 'encodec' else 'decoder.pt'
 
 def _stage_plan(cfg):
     return [(s, n) for s, n in ((1, cfg.stage1_epochs), (2, cfg.stage2_epochs), (3, cfg.stage3_epochs)) if n > 0]
 
 def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the run's own are used)
-                  runs='runs', # runs root: the run goes to runs/codec/runN
+                  runs='runs', # runs root: the run goes to runs/codec/runN (mel) or runs/codec_encodec/runN
                   resume=None, # a run folder to continue in place
                   audit:bool=True, say=print, stop_after:int|None=None # stop after this many epochs in this call (for tests)
                  ) -> Run:
-    "Train (or resume) the decoder; returns the `Run`."
+    "Train (or resume) the decoder (mel track) or the latent translator (encodec track); returns the `Run`."
     import torch
     if resume:
         run = resume_run(resume); cfg = TrainConfig(**run.state['config']).validate()
         if run.state.get('status') == 'done': say(f'{run.path}: already finished'); return run
     else:
         cfg = (cfg or TrainConfig()).validate(); cfg.cache = str(Path(cfg.cache).resolve())
-        run = start_run(runs, 'codec', asdict(cfg))
+        run = start_run(runs, 'codec' if cfg.track == 'mel' else 'codec_encodec', asdict(cfg))
     torch.set_num_threads(cfg.threads)
     idx, arr, A, train_ix = _load_data(cfg)
-    G, D, acfg = build_models(cfg, arr, A, train_ix)
+    G, D, acfg, fwd, aux = _trainable(cfg, idx, arr, A, train_ix, say)
     optG = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.5, 0.9)); optD = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(0.5, 0.9))
     plan = _stage_plan(cfg); start_stage, start_epoch = plan[0][0], 0
     for s, _ in reversed(plan):
@@ -163,7 +191,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
             start_stage, start_epoch = s, st['epoch']; say(f'resuming {run.path} at stage {s}, epoch {st["epoch"]}'); break
     steps_before = {s: sum(n for k, n in plan if k < s) for s, _ in plan}
     run.rewind_history(steps_before[start_stage] + start_epoch)
-    M = torch.from_numpy(arr['logmel']); ZC = torch.from_numpy(arr['z_content']); T = torch.from_numpy(A['target160'])
+    M = torch.from_numpy(arr['logmel']); T = torch.from_numpy(A['target160'])
     y = A['label']; n_styles = len(A['styles'])
     bank = dict(centroids=A['centroids'], exemplars=A['exemplars'], target160=A['target160'])
     snet = A['style_net']; [p.requires_grad_(False) for p in snet.parameters()]
@@ -173,7 +201,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
         if s < start_stage: continue
         for ep in range(start_epoch if s == start_stage else 0, n_ep):
             t0 = time.perf_counter()
-            logs = _epoch(G, D, optG, optD, snet, content, M, ZC, T, y, n_styles, bank, train_ix, cfg, s, ep)
+            logs = _epoch(fwd, aux, G, D, optG, optD, snet, content, M, T, y, n_styles, bank, train_ix, cfg, s, ep)
             step = steps_before[s] + ep + 1
             # the history row first, then the checkpoint: the checkpoint is the commit point, and a resume drops
             # any row past it (`rewind_history`), so a kill between the two never leaves a gap in history.csv
@@ -184,7 +212,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
             say(f'stage {s} epoch {ep + 1}/{n_ep}: ' + ', '.join(f'{k} {v:.3f}' for k, v in logs.items()))
             done_here += 1
             if stop_after is not None and done_here >= stop_after: return run
-    write_bytes(run.path / 'decoder.pt', _state_bytes(dict(G=G.state_dict(), config=asdict(cfg))))
+    write_bytes(run.path / model_file(cfg.track), _state_bytes(dict(G=G.state_dict(), config=asdict(cfg))))
     run.update(status='trained')
     if audit:
         from signal_lab.codec.audit import exit_audit, sample_pack
@@ -192,27 +220,29 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
     run.update(status='done')
     return run
 
-def _epoch(G, D, optG, optD, snet, content, M, ZC, T, y, n_styles, bank, train_ix, cfg, stage, ep):
+def _epoch(fwd, aux, G, D, optG, optD, snet, content, M, T, y, n_styles, bank, train_ix, cfg, stage, ep):
     import torch
     import torch.nn.functional as F
     rng = np.random.default_rng([cfg.seed, stage, ep]); g = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
     order = rng.permutation(train_ix); sums = {}; nb = 0
     G.train(); D.train()
+    def recon(L, b, m, nz):   # own style back: log-mel L1, plus the track's own terms (encodec: multi-resolution STFT)
+        out, wav = fwd(b, T[b], nz); L['recon'] = (out - m).abs().mean(); L.update(aux(b, wav))
+        return out, (L['recon'] + cfg.w_stft * L['stft']) if 'stft' in L else L['recon']
     for i in range(0, len(order) - cfg.batch + 1, cfg.batch):
-        b = order[i:i + cfg.batch]; m, zc = M[b], ZC[b]
+        b = order[i:i + cfg.batch]; m = M[b]
         nz = torch.randn(len(b), cfg.noise_dim, generator=g)
         L = {}
         if stage == 1:
-            out = G(zc, T[b], nz)
-            L['recon'] = (out - m).abs().mean()
+            out, rl = recon(L, b, m, nz)
             L['cont'] = (continuity_profile(out) - continuity_profile(m)).abs().mean()
-            loss = L['recon'] + cfg.w_cont * L['cont']
+            loss = rl + cfg.w_cont * L['cont']
         else:
             t = other_styles(y[b], n_styles, rng); tv, _ = style_targets(t, bank, cfg.mode, rng); tv = torch.from_numpy(tv)
             if stage == 3 and cfg.style_dropout_p > 0:
                 drop = torch.from_numpy(rng.uniform(size=len(b)) < cfg.style_dropout_p); tv = torch.where(drop[:, None], torch.zeros_like(tv), tv)
             else: drop = torch.zeros(len(b), dtype=torch.bool)
-            out = G(zc, tv, nz)
+            out, _ = fwd(b, tv, nz)
             # discriminator step on real vs shifted outputs
             dl = F.relu(1 - D(m)).mean() + F.relu(1 + D(out.detach())).mean()
             optD.zero_grad(); dl.backward(); optD.step(); L['d'] = dl.detach()
@@ -222,10 +252,10 @@ def _epoch(G, D, optG, optD, snet, content, M, ZC, T, y, n_styles, bank, train_i
             L['style'] = (F.cross_entropy(logits[keep], tt[keep]) + (1 - F.cosine_similarity(zs[keep], tv[keep, :zs.shape[1]])).mean()) if keep.any() else torch.zeros(())
             L['adv'] = -D(out).mean()
             L['cont'] = (continuity_profile(out).mean(0) - continuity_profile(m).mean(0)).abs().mean()
-            L['recon'] = (G(zc, T[b], nz) - m).abs().mean()
-            loss = cfg.w_content * L['content'] + cfg.w_style * L['style'] + cfg.w_adv * L['adv'] + cfg.w_cont * L['cont'] + cfg.w_recon2 * L['recon']
+            _, rl = recon(L, b, m, nz)
+            loss = cfg.w_content * L['content'] + cfg.w_style * L['style'] + cfg.w_adv * L['adv'] + cfg.w_cont * L['cont'] + cfg.w_recon2 * rl
             if stage == 3 and cfg.mode_seeking_weight > 0:
-                nz2 = torch.randn(len(b), cfg.noise_dim, generator=g); out2 = G(zc, tv, nz2)
+                nz2 = torch.randn(len(b), cfg.noise_dim, generator=g); out2, _ = fwd(b, tv, nz2)
                 L['ms'] = (nz - nz2).abs().mean() / ((out - out2).abs().mean() + 1e-5)
                 loss = loss + cfg.mode_seeking_weight * L['ms']
         optG.zero_grad(); loss.backward(); optG.step()
@@ -234,11 +264,42 @@ def _epoch(G, D, optG, optD, snet, content, M, ZC, T, y, n_styles, bank, train_i
     return {k: v / max(nb, 1) for k, v in sums.items()}
 
 def load_decoder(run_dir):
-    "The trained decoder of a run (eval mode) and its `TrainConfig`."
+    "The trained log-mel decoder of a (mel-track) run (eval mode) and its `TrainConfig`."
     import torch
     run = resume_run(run_dir); p = run.path / 'decoder.pt'
-    if not p.exists(): raise UserError(f'{run.path}: no decoder.pt — the run has not finished training (resume it with --resume {run.path})')
+    if not p.exists():
+        if (run.path / 'translator.pt').exists(): raise UserError(f'{run.path}: an encodec-track run (translator.pt); use `load_generator`')
+        raise UserError(f'{run.path}: no decoder.pt — the run has not finished training (resume it with --resume {run.path})')
     st = torch.load(p, map_location='cpu', weights_only=False); cfg = TrainConfig(**st['config'])
-    a = AudioConfig(**read_json(Path(cfg.cache) / 'cache.json')['params']['audio'])
+    a = _audio_config(cfg.cache)
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames)      # the mean log-mel comes back with the state dict
     G.load_state_dict(st['G']); return G.eval(), cfg
+
+# %% ../../nbs/58_codec.train.ipynb #0301a352
+class MelGenerator:
+    "A mel-track run as the audit sees it: `render(rows, style)` → (log-mel, audio), audio by Griffin-Lim."
+    track = 'mel'
+    path_note = ('cosine of z_content (CRP chroma) of the source audio with that of the output rendered by Griffin-Lim; '
+                 'the oracle and the negative control go through the same mel → Griffin-Lim path')
+    def __init__(self, G, cfg:TrainConfig, arr:dict, acfg:AudioConfig, gl_iter:int=32):
+        self.G, self.cfg, self.arr, self.acfg, self.gl_iter = G, cfg, arr, acfg, gl_iter
+    def render(self, rows, style, audio:bool=True):
+        "(log-mel (B, n_mels, n_frames), audio (B, samples) or None) of chunks `rows` shifted to `style` (B, 160)."
+        import torch
+        with torch.no_grad(): M = self.G(torch.from_numpy(self.arr['z_content'][rows]), torch.from_numpy(np.asarray(style, np.float32))).numpy()
+        return M, (mel_to_audio(M, self.acfg, self.gl_iter) if audio else None)
+    def real_audio(self, rows):
+        "Real chunks through the same rendering path (their log-mel through Griffin-Lim)."
+        return mel_to_audio(self.arr['logmel'][rows], self.acfg, self.gl_iter)
+
+def load_generator(run_dir, # a finished run of either track
+                   gl_iter:int=32, # Griffin-Lim iterations (mel track)
+                   arr:dict|None=None # the cache's arrays, when the caller has them
+                  ):
+    "The trained generator of a run, whatever its track: `.render(rows, style)`, `.real_audio(rows)`, `.cfg`, `.acfg`."
+    run = resume_run(run_dir); cfg = TrainConfig(**run.state['config'])
+    if cfg.track == 'encodec':
+        from signal_lab.codec.latent import load_latent_generator
+        return load_latent_generator(run.path, arr)
+    G, cfg = load_decoder(run.path)
+    return MelGenerator(G, cfg, arr if arr is not None else load_cache(cfg.cache)[1], _audio_config(cfg.cache), gl_iter)
