@@ -35,7 +35,7 @@ def available_pillars() -> list[str]:
     return out
 
 # %% ../nbs/90_cli.ipynb #bc7b316e
-HEAVY = ('torch', 'torchaudio', 'torchvision', 'torch_fidelity', 'transformers', 'mne', 'disba', 'pylops', 'numba', 'sklearn', 'distributed', 'ipywidgets', 'music21', 'soundfile', 'sf2utils')
+HEAVY = ('torch', 'torchaudio', 'torchvision', 'torch_fidelity', 'transformers', 'mne', 'disba', 'pylops', 'numba', 'sklearn', 'distributed', 'ipywidgets', 'music21', 'soundfile', 'sf2utils', 'encodec')
 
 def doctor_info(gpu:bool=True) -> dict:
     "Versions, CPU/GPU and cache locations."

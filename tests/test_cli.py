@@ -55,6 +55,11 @@ def test_quickstart_end_to_end(tmp_path):
     assert (tmp_path / 'qs' / 'codec' / 'codec_transfer.png').stat().st_size > 10000
     audit = json.loads((tmp_path / 'qs' / 'codec' / 'runs' / 'codec' / 'run1' / 'exit_audit.json').read_text())
     assert audit['mps']['oracle']['mean'] > audit['mps']['negative_control']['mean']
+    # the EnCodec-latent track's smoke run (`--smoke --track encodec`): audited, with a sample pack and its figure
+    enc = tmp_path / 'qs' / 'codec' / 'runs' / 'codec_encodec' / 'run1'
+    assert json.loads((enc / 'exit_audit.json').read_text())['track'] == 'encodec' and (enc / 'translator.pt').exists()
+    assert len((enc / 'samples' / 'posttrain_samples' / 'generation_summary.csv').read_text().splitlines()) == 9
+    assert 'EnCodec-latent track' in rep and (tmp_path / 'qs' / 'codec' / 'codec_encodec_transfer.png').stat().st_size > 10000
     assert json.loads((tmp_path / 'qs' / 'metrics' / 'defects_train_vs_test.json').read_text())['metrics']['by_class']
 
 

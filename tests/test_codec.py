@@ -182,24 +182,34 @@ def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke
     assert_user_error(cli('codec', 'auto-genre', '--out', tmp_path / 'x.csv'), 'give --clap-dir')
 
 
-def test_encodec_track_smoke_kill_resume_latent_cache_and_triage(smoke_run, tmp_path):
-    "The EnCodec-latent track from the CLI: smoke run (tiny frozen EnCodec, offline), audit fields, a SIGKILLed run resumed to the same weights, the per-chunk latent cache resuming, the triage widget on its pack, bad input."
+def test_encodec_track_killed_resumed_audited_latent_cache_and_triage(smoke_run, tmp_path):
+    "The EnCodec-latent track from the CLI (tiny frozen EnCodec, offline): a run SIGKILLed after its first checkpoint resumes to the weights of an uninterrupted run, then audits and writes its pack; the per-chunk latent cache resumes to the same bytes; the triage widget works on the pack; bad input. (`--smoke --track encodec` runs in the quickstart test.)"
     import pandas as pd
     from signal_lab.codec.triage import ClipTriage
+    from signal_lab.codec.train import TrainConfig, train_decoder
     root, _ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
-    r = cli('codec', 'train', '--smoke', '--track', 'encodec', '--runs', root, check=True, timeout=900)
-    run = root / 'codec_encodec' / 'run1'
-    for p in ('run_state.json', 'history.csv', 'checkpoints/stage1_latest.pt', 'checkpoints/stage2_latest.pt', 'translator.pt', 'exit_audit.json',
-              'audit_clips.csv', 'samples/posttrain_samples/generation_summary.csv'):
-        assert (run / p).exists(), p
-    assert not (run / 'decoder.pt').exists() and 'encodec track' in r.stdout
+    args = ['codec', 'train', '--cache', cache, '--runs', tmp_path / 'my runs', '--track', 'encodec', '--stage1-epochs', '1', '--stage2-epochs', '1',
+            '--batch', '16', '--trans-width', '16', '--threads', '1']
+    p = subprocess.Popen([sys.executable, '-m', 'signal_lab.codec.cli'] + [str(x) for x in args[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = tmp_path / 'my runs' / 'codec_encodec' / 'run1'
+    t0 = time.time()
+    while not (run / 'checkpoints' / 'stage1_latest.pt').exists() and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.05)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert not (run / 'translator.pt').exists(), 'the run finished before it could be killed'
+    r = cli('codec', 'train', '--resume', run, check=True)
+    ref = train_decoder(TrainConfig(cache=str(cache), track='encodec', stage1_epochs=1, stage2_epochs=1, batch=16, trans_width=16, threads=1),
+                        tmp_path / 'reference', audit=False, say=lambda s: None)
+    assert (run / 'translator.pt').read_bytes() == (ref.path / 'translator.pt').read_bytes()
+    for f in ('run_state.json', 'history.csv', 'checkpoints/stage2_latest.pt', 'exit_audit.json', 'audit_clips.csv', 'samples/posttrain_samples/generation_summary.csv'):
+        assert (run / f).exists(), f
+    assert not (run / 'decoder.pt').exists() and 'MPS' in r.stdout
     a = json.loads((run / 'exit_audit.json').read_text())
     assert a['track'] == 'encodec' and a['gl_iter'] is None and 'EnCodec' in a['mps']['note']
     s1 = a['stage1']
     assert s1['mrstft'] > 0 and s1['codec_roundtrip_mrstft'] > 0 and s1['codec_roundtrip_logmel_l1'] > 0
     h = pd.read_csv(run / 'history.csv')
-    assert h.step.tolist() == [1, 2, 3, 4] and h.stft.notna().all()       # the MR-STFT term through the frozen decoder, every epoch
+    assert h.step.tolist() == [1, 2] and h.stft.notna().all()       # the MR-STFT term through the frozen decoder, every epoch
     # the latent cache: one file per chunk, the frozen model saved beside it; a build stopped midway finishes to the same bytes
     lat = cache / 'latents' / 'encodec_tiny'
     idx = pd.read_csv(cache / 'index.csv')
@@ -213,27 +223,14 @@ def test_encodec_track_smoke_kill_resume_latent_cache_and_triage(smoke_run, tmp_
     from signal_lab.codec.latent import build_latents
     build_latents(cache, 'tiny', say=lambda s: None)
     assert {f.name: (lat / 'chunks' / f.name).read_bytes() for f in files[:3]} == before and (lat / 'latents.json').exists()
-    # killed with SIGKILL after its first checkpoint, resumed: the same translator as an uninterrupted run
-    args = ('codec', 'train', '--cache', cache, '--runs', tmp_path / 'kill', '--track', 'encodec', '--stage1-epochs', '1', '--stage2-epochs', '1',
-            '--batch', '16', '--trans-width', '16', '--threads', '1', '--no-audit')
-    cli(*args, check=True)
-    p = subprocess.Popen([sys.executable, '-m', 'signal_lab.codec.cli'] + [str(x) for x in args[1:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    killed = tmp_path / 'kill' / 'codec_encodec' / 'run2'
-    t0 = time.time()
-    while not (killed / 'checkpoints' / 'stage1_latest.pt').exists() and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.05)
-    p.send_signal(signal.SIGKILL); p.wait()
-    assert not (killed / 'translator.pt').exists(), 'the run finished before it could be killed'
-    cli('codec', 'train', '--resume', killed, check=True)
-    assert (killed / 'translator.pt').read_bytes() == (tmp_path / 'kill' / 'codec_encodec' / 'run1' / 'translator.pt').read_bytes()
     # the triage widget on the encodec pack
     summary = run / 'samples' / 'posttrain_samples' / 'generation_summary.csv'
     t = ClipTriage(summary, session_name='encodec')
     while t.current is not None: t.buttons['accept'].click()
     assert len(pd.read_csv(t.out_dir / 'accepted.csv')) == len(pd.read_csv(summary)) == 8
     # bad input: one line, exit 2, nothing started
-    assert_user_error(cli('codec', 'train', '--cache', cache, '--runs', tmp_path / 'bad', '--track', 'encodec', '--encodec', tmp_path / 'no weights'),
-                      "allowed: 'tiny', '24khz', 'hub'")
+    bad = ['codec', 'train', '--cache', cache, '--runs', tmp_path / 'bad', '--track', 'encodec', '--encodec']
+    assert_user_error(cli(*bad, tmp_path / 'no weights'), "allowed: 'tiny', '24khz', 'hub'")
     (tmp_path / 'empty').mkdir()
-    assert_user_error(cli('codec', 'train', '--cache', cache, '--runs', tmp_path / 'bad', '--track', 'encodec', '--encodec', tmp_path / 'empty'),
-                      'encodec_24khz-d7cc33bc.th')
+    assert_user_error(cli(*bad, tmp_path / 'empty'), 'encodec_24khz-d7cc33bc.th')
     assert not (tmp_path / 'bad').exists()

@@ -21,4 +21,13 @@ def quickstart(out, seed:int=0) -> dict:
     fig = plot_transfer(run.path, n=2); img = out / 'codec_transfer.png'; save_figure(fig, img); plt.close(fig)
     lines = [f'- corpus, cache and analysis: `{out / "runs" / "codec_smoke_data"}`; run `{run.path}` (`signal-lab codec train --smoke --runs {out / "runs"}`)',
              f'- exit audit: `{run.path / "exit_audit.json"}`; samples: `{run.path / "samples" / "posttrain_samples"}`', '', '```', audit_summary(res), '```']
-    return dict(title='Codec: content/style decoder (smoke run)', lines=lines, images=[img], audit=res)
+    # the EnCodec-latent track on the same data: a translator through a frozen (tiny, random-weight) EnCodec
+    run2 = smoke(out / 'runs', seed, say=lambda s: None, track='encodec'); res2 = read_json(run2.path / 'exit_audit.json')
+    fig = plot_transfer(run2.path, n=2); img2 = out / 'codec_encodec_transfer.png'; save_figure(fig, img2); plt.close(fig)
+    s1 = res2['stage1']
+    lines += ['', f'EnCodec-latent track: run `{run2.path}` (`signal-lab codec train --smoke --track encodec --runs {out / "runs"}`); '
+              f'samples `{run2.path / "samples" / "posttrain_samples"}` — triage them with `ClipTriage` (`signal_lab.codec.triage`).',
+              f'The frozen codec here is the tiny random-weight EnCodec: its own round trip bounds what the translator can do '
+              f'(MR-STFT {s1["codec_roundtrip_mrstft"]:.2f}, translator {s1["mrstft"]:.2f}); with the published weights '
+              f'(`--encodec FOLDER`) the same commands give a meaningful audit.', '', '```', audit_summary(res2), '```']
+    return dict(title='Codec: content/style decoder and the EnCodec-latent track (smoke runs)', lines=lines, images=[img, img2], audit=res, audit_encodec=res2)

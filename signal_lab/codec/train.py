@@ -212,7 +212,9 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
             say(f'stage {s} epoch {ep + 1}/{n_ep}: ' + ', '.join(f'{k} {v:.3f}' for k, v in logs.items()))
             done_here += 1
             if stop_after is not None and done_here >= stop_after: return run
-    write_bytes(run.path / model_file(cfg.track), _state_bytes(dict(G=G.state_dict(), config=asdict(cfg))))
+    # the config through JSON: fresh string objects, so pickle's memo (and the file's bytes) never depend on where a
+    # value came from (an argparse choice can be the very string object of a field name, e.g. track='encodec')
+    write_bytes(run.path / model_file(cfg.track), _state_bytes(dict(G=G.state_dict(), config=json.loads(json.dumps(asdict(cfg))))))
     run.update(status='trained')
     if audit:
         from signal_lab.codec.audit import exit_audit, sample_pack
@@ -275,7 +277,7 @@ def load_decoder(run_dir):
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames)      # the mean log-mel comes back with the state dict
     G.load_state_dict(st['G']); return G.eval(), cfg
 
-# %% ../../nbs/58_codec.train.ipynb #0301a352
+# %% ../../nbs/58_codec.train.ipynb #3e0832e3
 class MelGenerator:
     "A mel-track run as the audit sees it: `render(rows, style)` → (log-mel, audio), audio by Griffin-Lim."
     track = 'mel'
