@@ -47,7 +47,7 @@ def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
 def test_sigkill_then_resume_matches_an_uninterrupted_run(smoke_run):
     root, _ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
-    args = ('codec', 'train', '--cache', cache, '--runs', root / 'kill test', '--stage1-epochs', '2', '--stage2-epochs', '2', '--batch', '8',
+    args = ('codec', 'train', '--cache', cache, '--runs', root / 'kill test', '--stage1-epochs', '2', '--stage2-epochs', '2', '--batch', '16',
             '--threads', '1', '--no-audit')
     cli(*args, check=True)
     ref = root / 'kill test' / 'codec' / 'run1'
@@ -67,7 +67,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(smoke_run):
     import torch
     from signal_lab.codec.train import TrainConfig, train_decoder
     n_threads = torch.get_num_threads()
-    cfg = TrainConfig(cache=str(cache), stage1_epochs=2, stage2_epochs=2, batch=8, threads=1)
+    cfg = TrainConfig(cache=str(cache), stage1_epochs=2, stage2_epochs=2, batch=16, threads=1)
     r3 = train_decoder(cfg, runs=root / 'kill test', audit=False, say=lambda *a: None, stop_after=3).path
     assert [int(r['step']) for r in csv.DictReader(open(r3 / 'history.csv'))] == [1, 2, 3]
     (r3 / 'checkpoints' / 'stage2_latest.pt').unlink()

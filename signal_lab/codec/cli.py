@@ -16,7 +16,7 @@ __all__ = ['SMOKE_CORPUS', 'SMOKE_ENCODEC', 'smoke', 'main']
 # %% ../../nbs/59_codec.cli.ipynb #1cf16b31
 SMOKE_CORPUS = dict(n_tunes=6, instruments=['flute', 'guitar', 'trumpet'], sources=['studio', 'hall', 'radio', 'cassette'], clip_sec=8.192)
 
-SMOKE_ENCODEC = dict(stage1_epochs=2, stage2_epochs=2, batch=16, trans_width=32)
+SMOKE_ENCODEC = dict(stage1_epochs=1, stage2_epochs=1, batch=16, trans_width=32)
 
 def smoke(root='runs', seed:int=0, workers:int=1, say=print,
           track:str='mel', # 'mel' (log-mel decoder) or 'encodec' (latent translator through a frozen EnCodec)
