@@ -218,11 +218,17 @@ def test_encodec_track_killed_resumed_audited_latent_cache_and_triage(smoke_run,
     info = json.loads((lat / 'latents.json').read_text())
     assert info['dim'] == 32 and info['frames'] == 308 and info['encodec']['size'] == 'tiny'
     before = {f.name: f.read_bytes() for f in files[:3]}
-    (lat / 'latents.json').unlink()
-    for f in files[:3]: f.unlink()
-    from signal_lab.codec.latent import build_latents
+    from signal_lab.codec.latent import build_latents, load_latents
+    from signal_lab.core.config import UserError
+    files[0].unlink()
+    with pytest.raises(UserError, match="chunks have no latent"): load_latents(lat, idx)
+    (lat / 'latents.json').unlink()                     # killed before its record: the build finishes what is missing
+    for f in files[1:3]: f.unlink()
     build_latents(cache, 'tiny', say=lambda s: None)
     assert {f.name: (lat / 'chunks' / f.name).read_bytes() for f in files[:3]} == before and (lat / 'latents.json').exists()
+    files[2].unlink()                                   # the record there, a chunk missing (the cache changed since)
+    build_latents(cache, 'tiny', say=lambda s: None)
+    assert files[2].read_bytes() == before[files[2].name]
     # the triage widget on the encodec pack
     summary = run / 'samples' / 'posttrain_samples' / 'generation_summary.csv'
     t = ClipTriage(summary, session_name='encodec')

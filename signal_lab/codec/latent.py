@@ -112,11 +112,12 @@ def build_latents(cache, # an analysed or plain codec cache folder
     from tqdm.auto import tqdm
     idx, _ = load_cache(cache); acfg = AudioConfig(**read_json(Path(cache) / 'cache.json')['params']['audio'])
     out = latent_dir(cache, spec); done = out / 'latents.json'
-    if done.exists() and read_json(done)['n_chunks'] == len(idx): return out
+    ch = out / 'chunks'
+    if done.exists() and all((ch / f'{s}.npz').exists() for s in idx.chunk_sha): return out
     t0 = time.perf_counter(); model, info = load_encodec(spec, seed)
     if not Path(str(spec)).is_dir(): save_encodec(model, out / 'model', info['size']); info['model_dir'] = str((out / 'model').resolve())
     else: info['model_dir'] = str(Path(spec).resolve())
-    ch = out / 'chunks'; ch.mkdir(parents=True, exist_ok=True)
+    done.unlink(missing_ok=True); ch.mkdir(parents=True, exist_ok=True)   # (a cache rebuilt since: its new chunks are encoded, the record rewritten)
     todo = [i for i, s in enumerate(idx.chunk_sha) if not (ch / f'{s}.npz').exists()]
     say(f'latents: {len(todo)} of {len(idx)} chunks to encode with EnCodec {info["size"]} ({info["source"]})')
     bar = tqdm(total=len(todo), desc='EnCodec latents', disable=(not progress) if progress is not None else None, leave=False)
@@ -147,6 +148,8 @@ def load_latents(folder, idx) -> dict:
     folder = Path(folder)
     if not (folder / 'latents.json').exists(): raise UserError(f'{folder}: no latents.json — the latent cache is missing or unfinished (rerun training or build_latents to finish it)')
     info = read_json(folder / 'latents.json')
+    miss = [s for s in idx.chunk_sha if not (folder / 'chunks' / f'{s}.npz').exists()]
+    if miss: raise UserError(f"{folder}: {len(miss)} of the cache's chunks have no latent (the cache changed since): rerun training, or build_latents, to encode them")
     zs = [np.load(folder / 'chunks' / f'{s}.npz') for s in idx.chunk_sha]
     return dict(info=info, Z=np.stack([z['latent'] for z in zs]), audio=np.stack([z['audio'] for z in zs]))
 

@@ -177,6 +177,8 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
         if run.state.get('status') == 'done': say(f'{run.path}: already finished'); return run
     else:
         cfg = (cfg or TrainConfig()).validate(); cfg.cache = str(Path(cfg.cache).resolve())
+        if cfg.track == 'encodec' and Path(cfg.encodec).is_dir() and cfg.encodec not in ('tiny', '24khz', 'hub'):
+            cfg.encodec = str(Path(cfg.encodec).resolve())   # a resume from another folder finds the weights
         run = start_run(runs, 'codec' if cfg.track == 'mel' else 'codec_encodec', asdict(cfg))
     torch.set_num_threads(cfg.threads)
     idx, arr, A, train_ix = _load_data(cfg)
