@@ -11,7 +11,7 @@ from ..core.config import UserError
 from ..core.io import write_json, write_csv, write_bytes, read_json
 from ..core.manifest import package_versions
 from ..core.runs import resume_run
-from .analysis import AudioConfig, mel_to_audio, z_content, chroma_of, score_chroma, chroma_agreement, cosine
+from .analysis import z_content, chroma_of, score_chroma, chroma_agreement, cosine
 from .cache import load_cache, load_audio
 from .labels import load_analysis, predict_style
 from .train import load_generator, style_targets, other_styles, continuity_profile
@@ -45,7 +45,6 @@ def exit_audit(run_dir, # a finished codec run
                n_eval:int=32, # chunks audited (seeded choice from the test split, else val)
                gl_iter:int=32, seed:int=0, say=print) -> dict:
     "Compute the audit of a run, write `exit_audit.json` and `audit_clips.csv` in it; returns the record."
-    import torch
     from signal_lab.metrics.fidelity import gaussian_stats, frechet_distance
     t0 = time.perf_counter(); run = resume_run(run_dir)
     cache = run.state['config']['cache']; idx, arr = load_cache(cache); A = load_analysis(cache)
@@ -139,7 +138,6 @@ def _stage1(gen, rec, wav_rec, M, rows, acfg) -> dict:
 
 def _seams(gen, idx, arr, rows, tv, acfg) -> dict:
     "Jumps across the seam of abutting chunk pairs (generated separately) relative to jumps inside, output and real."
-    import torch
     pos = {(tr, round(s, 3)): i for i, (tr, s) in enumerate(zip(idx.track_id, idx.start_sec))}
     pairs = [(r, pos[(idx.track_id.iloc[r], round(float(idx.start_sec.iloc[r]) + acfg.chunk_sec, 3))], k) for k, r in enumerate(rows)
              if (idx.track_id.iloc[r], round(float(idx.start_sec.iloc[r]) + acfg.chunk_sec, 3)) in pos]
@@ -171,7 +169,7 @@ def _wav(path, x, sr):
 
 def sample_pack(run_dir, n:int=8, gl_iter:int=32, say=print) -> Path:
     "Write `samples/posttrain_samples/` (wav files + generation_summary.csv) from the run's audit; returns the folder."
-    import torch, pandas as pd
+    import pandas as pd
     run = resume_run(run_dir)
     if not (run.path / 'audit_clips.csv').exists(): raise UserError(f'{run.path}: no audit yet; run `signal-lab codec audit {run.path}` first')
     cache = run.state['config']['cache']; idx, arr = load_cache(cache); A = load_analysis(cache)

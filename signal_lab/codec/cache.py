@@ -17,7 +17,7 @@ from .analysis import AudioConfig, power_spec, logmel, z_content, descriptor32
 
 # %% auto #0
 __all__ = ['REQUIRED', 'AUDIO_EXT', 'read_manifest', 'load_audio', 'chunk_starts', 'analyze_chunks', 'cache_params',
-           'build_cache', 'cache_summary', 'load_cache']
+           'build_cache', 'cache_summary', 'load_cache', 'cache_audio_config']
 
 # %% ../../nbs/57_codec.cache.ipynb #686abc02
 REQUIRED = ('track_id', 'path', 'genre', 'source')
@@ -188,3 +188,9 @@ def load_cache(folder) -> tuple:
     arr = dict(logmel=z['logmel'].astype(np.float32), z_content=z['z_content'], descriptor=z['descriptor'])
     if list(z['chunk_id']) != idx.chunk_id.tolist(): raise UserError(f'{folder}: index.csv and features.npz disagree; rebuild the cache')
     return idx, arr
+
+def cache_audio_config(folder) -> AudioConfig:
+    "The analysis settings (`AudioConfig`) a built cache was made with."
+    p = Path(folder) / 'cache.json'
+    if not p.exists(): raise UserError(f'{folder}: not a codec cache (no cache.json)')
+    return AudioConfig(**read_json(p)['params']['audio'])

@@ -10,7 +10,7 @@ import numpy as np
 from ..core.config import UserError
 from ..core.io import write_bytes, write_json, read_json, npz_bytes
 from .analysis import AudioConfig, mel_fb
-from .cache import load_cache, load_audio
+from .cache import load_cache, load_audio, cache_audio_config
 
 # %% auto #0
 __all__ = ['ENCODEC_SR', 'OFFICIAL_24KHZ', 'SIZES', 'save_encodec', 'check_encodec', 'load_encodec', 'latent_dir',
@@ -110,7 +110,7 @@ def build_latents(cache, # an analysed or plain codec cache folder
     "Encode every chunk of `cache` with a frozen EnCodec (resumable); returns the latent folder."
     import torch
     from tqdm.auto import tqdm
-    idx, _ = load_cache(cache); acfg = AudioConfig(**read_json(Path(cache) / 'cache.json')['params']['audio'])
+    idx, _ = load_cache(cache); acfg = cache_audio_config(cache)
     out = latent_dir(cache, spec); done = out / 'latents.json'
     ch = out / 'chunks'
     if done.exists() and all((ch / f'{s}.npz').exists() for s in idx.chunk_sha): return out
@@ -224,7 +224,7 @@ def latent_trainable(cfg, idx, arr, A, say=print):
     "For `train_decoder`: (translator, discriminator, AudioConfig, fwd, aux) of the encodec track (builds the latents if needed)."
     import torch
     from signal_lab.codec.train import Discriminator
-    acfg = AudioConfig(**read_json(Path(cfg.cache) / 'cache.json')['params']['audio'])
+    acfg = cache_audio_config(cfg.cache)
     path = LatentPath(build_latents(cfg.cache, cfg.encodec, say=say), idx, acfg)
     torch.manual_seed(cfg.seed)
     T = Translator(path.dim, 128, 160, cfg.noise_dim, cfg.trans_width); ZC = torch.from_numpy(arr['z_content'])
@@ -276,7 +276,7 @@ def load_latent_generator(run_dir, arr:dict|None=None) -> LatentGenerator:
     p = Path(run_dir) / 'translator.pt'
     if not p.exists(): raise UserError(f'{Path(run_dir)}: no translator.pt — the run has not finished training (resume it with --resume {run_dir})')
     st = torch.load(p, map_location='cpu', weights_only=False); cfg = TrainConfig(**st['config'])
-    idx, arr0 = load_cache(cfg.cache); acfg = AudioConfig(**read_json(Path(cfg.cache) / 'cache.json')['params']['audio'])
+    idx, arr0 = load_cache(cfg.cache); acfg = cache_audio_config(cfg.cache)
     path = LatentPath(latent_dir(cfg.cache, cfg.encodec), idx, acfg)
     T = Translator(path.dim, 128, 160, cfg.noise_dim, cfg.trans_width); T.load_state_dict(st['G'])
     return LatentGenerator(T.eval(), cfg, path, arr if arr is not None else arr0)

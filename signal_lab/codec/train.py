@@ -9,10 +9,10 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_bytes, read_json
+from ..core.io import write_bytes
 from ..core.runs import start_run, resume_run, Run
 from .analysis import AudioConfig, ContentFromMel, mel_to_audio
-from .cache import load_cache
+from .cache import load_cache, cache_audio_config
 from .labels import load_analysis
 
 # %% auto #0
@@ -137,14 +137,11 @@ def _load_data(cfg:TrainConfig):
     if tr.sum() < cfg.batch: raise UserError(f'{cfg.cache}: {int(tr.sum())} train chunks from the style sources; at least batch={cfg.batch} needed')
     return idx, arr, A, np.where(tr)[0]
 
-def _audio_config(cache) -> AudioConfig:
-    return AudioConfig(**read_json(Path(cache) / 'cache.json')['params']['audio'])
-
 def build_models(cfg:TrainConfig, arr, A, train_ix):
     "The log-mel decoder (its mean log-mel from the train chunks), the discriminator and the cache's `AudioConfig`."
     import torch
     torch.manual_seed(cfg.seed)
-    a = _audio_config(cfg.cache)
+    a = cache_audio_config(cfg.cache)
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, mean_mel=arr['logmel'][train_ix].mean(0))
     return G, Discriminator(), a
 
@@ -275,7 +272,7 @@ def load_decoder(run_dir):
         if (run.path / 'translator.pt').exists(): raise UserError(f'{run.path}: an encodec-track run (translator.pt); use `load_generator`')
         raise UserError(f'{run.path}: no decoder.pt — the run has not finished training (resume it with --resume {run.path})')
     st = torch.load(p, map_location='cpu', weights_only=False); cfg = TrainConfig(**st['config'])
-    a = _audio_config(cfg.cache)
+    a = cache_audio_config(cfg.cache)
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames)      # the mean log-mel comes back with the state dict
     G.load_state_dict(st['G']); return G.eval(), cfg
 
@@ -306,4 +303,4 @@ def load_generator(run_dir, # a finished run of either track
         from signal_lab.codec.latent import load_latent_generator
         return load_latent_generator(run.path, arr)
     G, cfg = load_decoder(run.path)
-    return MelGenerator(G, cfg, arr if arr is not None else load_cache(cfg.cache)[1], _audio_config(cfg.cache), gl_iter)
+    return MelGenerator(G, cfg, arr if arr is not None else load_cache(cfg.cache)[1], cache_audio_config(cfg.cache), gl_iter)
