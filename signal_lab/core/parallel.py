@@ -70,13 +70,27 @@ def _one_thread_here():
 
 def _ready(): return os.getpid()
 
+def _failed(e): return type(e).__name__, (str(e).splitlines() or [''])[0][:500], traceback.format_exc(limit=-4)
+
 def _run_item(payload, seed, index, limit:bool=True):
     "Run one item (in a worker: `limit` sets one thread for good): returns (index, ok, result_or_error)."
     if limit: limit_threads()
     fn = _load(payload) if isinstance(payload, bytes) else payload
     try: return index, True, fn(index, item_rng(seed, index))
-    except Exception as e:
-        return index, False, (type(e).__name__, (str(e).splitlines() or [''])[0][:500], traceback.format_exc(limit=-4))
+    except Exception as e: return index, False, _failed(e)
+
+def _run_batch(payload, fin_payload, seed, indices, limit:bool=True):
+    "Run items one after the other, then `finalize` their results in this process: a list of (index, ok, result_or_error)."
+    out = [_run_item(payload, seed, i, limit) for i in indices]
+    if fin_payload is None: return out
+    fin = _load(fin_payload) if isinstance(fin_payload, bytes) else fin_payload
+    ok = [k for k, (_, good, _) in enumerate(out) if good]
+    try:
+        vals = fin([out[k][2] for k in ok])
+        for k, v in zip(ok, vals): out[k] = (out[k][0], True, v)
+    except Exception as e:   # the batch's results cannot be trusted (e.g. a background write failed): all of it fails
+        for k in ok: out[k] = (out[k][0], False, _failed(e))
+    return out
 
 # %% ../../nbs/04_core.parallel.ipynb #6b0d2681
 _CONTROLLER = None
@@ -147,6 +161,8 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
          desc:str|None=None, # progress-bar label
          progress:bool|None=None, # show a progress bar (None: when attached to a terminal or notebook)
          initializer:Callable|None=None, # run once in each local worker process (e.g. JIT warm-up)
+         batch:int=1, # items run one after the other per task (in any process)
+         finalize:Callable|None=None, # `finalize(results) -> results` on each batch, in the process that ran it
          mp_context:str='forkserver') -> MapResult: # start method for local processes
     "Map `fn(index, rng)` over `indices` deterministically; see above."
     from tqdm.auto import tqdm
@@ -160,7 +176,12 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
     if executor is None: executor = 'serial' if workers <= 1 else 'process'
     order = sorted(indices); done = {i: None for i in res.skipped}; nxt = 0
     pending_out = {}
+    if int(batch) < 1: raise UserError(f'batch: {batch!r} is not allowed; allowed: an integer >= 1')
+    batch = int(batch)
 
+    def finish_all(outs):
+        for o in outs: finish(*o)
+        bar.update(len(outs))
     def finish(i, ok, val):
         nonlocal nxt
         if ok:
@@ -178,13 +199,14 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
     try:
         if executor == 'serial':
             with _one_thread_here():
-                for i in todo: finish(*_run_item(fn, seed, i, limit=False)); bar.update()
+                for b in range(0, len(todo), batch): finish_all(_run_batch(fn, finalize, seed, todo[b:b + batch], limit=False))
         else:
             import cloudpickle, importlib
             # refer to the worker functions through the installed module, so this also works when `pmap`
             # itself was defined in a notebook (workers cannot import a notebook's __main__)
             mod = importlib.import_module('signal_lab.core.parallel')
             payload = cloudpickle.dumps(fn)
+            fin_payload = cloudpickle.dumps(finalize) if finalize is not None else None
             own = executor == 'process'
             if own:
                 # this process works too (see above): `workers` processes in all, workers - 1 of them started here
@@ -196,7 +218,7 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
             limit = max(4, 4 * workers)
             here = contextlib.ExitStack()
             try:
-                it = iter(todo); futs = {}
+                it = iter([todo[b:b + batch] for b in range(0, len(todo), batch)]); futs = {}
                 # items go to started workers once one answers (it has imported and warmed up): until then this
                 # process takes them in order, so results flow out (`on_result`) instead of waiting on a first
                 # item queued behind a worker's start-up
@@ -206,8 +228,8 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
                     while len(futs) < limit:
                         try: i = next(it)
                         except StopIteration: return
-                        futs[ex.submit(mod._run_item, payload, seed, i)] = i
-                def take():   # the next item for this process: a new one, else a queued one no worker has started
+                        futs[ex.submit(mod._run_batch, payload, fin_payload, seed, i)] = i
+                def take():   # the next batch for this process: a new one, else a queued one no worker has started
                     i = next(it, None)
                     if i is not None: return i
                     for f in sorted(futs, key=futs.get):
@@ -218,11 +240,11 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
                 while True:
                     fill()
                     i = take() if own else None
-                    if i is not None: finish(*_run_item(fn, seed, i, limit=False)); bar.update()
+                    if i is not None: finish_all(_run_batch(fn, finalize, seed, i, limit=False))
                     elif not futs: break
                     ready = [f for f in futs if f.done()] if i is not None else wait(futs, return_when=FIRST_COMPLETED)[0]
                     for f in ready:
-                        futs.pop(f); finish(*f.result()); bar.update()
+                        futs.pop(f); finish_all(f.result())
             except BaseException:
                 for f in list(futs): f.cancel()
                 raise

@@ -99,7 +99,7 @@ def generation_hash(cfg:DispersionConfig) -> str:
     d = to_dict(cfg); d.pop('paths'); d.pop('cli'); d.pop('seed')
     return config_hash(d)
 
-def _item(index, rng, cfg, chash, seed, versions):
+def _item(index, rng, cfg, chash, seed, versions, defer:bool=False):
     desc = describe(cfg)
     arrays, p = make_sample(cfg, rng, desc)
     # the amplitudes (n_modes × nf floats) enter the id by their bytes' sha256: the same identity, without a
@@ -113,22 +113,34 @@ def _item(index, rng, cfg, chash, seed, versions):
     # records skip fsync: a kill cannot tear them (atomic rename) and after a power cut resume re-checks every
     # file against the sha256 in its (fsynced) manifest line and rewrites what does not match
     files = {'record': P['records'] / f'{rid}.npz'}
-    # the record goes to disk (and through sha256) in a helper thread while the masks are drawn: both release the GIL
-    pending = {'record': _writer().submit(_write_and_hash, files['record'], npz_bytes(arrays))}
+    # packing, writing and hashing the record, and drawing the masks, run in a helper thread (numpy, zlib, hashlib
+    # and file writes release the GIL); with `defer` the record leaves with the futures and `_finish_writes` waits
+    # for them, so the next item's labels (disba runs without the GIL) overlap these writes
+    pending = {'record': _writer().submit(_pack_write_hash, files['record'], arrays)}
     if cfg.masks.save:
-        m = render_masks(arrays['curves'], arrays['velocities'], cfg.masks)
-        # uint16: uint8 rounded the Gaussian's top flat over 2-3 bins, so the argmax sat about half a bin off the curve
-        m *= 65535; np.rint(m, out=m)   # in place: the same values as np.round(m * 65535) without two more temporaries
         files['mask'] = P['masks'] / f'{rid}.npz'
-        pending['mask'] = _writer().submit(_write_and_hash, files['mask'], npz_bytes({'masks': m.astype(np.uint16)}))
-    sha = {k: f.result() for k, f in pending.items()}   # every file is in place before the record is returned
-    return make_record(params, {k: os.path.relpath(path, man_dir) for k, path in files.items()},
-                       seed=seed, index=index, config_hash=chash, versions=versions, known_hash=ph, labels=desc,
-                       retries=p['retries'], mode_check=p['mode_check'], n_layers=int(p['model'].shape[0]),
-                       file_sha256=sha, **p['aug'])
+        pending['mask'] = _writer().submit(_mask_write_hash, files['mask'], arrays['curves'], arrays['velocities'], cfg.masks)
+    rec = make_record(params, {k: os.path.relpath(path, man_dir) for k, path in files.items()},
+                      seed=seed, index=index, config_hash=chash, versions=versions, known_hash=ph, labels=desc,
+                      retries=p['retries'], mode_check=p['mode_check'], n_layers=int(p['model'].shape[0]),
+                      file_sha256=pending, **p['aug'])
+    return rec if defer else _finish_writes([rec])[0]
+
+def _finish_writes(records:list) -> list:
+    "Wait for the records' files (written in the helper thread): each `file_sha256` becomes its digests; a failed write raises."
+    for r in records: r['file_sha256'] = {k: f.result() for k, f in r['file_sha256'].items()}
+    return records
 
 def _write_and_hash(path, b:bytes) -> str:
     write_bytes(path, b, fsync=False); return hashlib.sha256(b).hexdigest()
+
+def _pack_write_hash(path, arrays:dict) -> str: return _write_and_hash(path, npz_bytes(arrays))
+
+def _mask_write_hash(path, curves, velocities, mcfg) -> str:
+    m = render_masks(curves, velocities, mcfg)
+    # uint16: uint8 rounded the Gaussian's top flat over 2-3 bins, so the argmax sat about half a bin off the curve
+    m *= 65535; np.rint(m, out=m)   # in place: the same values as np.round(m * 65535) without two more temporaries
+    return _write_and_hash(path, npz_bytes({'masks': m.astype(np.uint16)}))
 
 _WRITER = (None, None)
 def _writer():
@@ -168,7 +180,7 @@ def generate(cfg:DispersionConfig, # the dataset config
         except (OSError, KeyError): return False
     versions = package_versions(VERSION_PACKAGES)
     if workers <= 1 and scheduler is None: reuse_freed_memory()   # in this process, as in each worker
-    job = functools.partial(_item, cfg=cfg, chash=chash, seed=seed, versions=versions)
+    job = functools.partial(_item, cfg=cfg, chash=chash, seed=seed, versions=versions, defer=True)
     for k in ('records', 'masks'):
         P[k].mkdir(parents=True, exist_ok=True)
         if resume:   # half-written temp files of a killed run: the items they belonged to are written again
@@ -180,5 +192,6 @@ def generate(cfg:DispersionConfig, # the dataset config
     with man.writer() as w, open_executor(workers, scheduler) as ex:
         res = pmap(job, range(n), seed=seed, workers=workers, executor=ex, skip=done, keep_results=False,
                    on_result=lambda i, rec: None if i in mine else w.write(rec),
-                   desc='dispersion samples', progress=progress, initializer=_worker_setup)
+                   desc='dispersion samples', progress=progress, initializer=_worker_setup,
+                   batch=8, finalize=_finish_writes)   # 8 items per task: each item's writes overlap the next one's labels
     return res
