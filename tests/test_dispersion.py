@@ -60,7 +60,7 @@ BAD = [
     ('negative thickness', 'physics:\n  thickness: [-1.0, 5.0]\n', 'physics.thickness: -1.0 is out of range'),
     ('fmin >= fmax', 'grid:\n  fmin: 70.0\n  fmax: 60.0\n', 'grid.fmin: must be < grid.fmax'),
     ('n_modes 0', 'physics:\n  n_modes: 0\n', 'physics.n_modes: 0 is out of range; allowed: >= 1'),
-    ('group velocity', 'physics:\n  velocity: group\n', "physics.velocity: 'group' is not supported"),
+    ('velocity type', 'physics:\n  velocity: grp\n', "physics.velocity: 'grp' is not allowed; allowed: phase, group"),
     ('vs not increasing, no LVL', 'physics:\n  vs_increasing: false\n', 'set low_velocity_layers: true'),
 ]
 

@@ -82,7 +82,7 @@ def test_no_mode_jumps_on_lvl_heavy_config(wave):
     freqs = frequency_axis(cfg.grid)
     raw_jumps = verified_jumps = repaired = 0
     for i in range(12):
-        model, cur, retries, reasons, check = sample_curves(cfg.physics, freqs, item_rng(3, i))
+        model, cur, retries, reasons, check, _ = sample_curves(cfg.physics, freqs, item_rng(3, i))
         assert check['unresolved'] == 0 and check['checked'] == len(freqs)
         raw = compute_curves(model, freqs, cfg.physics)                  # disba alone, same model
         changed = np.flatnonzero(np.any(np.nan_to_num(raw) != np.nan_to_num(cur), axis=0))

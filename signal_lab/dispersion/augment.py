@@ -12,7 +12,7 @@ from .spectrum import _normalize
 __all__ = ['augment']
 
 # %% ../../nbs/15_dispersion.augment.ipynb #6a80d29b
-def augment(spec:np.ndarray, # (nv, nf) spectrum
+def augment(spec:np.ndarray, # (nv, nf) spectrum, or (channels, nv, nf) images on the same axes (augmented alike)
             curves:np.ndarray, # (n_modes, nf) m/s
             freqs:np.ndarray, velocities:np.ndarray, # axes
             aug:AugmentationCfg, # probabilities and ranges
@@ -27,8 +27,10 @@ def augment(spec:np.ndarray, # (nv, nf) spectrum
         s = float(rng.uniform(*aug.warp.velocity)); r = float(rng.uniform(*aug.warp.frequency))
         # new(c, f) = old(c / s, f / r)
         src_c = velocities / s; src_f = freqs / r
-        tmp = np.stack([np.interp(src_c, velocities, spec[:, j], left=0, right=0) for j in range(spec.shape[1])], 1)
-        spec = np.stack([np.interp(src_f, freqs, tmp[i], left=0, right=0) for i in range(tmp.shape[0])], 0).astype(np.float32)
+        def warp(S):
+            tmp = np.stack([np.interp(src_c, velocities, S[:, j], left=0, right=0) for j in range(S.shape[1])], 1)
+            return np.stack([np.interp(src_f, freqs, tmp[i], left=0, right=0) for i in range(tmp.shape[0])], 0).astype(np.float32)
+        spec = warp(spec) if spec.ndim == 2 else np.stack([warp(S) for S in spec])
         new = np.full_like(curves, np.nan)
         for m in range(curves.shape[0]):
             ok = np.isfinite(curves[m])
@@ -45,8 +47,8 @@ def augment(spec:np.ndarray, # (nv, nf) spectrum
         spec = _normalize(spec, normalization).astype(np.float32)   # the same normalisation the spectrum had
         params['aug_noise_snr_db'] = snr
     if u[2] < aug.occlusion.prob:
-        w = max(1, int(round(rng.uniform(*aug.occlusion.width) * spec.shape[1])))
-        j0 = int(rng.integers(0, spec.shape[1] - w + 1))
-        spec[:, j0:j0 + w] = 0
+        w = max(1, int(round(rng.uniform(*aug.occlusion.width) * spec.shape[-1])))
+        j0 = int(rng.integers(0, spec.shape[-1] - w + 1))
+        spec[..., j0:j0 + w] = 0
         params['aug_occlusion'] = [j0, j0 + w]
     return spec, curves, params

@@ -45,20 +45,16 @@ class PhysicsCfg:
     vp_vs: str = cfield('poisson', choices=['poisson', 'brocher'], help="how Vp follows from Vs: a Poisson's ratio drawn per layer (near-surface) or Brocher (2005, crustal; Vp/Vs near 10 at 120 m/s)")
     poisson: tuple[float, float] = cfield((0.25, 0.40), lo=0, hi=0.5, hi_open=True, help="Poisson's ratio range for vp_vs: poisson (dry to partly saturated soils, weathered rock)")
     wave: str = cfield('rayleigh', choices=['rayleigh', 'love'], help='surface-wave type')
-    velocity: str = cfield('phase', choices=['phase', 'group'], help="labelled velocity; only 'phase' is supported (see validate)")
+    velocity: str = cfield('phase', choices=['phase', 'group'], help="labelled velocity: 'phase' (phase-shift image of the array's gather) or 'group' (frequency-time image of a dispersed waveform; the phase image is kept as a second channel)")
     n_modes: int = cfield(5, lo=1, hi=20, help='modes stored per sample (missing ones are NaN)')
     algorithm: str = cfield('dunkin', choices=['dunkin', 'fast-delta'], help='disba root-finding algorithm (rayleigh)')
     dc: float = cfield(5e-4, lo=0, lo_open=True, hi=0.1, help='disba phase-velocity step (km/s)')
-    dt: float = cfield(0.025, lo=0, lo_open=True, hi=0.5, help='disba relative period step for group velocity')
+    dt: float = cfield(0.001, lo=0, lo_open=True, hi=0.05, help='group velocity: relative frequency step of the central difference of the verified phase curves')
     max_retries: int = cfield(20, lo=0, hi=1000, help='models resampled when the solver fails or finds no fundamental mode')
     min_fundamental: float = cfield(0.8, lo=0, hi=1, help='share of frequencies where the fundamental mode must exist')
     verify_modes: bool = cfield(True, help='check every mode label against a thin-layer mode count; repair or redraw models that disagree')
     def validate(self):
         if self.n_layers[0] > self.n_layers[1]: raise Invalid('n_layers', f'min {self.n_layers[0]} > max {self.n_layers[1]}')
-        if self.velocity == 'group':
-            raise Invalid('velocity', "'group' is not supported: a phase-shift image of a gather synthesised with group velocities "
-                          "is not an image any array records (group images need frequency-time analysis of a dispersed waveform); "
-                          "allowed: phase")
         if not self.vs_increasing and not self.low_velocity_layers:
             raise Invalid('vs_increasing', 'false draws layers in any order, i.e. makes low-velocity layers; '
                           'set low_velocity_layers: true as well (or keep vs_increasing: true)')
@@ -78,7 +74,9 @@ class SpectrumCfg:
     higher_mode_amp: tuple[float, float] = cfield((0.3, 1.2), lo=0, hi=10, help='amplitude of each higher mode relative to the fundamental (constant over frequency)')
     dominant_band_prob: float = cfield(0.5, lo=0, hi=1, help='probability that one higher mode is boosted over a frequency band')
     dominant_band_gain: tuple[float, float] = cfield((1.5, 3.0), lo=1, hi=100, help='the boost at the centre of that band')
-    store_gather: bool = cfield(False, help='also store the complex f-x gather (traces x freqs) in each record, to re-image it')
+    store_gather: bool = cfield(False, help='also store the complex f-x gather (traces x freqs) in each record, to re-image it (group images: also the dispersed waveform)')
+    group_distance: float = cfield(300.0, lo=0, lo_open=True, hi=1e5, help='group images: source-receiver distance of the synthetic dispersed waveform (m)')
+    ftan_alpha: float = cfield(50.0, lo=1, hi=1e4, help='group images: Gaussian filter width of the frequency-time analysis, exp(-alpha ((f - fc) / fc)^2)')
     taper_bins: int = cfield(4, lo=0, hi=512, help='frequency bins of cosine taper where a mode starts (near cutoff)')
     resolvable_factor: float = cfield(1.0, lo=0, lo_open=True, help='a point is resolvable when wavelength <= factor * array length')
 

@@ -11,7 +11,7 @@ from .models import LayeredModel, sample_model
 from .modes import verify_curves
 
 # %% auto #0
-__all__ = ['frequency_axis', 'velocity_axis', 'SolverFailed', 'compute_curves', 'sample_curves', 'warmup']
+__all__ = ['frequency_axis', 'velocity_axis', 'SolverFailed', 'compute_curves', 'group_velocities', 'sample_curves', 'warmup']
 
 # %% ../../nbs/12_dispersion.curves.ipynb #a64b72e1
 def frequency_axis(grid:GridCfg) -> np.ndarray:
@@ -28,13 +28,12 @@ class SolverFailed(RuntimeError):
 
 def compute_curves(model:LayeredModel, # the layered model (SI units)
                    freqs:np.ndarray, # frequencies (Hz), ascending
-                   phys:PhysicsCfg) -> np.ndarray: # wave, velocity type, n_modes, algorithm, dc, dt
-    "Dispersion curves, shape (n_modes, len(freqs)), m/s, NaN where a mode does not exist."
-    from disba import PhaseDispersion, GroupDispersion
+                   phys:PhysicsCfg) -> np.ndarray: # wave, n_modes, algorithm, dc
+    "Phase-velocity dispersion curves, shape (n_modes, len(freqs)), m/s, NaN where a mode does not exist (group: `group_velocities`)."
+    from disba import PhaseDispersion
     th, vp, vs, rho = model.km()
     algo = phys.algorithm if phys.wave == 'rayleigh' else 'dunkin'
-    if phys.velocity == 'phase': solver = PhaseDispersion(th, vp, vs, rho, algorithm=algo, dc=float(phys.dc))
-    else: solver = GroupDispersion(th, vp, vs, rho, algorithm=algo, dc=float(phys.dc), dt=float(phys.dt))
+    solver = PhaseDispersion(th, vp, vs, rho, algorithm=algo, dc=float(phys.dc))
     periods = np.ascontiguousarray((1.0 / np.asarray(freqs, np.float64))[::-1])
     out = np.full((phys.n_modes, len(freqs)), np.nan, np.float32)
     for m in range(phys.n_modes):
@@ -44,11 +43,32 @@ def compute_curves(model:LayeredModel, # the layered model (SI units)
         out[m, len(freqs) - 1 - idx] = c.velocity * 1000
     return out
 
+# %% ../../nbs/12_dispersion.curves.ipynb #e706caf6
+def group_velocities(model:LayeredModel, # the layered model (SI units)
+                     freqs:np.ndarray, # (nf,) Hz, ascending
+                     phase:np.ndarray, # (n_modes, nf) verified phase velocities (m/s) of this model
+                     phys:PhysicsCfg) -> tuple[np.ndarray, dict]: # wave, n_modes, dc, dt (relative step), verify_modes
+    "Group velocities (n_modes, nf) m/s by a central difference of verified phase curves at f(1 ± dt); returns `(group, report)`."
+    f = np.asarray(freqs, np.float64); h = float(phys.dt)
+    shifted, unresolved = [], 0
+    for s in (1 - h, 1 + h):
+        c = compute_curves(model, f * s, phys)
+        if phys.verify_modes:
+            c, rep = verify_curves(model, f * s, c, phys); unresolved += rep['unresolved']
+        shifted.append(np.asarray(c, np.float64))
+    lo, hi = shifted; c = np.asarray(phase, np.float64)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        U = c / (1 - f * ((hi - lo) / (2 * h * f)) / c)
+        jump = (np.abs(hi - c) > 50 * h * c) | (np.abs(lo - c) > 50 * h * c)
+    bad = np.isfinite(U) & (jump | (U <= 0))
+    U[bad] = np.nan
+    return U.astype(np.float32), dict(step_rel=h, dropped=int(bad.sum()), unresolved=int(unresolved))
+
 # %% ../../nbs/12_dispersion.curves.ipynb #6eb26d4c
 def sample_curves(phys:PhysicsCfg, # model ranges, solver settings, verify_modes, max_retries
                   freqs:np.ndarray, # (nf,) Hz, ascending
                   rng:np.random.Generator): # the item's generator (redraws come from it too)
-    "Draw models until one gives usable, verified curves: returns `(model, curves, retries, reasons, check)`."
+    "Draw models until one gives usable, verified curves: returns `(model, curves, retries, reasons, check, group)`."
     reasons = []
     for attempt in range(phys.max_retries + 1):
         model = sample_model(phys, rng)
@@ -62,7 +82,13 @@ def sample_curves(phys:PhysicsCfg, # model ranges, solver settings, verify_modes
         if phys.verify_modes:
             cur, check = verify_curves(model, freqs, cur, phys)
             if check['unresolved']: reasons.append('mode_order'); continue
-        return model, cur, attempt, reasons, check
+        group = None
+        if phys.velocity == 'group':
+            try: group, ginfo = group_velocities(model, freqs, cur, phys)
+            except Exception as e: reasons.append(type(e).__name__); continue
+            if ginfo['unresolved']: reasons.append('group_check'); continue
+            if check is not None: check['group'] = ginfo
+        return model, cur, attempt, reasons, check, group
     raise SolverFailed(f'no usable model after {phys.max_retries + 1} draws ({", ".join(sorted(set(reasons)))})')
 
 # %% ../../nbs/12_dispersion.curves.ipynb #e64e6aab

@@ -13,7 +13,7 @@ from ..core.manifest import Manifest, make_record, package_versions, param_hash
 from ..core.parallel import pmap, open_executor, reuse_freed_memory
 from .config import DispersionConfig
 from .curves import frequency_axis, velocity_axis, sample_curves, warmup
-from .spectrum import offsets, synth_gather, dispersion_spectrum, resolvable_weight, mode_amplitudes
+from .spectrum import offsets, synth_gather, dispersion_spectrum, resolvable_weight, mode_amplitudes, dispersed_waveform, ftan_image
 from .masks import render_masks
 from .augment import augment
 
@@ -39,6 +39,15 @@ def describe(cfg:DispersionConfig) -> dict:
                 masks=dict(kind=M.kind, sigma_m_s=M.sigma if M.kind == 'gaussian' and not M.sigma_rel else None,
                            sigma_rel=M.sigma_rel if M.kind == 'gaussian' and M.sigma_rel else None, blur_px=M.blur_sigma))
     if S.store_gather: d['units']['gather'] = 'complex64 (traces × freqs): the f–x spectrum before imaging, noise included'
+    if P.velocity == 'group':
+        d['units'].update(spectrum=d['units']['spectrum'] + '; frequency-time (FTAN) image, velocity axis = group velocity',
+                          curves='group velocity, m/s, NaN where the mode does not exist or leaves the velocity axis',
+                          phase_spectrum=d['units']['spectrum'] + '; phase-shift image of the array gather (second channel)',
+                          phase_curves='phase velocity, m/s, NaN where the mode does not exist',
+                          masks='uint16, value/65535, one channel per mode, on the group curves')
+        if S.store_gather: d['units']['waveform'] = f'float32, the dispersed waveform at {S.group_distance:g} m (sampling rate 4 × fmax)'
+        d['solver']['group'] = f'central difference of the verified phase curves at f(1 ± {P.dt:g})'
+        d['spectrum'].update(group_method='ftan', group_distance_m=S.group_distance, ftan_alpha=S.ftan_alpha)
     return d
 
 def write_dataset_card(cfg:DispersionConfig) -> Path:
@@ -63,7 +72,7 @@ def write_dataset_card(cfg:DispersionConfig) -> Path:
 def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=None) -> tuple[dict, dict]:
     "Arrays of one sample and the parameters that generated it (`desc`: `describe(cfg)`, when the caller has it)."
     freqs, vels, xs = frequency_axis(cfg.grid), velocity_axis(cfg.grid), offsets(cfg.array)
-    model, curves, retries, reasons, check = sample_curves(cfg.physics, freqs, rng)
+    model, curves, retries, reasons, check, group = sample_curves(cfg.physics, freqs, rng)
     amps = mode_amplitudes(cfg.physics.n_modes, freqs, cfg.spectrum, rng)
     ia = cfg.augmentation.interference
     u_int, v_int, a_int = rng.random(), rng.uniform(*ia.velocity), rng.uniform(*ia.amplitude)
@@ -71,13 +80,27 @@ def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=No
     snr = np.inf if cfg.spectrum.noise_free else cfg.spectrum.snr_db
     d = synth_gather(curves, freqs, xs, amps, rng, snr, cfg.spectrum.taper_bins, interference)
     spec = dispersion_spectrum(d, freqs, xs, vels, cfg.spectrum.method, cfg.spectrum.normalization)
-    spec, curves_aug, aug = augment(spec, curves, freqs, vels, cfg.augmentation, rng, cfg.spectrum.normalization)
+    if group is not None:   # group: the FTAN image of a dispersed waveform, with the phase image as a second channel
+        S = cfg.spectrum
+        wave = dispersed_waveform(curves, amps, freqs, S.group_distance, vels[0], None if S.noise_free else rng, snr, S.taper_bins)
+        gimg = ftan_image(*wave, freqs, vels, S.group_distance, S.ftan_alpha, S.normalization)
+        n = curves.shape[0]
+        both, cur2, aug = augment(np.stack([gimg, spec.astype(np.float32)]), np.concatenate([group, curves]), freqs, vels,
+                                  cfg.augmentation, rng, S.normalization)
+        spec, curves_aug, phase_spec, phase_aug = both[0], cur2[:n], both[1], cur2[n:]
+        group_out = dict(phase_spectrum=phase_spec.astype(np.float32), phase_curves=phase_aug.astype(np.float32))
+        # group velocities may leave the image's velocity range (slow Airy phases): unlabelled there, as after a warp
+        curves_aug = np.where((curves_aug >= vels[0]) & (curves_aug <= vels[-1]), curves_aug, np.nan)
+        if S.store_gather: group_out['waveform'] = np.fft.irfft(wave[1], 2 * (len(wave[0]) - 1)).astype(np.float32)
+    else:
+        spec, curves_aug, aug = augment(spec, curves, freqs, vels, cfg.augmentation, rng, cfg.spectrum.normalization)
     if interference: aug.update(aug_interference_velocity=interference[0], aug_interference_amp=interference[1])
     arrays = dict(spectrum=spec.astype(np.float32), curves=curves_aug.astype(np.float32), freqs=freqs, velocities=vels,
                   model=model.as_array(), offsets=xs, weights=resolvable_weight(freqs, vels, xs, cfg.spectrum.resolvable_factor),
                   mode_amplitudes=amps, model_columns=np.array(MODEL_COLUMNS), wave=np.array(cfg.physics.wave),
                   velocity_type=np.array(cfg.physics.velocity), description=np.array(json.dumps(desc or describe(cfg), sort_keys=True)))
-    if 'aug_warp_velocity' in aug: arrays['curves_unwarped'] = curves.astype(np.float32)
+    if 'aug_warp_velocity' in aug: arrays['curves_unwarped'] = (curves if group is None else group).astype(np.float32)
+    if group is not None: arrays.update(group_out)
     if cfg.spectrum.store_gather: arrays['gather'] = d.astype(np.complex64)
     # the label check of this sample: columns checked, doubted, repaired (and the finest dc used), models redrawn
     mc = None if check is None else dict(check, redrawn=reasons.count('mode_order'))

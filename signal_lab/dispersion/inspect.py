@@ -44,9 +44,12 @@ def plot_record(rec:dict, # a record from `load_record`
     im = ax.imshow(rec['spectrum'], origin='lower', aspect='auto', cmap='viridis', extent=[f[0], f[-1], v[0], v[-1]], vmin=0)
     for m in range(rec['curves'].shape[0]):
         if np.isfinite(rec['curves'][m]).any(): ax.plot(f, rec['curves'][m], '--', lw=1.3, label=f'mode {m} (label)')
-    x = rec['offsets']; ax.plot(f, (x[-1] - x[0]) * f, 'r:', lw=1.2, label='wavelength = array length')
-    ax.set_ylim(v[0], v[-1]); ax.set_xlabel('frequency (Hz)'); ax.set_ylabel('phase velocity (m/s)')
-    ax.set_title('Dispersion image (phase shift) with the true mode curves' + (f'\nsample {name}' if name else ''), fontsize=10)
+    group = str(rec.get('velocity_type', 'phase')) == 'group'
+    x = rec['offsets']
+    if not group: ax.plot(f, (x[-1] - x[0]) * f, 'r:', lw=1.2, label='wavelength = array length')   # the array's limit (phase images)
+    ax.set_ylim(v[0], v[-1]); ax.set_xlabel('frequency (Hz)'); ax.set_ylabel(('group' if group else 'phase') + ' velocity (m/s)')
+    kind = 'Group image (frequency-time analysis)' if group else 'Dispersion image (phase shift)'
+    ax.set_title(kind + ' with the true mode curves' + (f'\nsample {name}' if name else ''), fontsize=10)
     ax.legend(fontsize=8, loc='upper right', framealpha=0.85)
     if colorbar: ax.figure.colorbar(im, ax=ax, label='amplitude (normalised per frequency)', pad=0.02)
     return ax

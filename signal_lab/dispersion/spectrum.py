@@ -12,7 +12,7 @@ from .config import ArrayCfg, SpectrumCfg
 
 # %% auto #0
 __all__ = ['offsets', 'synth_gather', 'mode_amplitudes', 'phase_shift_stack', 'PhaseShift', 'fk_spectrum', 'dispersion_spectrum',
-           'resolvable_weight', 'curve_resolvable']
+           'resolvable_weight', 'curve_resolvable', 'dispersed_waveform', 'ftan_image']
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #b3e4c4e4
 def offsets(arr:ArrayCfg) -> np.ndarray:
@@ -164,9 +164,9 @@ def PhaseShift(freqs, # (nf,) Hz
     return _operator_class()(freqs, x, velocities, dtype)
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #3f451731
-def _normalize(V, how):
-    if how == 'frequency': return V / np.maximum(V.max(0, keepdims=True), 1e-12)
-    if how == 'global': return V / max(float(V.max()), 1e-12)
+def _normalize(V, how):   # over the last two axes (nv, nf): a stack of images is normalised image by image
+    if how == 'frequency': return V / np.maximum(V.max(-2, keepdims=True), 1e-12)
+    if how == 'global': return V / np.maximum(V.max(axis=(-2, -1), keepdims=True), 1e-12)
     return V
 
 def fk_spectrum(d:np.ndarray, freqs, x, velocities, pad:int=8) -> np.ndarray:
@@ -206,3 +206,47 @@ def curve_resolvable(curves, freqs, x, factor:float=1.0) -> np.ndarray:
     lam = curves / np.asarray(freqs)[None, :]
     L = float(x[-1] - x[0]); dx = float(x[1] - x[0]) if len(x) > 1 else L
     with np.errstate(invalid='ignore'): return np.isfinite(curves) & (lam <= factor * L) & (lam >= 2 * dx)
+
+# %% ../../nbs/13_dispersion.spectrum.ipynb #15529897
+def dispersed_waveform(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s), NaN where absent
+                       amps:np.ndarray, # (n_modes, nf) relative mode amplitudes
+                       freqs:np.ndarray, # (nf,) Hz, ascending
+                       distance:float, # source-receiver distance (m)
+                       vmin:float, # slowest velocity to hold in the time window (m/s)
+                       rng:np.random.Generator|None=None, # noise source (None: noise-free)
+                       snr_db:float=np.inf, # SNR of complex noise added in the band
+                       taper_bins:int=4) -> tuple[np.ndarray, np.ndarray, float]: # cosine taper at a mode's cutoff (grid bins)
+    "One-sided spectrum of the waveform at `distance`: returns `(fine_freqs, spectrum, sampling_rate)`."
+    from scipy.interpolate import CubicSpline
+    f = np.asarray(freqs, np.float64)
+    fs = 4 * f[-1]; n = int(2 ** np.ceil(np.log2(1.5 * distance / vmin * fs)))
+    ff = np.arange(n // 2 + 1) * (fs / n)
+    S = np.zeros(ff.size, np.complex128)
+    for m in range(curves.shape[0]):
+        idx = np.flatnonzero(np.isfinite(curves[m]))
+        if idx.size < 4: continue
+        sel = (ff >= f[idx[0]]) & (ff <= f[idx[-1]])
+        slow = CubicSpline(f[idx], 1.0 / np.asarray(curves[m, idx], np.float64))(ff[sel])
+        a = np.interp(ff[sel], f, np.asarray(amps[m], np.float64) * _taper(np.isfinite(curves[m]), taper_bins))
+        S[sel] += a * np.exp(-2j * np.pi * ff[sel] * distance * slow)
+    band = (ff >= f[0]) & (ff <= f[-1])
+    if rng is not None and np.isfinite(snr_db) and band.any():
+        p = float(np.mean(np.abs(S[band]) ** 2)) / 10 ** (snr_db / 10)
+        S[band] += rng.normal(scale=np.sqrt(p / 2), size=band.sum()) + 1j * rng.normal(scale=np.sqrt(p / 2), size=band.sum())
+    return ff, S, fs
+
+def ftan_image(ff:np.ndarray, S:np.ndarray, fs:float, # a `dispersed_waveform`
+               freqs:np.ndarray, # (nf,) filter centre frequencies (Hz)
+               velocities:np.ndarray, # (nv,) group velocities of the image (m/s)
+               distance:float, # source-receiver distance (m)
+               alpha:float=50.0, # Gaussian filter width: exp(-alpha ((f - fc) / fc)^2)
+               normalization:str='frequency') -> np.ndarray: # 'frequency', 'global' or 'none'
+    "Frequency-time (FTAN) image (nv, nf), float32: the envelope after each Gaussian filter, read at t = distance / v."
+    f = np.asarray(freqs, np.float64); n = 2 * (len(ff) - 1)
+    G = np.exp(-alpha * ((ff[None, :] - f[:, None]) / f[:, None]) ** 2)
+    full = np.zeros((f.size, n), np.complex128); full[:, :len(ff)] = G * S[None]      # analytic signal: positive frequencies
+    env = np.abs(np.fft.ifft(full, axis=1))                                            # (nf, n) envelopes
+    pos = np.clip(distance / np.asarray(velocities, np.float64) * fs, 0, n - 1.000001)  # fractional sample of each arrival
+    i0 = pos.astype(np.int64); w = pos - i0
+    img = (env[:, i0] * (1 - w) + env[:, i0 + 1] * w).T
+    return _normalize(img, normalization).astype(np.float32)
