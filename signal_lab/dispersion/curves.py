@@ -43,7 +43,7 @@ def compute_curves(model:LayeredModel, # the layered model (SI units)
         out[m, len(freqs) - 1 - idx] = c.velocity * 1000
     return out
 
-# %% ../../nbs/12_dispersion.curves.ipynb #e706caf6
+# %% ../../nbs/12_dispersion.curves.ipynb #2fba14ab
 def group_velocities(model:LayeredModel, # the layered model (SI units)
                      freqs:np.ndarray, # (nf,) Hz, ascending
                      phase:np.ndarray, # (n_modes, nf) verified phase velocities (m/s) of this model

@@ -207,7 +207,7 @@ def curve_resolvable(curves, freqs, x, factor:float=1.0) -> np.ndarray:
     L = float(x[-1] - x[0]); dx = float(x[1] - x[0]) if len(x) > 1 else L
     with np.errstate(invalid='ignore'): return np.isfinite(curves) & (lam <= factor * L) & (lam >= 2 * dx)
 
-# %% ../../nbs/13_dispersion.spectrum.ipynb #15529897
+# %% ../../nbs/13_dispersion.spectrum.ipynb #cfa5845b
 def dispersed_waveform(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s), NaN where absent
                        amps:np.ndarray, # (n_modes, nf) relative mode amplitudes
                        freqs:np.ndarray, # (nf,) Hz, ascending
