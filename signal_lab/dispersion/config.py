@@ -75,7 +75,7 @@ class SpectrumCfg:
     dominant_band_prob: float = cfield(0.5, lo=0, hi=1, help='probability that one higher mode is boosted over a frequency band')
     dominant_band_gain: tuple[float, float] = cfield((1.5, 3.0), lo=1, hi=100, help='the boost at the centre of that band')
     store_gather: bool = cfield(False, help='also store the complex f-x gather (traces x freqs) in each record, to re-image it (group images: also the dispersed waveform)')
-    group_distance: float = cfield(300.0, lo=0, lo_open=True, hi=1e5, help='group images: source-receiver distance of the synthetic dispersed waveform (m)')
+    group_distance: float = cfield(300.0, lo=0, lo_open=True, hi=5000, help='group images: source-receiver distance of the synthetic dispersed waveform (m; the frequency-time analysis holds nf x the window in memory, 70 MB at 5 km)')
     ftan_alpha: float = cfield(50.0, lo=1, hi=1e4, help='group images: Gaussian filter width of the frequency-time analysis, exp(-alpha ((f - fc) / fc)^2)')
     taper_bins: int = cfield(4, lo=0, hi=512, help='frequency bins of cosine taper where a mode starts (near cutoff)')
     resolvable_factor: float = cfield(1.0, lo=0, lo_open=True, help='a point is resolvable when wavelength <= factor * array length')
