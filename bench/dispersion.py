@@ -39,18 +39,20 @@ def main():
         import hashlib, signal_lab.dispersion.generate as G
         write_and_hash, B = G._write_and_hash, 8
         t_disba = t_full = t_nowrite = 0.0
+        def full(block):   # one batch as `generate` runs it
+            G._finish_writes([_item(i, item_rng(a.seed, i), cfg, h, a.seed, v, defer=True) for i in block])
         for b in range(0, n, B):
             block = range(b, min(b + B, n))
             t = time.perf_counter()
             for i in block: sample_curves(cfg.physics, freqs, item_rng(a.seed, i))
             t_disba += time.perf_counter() - t
             t = time.perf_counter()
-            G._finish_writes([_item(i, item_rng(a.seed, i), cfg, h, a.seed, v, defer=True) for i in block])
+            full(block)
             t_full += time.perf_counter() - t
             G._write_and_hash = lambda path, data: hashlib.sha256(data).hexdigest()
             try:
                 t = time.perf_counter()
-                G._finish_writes([_item(i, item_rng(a.seed, i), cfg, h, a.seed, v, defer=True) for i in block])
+                full(block)
                 t_nowrite += time.perf_counter() - t
             finally: G._write_and_hash = write_and_hash
         print(f'disba only:    {n / t_disba:7.1f} samples/s ({1000 * t_disba / n:.1f} ms/sample)')

@@ -30,6 +30,11 @@ def _taper(valid:np.ndarray, n:int) -> np.ndarray:
     w[first:first + k.size] *= 0.5 - 0.5 * np.cos(np.pi * (k + 1) / (n + 1))
     return w
 
+def _complex_noise(x:np.ndarray, rng:np.random.Generator, snr_db:float) -> np.ndarray:
+    "Circular complex Gaussian noise shaped like `x`, at `snr_db` below the mean power of `x` (complex128)."
+    p = float(np.mean(np.abs(x) ** 2)) / 10 ** (snr_db / 10)
+    return rng.normal(scale=np.sqrt(p / 2), size=x.shape) + 1j * rng.normal(scale=np.sqrt(p / 2), size=x.shape)
+
 def synth_gather(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s), NaN where absent
                  freqs:np.ndarray, # (nf,) Hz
                  x:np.ndarray, # (nx,) offsets (m)
@@ -54,9 +59,7 @@ def synth_gather(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s), NaN 
         v, amp = interference
         ph = np.float32(2 * np.pi / v) * f * xx
         d.real += (amp * spread) * np.cos(ph); d.imag -= (amp * spread) * np.sin(ph)
-    if rng is not None and np.isfinite(snr_db):
-        p = float(np.mean(np.abs(d) ** 2)) / 10 ** (snr_db / 10)
-        d += (rng.normal(scale=np.sqrt(p / 2), size=d.shape) + 1j * rng.normal(scale=np.sqrt(p / 2), size=d.shape)).astype(np.complex64)
+    if rng is not None and np.isfinite(snr_db): d += _complex_noise(d, rng, snr_db).astype(np.complex64)
     return d
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #fa352489
@@ -230,9 +233,7 @@ def dispersed_waveform(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s)
         a = np.interp(ff[sel], f, np.asarray(amps[m], np.float64) * _taper(np.isfinite(curves[m]), taper_bins))
         S[sel] += a * np.exp(-2j * np.pi * ff[sel] * distance * slow)
     band = (ff >= f[0]) & (ff <= f[-1])
-    if rng is not None and np.isfinite(snr_db) and band.any():
-        p = float(np.mean(np.abs(S[band]) ** 2)) / 10 ** (snr_db / 10)
-        S[band] += rng.normal(scale=np.sqrt(p / 2), size=band.sum()) + 1j * rng.normal(scale=np.sqrt(p / 2), size=band.sum())
+    if rng is not None and np.isfinite(snr_db) and band.any(): S[band] += _complex_noise(S[band], rng, snr_db)
     return ff, S, fs
 
 def ftan_image(ff:np.ndarray, S:np.ndarray, fs:float, # a `dispersed_waveform`
