@@ -62,14 +62,29 @@ def doctor_info(gpu:bool=True) -> dict:
     return info
 
 def doctor(argv=()):
-    p = ArgParser('signal-lab doctor', description='Print versions, CPU/GPU and cache locations.')
+    "`signal-lab doctor [--check] [--no-gpu]`: versions, problems, caches; `--check` also proves every installed part works."
+    from signal_lab.core.doctor import version_problems, check
+    p = ArgParser('signal-lab doctor', description='Print versions, CPU/GPU and cache locations; with --check, prove the environment works '
+                  '(every module of every installed extra imported, each compiled package run once); exit 1 naming each broken package.')
     p.add_argument('--no-gpu', action='store_true', help='skip the GPU check (which imports torch)')
+    p.add_argument('--check', action='store_true', help='import every module and run each compiled package once; exit 1 on any broken package')
     a = p.parse_args(argv)
     info = doctor_info(gpu=not a.no_gpu)
+    problems = version_problems()
+    bad = {pr.package for pr in problems}
     print(f"signal_lab {info['versions']['signal_lab']} on {info['platform']}, {info['cpus']} CPUs, GPU: {info['gpu']}")
     print('pillars: ' + ', '.join(info['pillars']))
-    print('versions:'); [print(f'  {k:14s} {v or "-"}') for k, v in info['versions'].items()]
+    print('versions:'); [print(f'  {k:14s} {v or "-"}{"   <- wrong version, see below" if k in bad else ""}') for k, v in info['versions'].items()]
     w = max(map(len, info['caches'])); print('caches:'); [print(f'  {k:{w}s} {v}') for k, v in info['caches'].items()]
+    if a.check:
+        rep = check(progress=lambda s: print(f'[doctor] {s}', flush=True))
+        problems = rep.problems
+        print(f'[doctor] {rep.summary()}')
+    for pr in problems: print(f'BROKEN {pr.line()}', file=sys.stderr)
+    if problems:
+        print(f'doctor: {len(problems)} broken package(s)' + ('' if a.check else ' (run `signal-lab doctor --check` to exercise them)'), file=sys.stderr)
+        return 1
+    if a.check: print('doctor --check: OK')
     return 0
 
 # %% ../nbs/90_cli.ipynb #fd7c69bf
@@ -100,6 +115,8 @@ def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
                         f'deletes them: move them or choose another --out (an interrupted quickstart leaves such files too: delete them)')
     unknown = [p for p in (pillars or []) if p not in available_pillars()]
     if unknown: raise UserError(f"--pillars: {', '.join(unknown)} not installed; available: {', '.join(available_pillars())}")
+    from signal_lab.core.doctor import preflight, SMOKE
+    preflight(*SMOKE, command='quickstart')   # a broken install costs seconds here, not a pillar's minutes
     out.mkdir(parents=True, exist_ok=True)
     names = [p for p in (pillars or available_pillars())]
     parts, failed = [], []
@@ -147,7 +164,7 @@ def _main(argv):
         return importlib.import_module(PILLARS[name][0]).main(argv[1:], prog=f'signal-lab {name}')
     p = ArgParser('signal-lab', description='Build labeled signal datasets and learn from them.')
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND')
-    sub.add_parser('doctor', help='print versions, CPU/GPU and cache locations', add_help=False)
+    sub.add_parser('doctor', help='versions, CPU/GPU, cache locations; --check proves the environment works', add_help=False)
     sub.add_parser('quickstart', help='run every pillar on small defaults and write a report', add_help=False)
     for name in available_pillars(): sub.add_parser(name, help=PILLARS[name][1], add_help=False)
     p.add_argument('--version', action='version', version=f"signal_lab {package_versions(['signal_lab'])['signal_lab']}")

@@ -120,6 +120,8 @@ def _main(argv, prog):
             out = a.labels_out or str(Path(a.cache) / f'auto_labels_k{a.auto_labels}.csv'); r = auto_labels(a.cache, a.auto_labels, out, a.seed)
             print(f"auto-labels: {r['k']} clusters → {out} (AMI with genre {r['ami_with_genre']:.2f}, with source {r['ami_with_source']:.2f})")
     elif a.cmd == 'train':
+        from signal_lab.core.doctor import preflight
+        preflight('torch', 'torchaudio', 'soundfile', 'soxr', *(['encodec'] if a.track == 'encodec' else []), command=f'{prog} train')
         from signal_lab.codec.train import train_decoder, TrainConfig
         if a.smoke: run = smoke(a.runs, a.seed, track=a.track, encodec=a.encodec)
         elif a.resume: run = train_decoder(resume=a.resume, audit=not a.no_audit)

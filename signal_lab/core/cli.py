@@ -31,7 +31,37 @@ class ArgParser(argparse.ArgumentParser):
         if kwargs.get('help') is None and kwargs.get('action') not in ('help', 'version'):
             raise TypeError(f'{self.prog}: argument {args[0] if args else kwargs.get("dest")} has no help text')
         return super().add_argument(*args, **kwargs)
-    def error(self, message): raise UserError(f'{self.prog}: {message} (see {self.prog} --help)')
+    def parse_known_args(self, args=None, namespace=None):
+        self._seen = list(sys.argv[1:] if args is None else args)   # what this (sub)parser was given, for `error`
+        return super().parse_known_args(args, namespace)
+    def parse_args(self, args=None, namespace=None):
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras: self._chosen(ns).error(f"unrecognized arguments: {' '.join(extras)}")   # the subcommand's help, not the parent's
+        return ns
+    def _chosen(self, ns):
+        "The deepest subcommand parser that `ns` went through."
+        for a in self._actions:
+            if isinstance(a, argparse._SubParsersAction) and getattr(ns, a.dest, None) in a.choices:
+                sub = a.choices[getattr(ns, a.dest)]
+                return sub._chosen(ns) if isinstance(sub, ArgParser) else sub
+        return self
+    def _unknown(self, argv) -> list:
+        "Option-like words in `argv` that match none of this parser's options (nor a unique prefix of one)."
+        out = []
+        for w in argv:
+            if w == '--': break
+            if not w.startswith('-') or w == '-' or self._negative_number_matcher.match(w): continue
+            k = w.split('=', 1)[0]
+            if k not in self._option_string_actions and not (self.allow_abbrev and any(o.startswith(k) for o in self._option_string_actions if o.startswith('--'))):
+                out.append(k)
+        return out
+    def error(self, message):
+        bad = self._unknown(getattr(self, '_seen', []))
+        if bad and (message.startswith('the following arguments are required') or message.startswith('unrecognized arguments')):
+            import difflib   # a typo is the likely cause: say so, not that a required option is missing
+            near = difflib.get_close_matches(bad[0], [o for o in self._option_string_actions if o.startswith('--')], n=1)
+            message = f"unrecognized argument{'s' if len(bad) > 1 else ''}: {' '.join(bad)}" + (f' (did you mean {near[0]}?)' if near else '')
+        raise UserError(f'{self.prog}: {message} (see {self.prog} --help)')
 
 def file_backend(argv=()):
     """In a command-line process, make matplotlib use its file-only `Agg` backend (no display needed, no window

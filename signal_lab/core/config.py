@@ -24,7 +24,7 @@ class ConfigError(UserError, ValueError):
                  key:str, # dotted key, e.g. `grid.fmin`
                  msg:str): # what is wrong and what is allowed
         self.file, self.key, self.msg = str(file), key, msg
-        super().__init__(f"{self.file}: {key}: {msg}")
+        super().__init__(f"{self.file}: {key}: {msg}" if key not in ('', '-') else f"{self.file}: {msg}")   # '-': the whole file
 
 class Invalid(Exception):
     "Raised by a schema's `validate()` for a cross-field problem; the loader adds the file and the key prefix."

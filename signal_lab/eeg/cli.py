@@ -90,6 +90,9 @@ def _main(argv, prog):
         print('diffusion (signal-lab eeg diffuse --config NAME):')
         for n, f in shipped_diffusion_configs().items(): print(f'  {n:10s} {f.read_text().splitlines()[0].lstrip("# ")}')
         return 0
+    if a.cmd in ('diffuse', 'train'):   # minutes of work: prove the compiled parts load first (one second)
+        from signal_lab.core.doctor import preflight
+        preflight('torch', *(['diffusers'] if a.cmd == 'diffuse' else []), command=f'{prog} {a.cmd}')
     if a.cmd == 'diffuse':
         from signal_lab.eeg.diffusion import train_diffusion
         run = train_diffusion(a.config, a.set, resume=a.resume)
