@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_cli.ipynb #cd0e296c
 from __future__ import annotations
-import importlib, importlib.util, json, os, platform, shutil, sys, time
+import importlib, importlib.util, inspect, json, os, platform, shutil, sys, time
 from pathlib import Path
 from .core.cli import ArgParser, run_cli, positive_int, seed_int
 from .core.config import UserError
@@ -127,8 +127,10 @@ def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
         _record_files(out)
         print(f'[quickstart] {name} ...', flush=True)
         t = time.perf_counter()
+        say = lambda s, n=name, t=t: print(f'[quickstart] {n}: {s} ({time.perf_counter() - t:.0f} s)', flush=True)
+        kw = {'say': say} if 'say' in inspect.signature(mod.quickstart).parameters else {}   # pillars that report their steps
         try:
-            sec = mod.quickstart(out / name, seed=seed)
+            sec = mod.quickstart(out / name, seed=seed, **kw)
         except Exception as e:
             import traceback; traceback.print_exc()
             failed.append(name); parts.append(f'## {name}\n\nFAILED: `{type(e).__name__}: {e}`\n'); continue

@@ -49,8 +49,13 @@ def test_notebook_markdown_is_markdown(path):
 def test_sidebar_lists_every_notebook():
     "`custom_sidebar = True` keeps nbdev from rewriting the tracked sidebar.yml, so this test keeps it complete."
     import yaml
-    listed = yaml.safe_load((ROOT / 'nbs' / 'sidebar.yml').read_text())['website']['sidebar']['contents']
+    top = yaml.safe_load((ROOT / 'nbs' / 'sidebar.yml').read_text())['website']['sidebar']['contents']
+    listed = [e for x in top for e in (x['contents'] if isinstance(x, dict) else [x])]   # grouped by pillar: one section each
     assert sorted(listed) == sorted(p.name for p in NBS), set(listed) ^ {p.name for p in NBS}
+    sections = [x for x in top if isinstance(x, dict)]
+    assert len(sections) >= 7 and all(x['section'] and x['contents'] for x in sections), sections
+    for x in sections:   # a section holds one pillar's notebooks
+        assert len({n.split('_', 1)[1].split('.')[0] for n in x['contents']}) == 1, x
 
 
 def _copy_tree(dst:Path):
@@ -129,3 +134,20 @@ def test_export_checker_control():
 def test_every_export_has_an_example_with_asserts(path):
     probs = undocumented_exports(json.loads(path.read_text()), path.name)
     assert not probs, '\n'.join(probs)
+
+
+def test_jupyter_save_hook_keeps_notebooks_clean():
+    """JupyterLab adds metadata on save (language_info, execution timings and counts); with `jupyter_hooks = True`
+    nbdev's pre-save hook (installed once by `nbdev_install_hooks`) cleans it, so opening and saving a notebook
+    leaves the tracked file as it was."""
+    import copy, json
+    from nbdev.clean import clean_jupyter
+    path = ROOT / 'nbs' / '05_core.splits.ipynb'
+    clean = json.loads(path.read_text())
+    nb = copy.deepcopy(clean)
+    nb['metadata']['language_info'] = {'name': 'python', 'version': '3.11.7', 'mimetype': 'text/x-python'}
+    for c in nb['cells']:
+        if c['cell_type'] == 'code':
+            c['metadata']['execution'] = {'iopub.execute_input': '2026-12-01T10:00:00Z'}; c['execution_count'] = 7
+    clean_jupyter(path=str(path), model={'type': 'notebook', 'content': nb})
+    assert nb == clean

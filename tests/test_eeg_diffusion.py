@@ -40,13 +40,16 @@ def test_cli_train_sample_metrics(small, tmp_path):
     assert m['n_fake'] == 6 and np.isfinite(m['overall']['kid']['value'])
 
 
-def test_cli_bad_input(small, tmp_path):
-    "One real console-script call (exit code 2, one line), the other cases through the same entry point in this process."
-    assert_user_error(cli('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'model.arch=sd15'), 'model.pretrained', 'nothing is downloaded')
+def test_cli_bad_input(small, tmp_path, monkeypatch):
+    "One real console-script call (exit code 2, one line), the other cases through the same entry point in this process; no failed start leaves a run folder."
+    (tmp_path / 'cwd').mkdir(); monkeypatch.chdir(tmp_path / 'cwd')   # runs_root defaults to ./runs: it must stay absent
+    assert_user_error(cli('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'model.arch=sd15', cwd=tmp_path / 'cwd'), 'model.pretrained', 'nothing is downloaded')
     assert_user_error(cli_here('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'model.arch=sd35', '--set', f'model.pretrained={tmp_path / "no"}',
                           '--set', 'conditioning.kind=caption', '--set', 'objective.kind=flow', '--set', f'data.folder={small}'), 'is not a local folder')
+    assert not (tmp_path / 'cwd' / 'runs').exists(), 'a failed start left a run folder
     assert_user_error(cli_here('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'model.patch_size=4', '--set', 'data.image_size=16', '--set', f'data.folder={small}',
                           '--set', f'runs_root={tmp_path}'), 'model.width', 'channels × patch_size²')
+    assert not (tmp_path / 'dit-tiny').exists(), 'a start refused for its model width left a run folder'
     assert_user_error(cli_here('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'conditioning.tasks=["mood"]', '--set', f'data.folder={small}', '--set', f'runs_root={tmp_path}'),
                       "'mood'", 'allowed')
     assert_user_error(cli_here('eeg', 'sample', tmp_path, '--out', tmp_path / 'g'), 'no model/generator.json')

@@ -43,8 +43,10 @@ def plot_learning_curves(curves, baselines, metric:str='macro_f1'):
         if c in b.index and metric in b.columns: ax.axhline(b.loc[c, metric], color='k', ls=':', lw=1, label='full data')
         ax.set_title(f'{CLASSIFIER_NAMES.get(c, c)}: test {METRIC_NAMES.get(metric, metric)} vs. labels', fontsize=10)
         ax.set_xlabel('labeled images'); ax.grid(alpha=0.3)
-    axs[0, 0].set_ylabel(f'test {METRIC_NAMES.get(metric, metric)}'); axs[0, -1].legend(fontsize=8, loc='lower right')
-    fig.suptitle(f'Active-learning curves (mean ± std over repeats; + = with diversity)', fontsize=10)
+    axs[0, 0].set_ylabel(f'test {METRIC_NAMES.get(metric, metric)}')
+    axs[0, -1].legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.02, 1), borderaxespad=0)   # beside the panels, never over a curve
+    div = '; dashed: with diversity' if any('+' in s for s in strats) else ''   # say only what is drawn
+    fig.suptitle(f'Active-learning curves (mean ± std over repeats{div})', fontsize=10)
     fig.tight_layout(); return fig
 
 def plot_strategy_comparison(summary):

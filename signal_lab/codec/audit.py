@@ -205,7 +205,12 @@ def plot_transfer(run_dir, n:int=3):
     clips = pd.read_csv(run.path / 'audit_clips.csv', keep_default_na=False)
     clips = clips[clips.oracle_chunk != ''].head(n) if (clips.oracle_chunk != '').any() else clips.head(n)
     pos = {c: i for i, c in enumerate(idx.chunk_id)}
-    fig, ax = plt.subplots(len(clips), 3, figsize=(9, 2.0 * len(clips)), squeeze=False, dpi=72)
+    from signal_lab.codec.cache import cache_audio_config
+    from signal_lab.codec.analysis import mel_fb
+    ac = cache_audio_config(cache)
+    fc = np.fft.rfftfreq(ac.n_fft, 1 / ac.sr)[mel_fb(ac.sr, ac.n_fft, ac.n_mels, ac.fmin, ac.fmax).argmax(1)]   # each band's centre (Hz)
+    ticks = [int(np.argmin(np.abs(fc - f))) for f in (250, 1000, 4000) if fc[0] < f < fc[-1]]
+    fig, ax = plt.subplots(len(clips), 3, figsize=(10, 2.2 * len(clips)), squeeze=False, dpi=72, layout='constrained')
     for k, c in enumerate(clips.itertuples()):
         i = pos[c.chunk_id]; ti = A['styles'].index(c.target_style)
         o = gen.render([i], A['centroids'][ti:ti + 1], audio=False)[0][0]
@@ -214,7 +219,10 @@ def plot_transfer(run_dir, n:int=3):
                   (o, f'generated → {c.target_style}  MPS {float(c.mps):.2f}, judge {float(c.sf_judge):.2f}')]
         lo, hi = np.percentile(arr['logmel'][i], [2, 99.5])
         for j, (m, title) in enumerate(panels):
-            ax[k, j].imshow(m, origin='lower', aspect='auto', vmin=lo, vmax=hi, cmap='magma'); ax[k, j].set_title(title, fontsize=9)
-            ax[k, j].set_xticks([]); ax[k, j].set_yticks([])
-    ax[-1, 0].set_xlabel('frames (16 ms)'); ax[-1, 0].set_ylabel('mel band')
-    fig.tight_layout(); return fig
+            im = ax[k, j].imshow(m, origin='lower', aspect='auto', vmin=lo, vmax=hi, cmap='magma', extent=(0, m.shape[1] * ac.hop / ac.sr, -0.5, m.shape[0] - 0.5))
+            ax[k, j].set_title(title, fontsize=9); ax[k, j].set_yticks(ticks, [f'{fc[t]:.0f}' for t in ticks] if j == 0 else [])
+            ax[k, j].tick_params(labelsize=7)
+        ax[k, 0].set_ylabel('frequency (Hz, mel scale)', fontsize=8)
+        fig.colorbar(im, ax=ax[k].tolist(), label='log mel power (ln)', shrink=0.9)
+    for a in ax[-1]: a.set_xlabel('time (s)', fontsize=8)
+    return fig

@@ -11,18 +11,20 @@ from ..core.io import save_figure, read_json
 __all__ = ['quickstart']
 
 # %% ../../nbs/59a_codec.quickstart.ipynb #de3c9297
-def quickstart(out, seed:int=0) -> dict:
+def quickstart(out, seed:int=0,
+               say=lambda s: None, # progress lines (the `signal-lab quickstart` command prints them)
+              ) -> dict:
     "The codec smoke pipeline into `out`, with a figure and report lines."
     import matplotlib.pyplot as plt
     from signal_lab.codec.cli import smoke
     from signal_lab.codec.audit import plot_transfer, audit_summary
-    out = Path(out); run = smoke(out / 'runs', seed, say=lambda s: None)
+    out = Path(out); run = smoke(out / 'runs', seed, say=say)
     res = read_json(run.path / 'exit_audit.json')
     fig = plot_transfer(run.path, n=2); img = out / 'codec_transfer.png'; save_figure(fig, img); plt.close(fig)
     lines = [f'- corpus, cache and analysis: `{out / "runs" / "codec_smoke_data"}`; run `{run.path}` (`signal-lab codec train --smoke --runs {out / "runs"}`)',
              f'- exit audit: `{run.path / "exit_audit.json"}`; samples: `{run.path / "samples" / "posttrain_samples"}`', '', '```', audit_summary(res), '```']
     # the EnCodec-latent track on the same data: a translator through a frozen (tiny, random-weight) EnCodec
-    run2 = smoke(out / 'runs', seed, say=lambda s: None, track='encodec'); res2 = read_json(run2.path / 'exit_audit.json')
+    run2 = smoke(out / 'runs', seed, say=say, track='encodec'); res2 = read_json(run2.path / 'exit_audit.json')
     fig = plot_transfer(run2.path, n=2); img2 = out / 'codec_encodec_transfer.png'; save_figure(fig, img2); plt.close(fig)
     s1 = res2['stage1']
     lines += ['', f'EnCodec-latent track: run `{run2.path}` (`signal-lab codec train --smoke --track encodec --runs {out / "runs"}`); '

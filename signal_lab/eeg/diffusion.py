@@ -628,28 +628,28 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
     trackers = ['tensorboard'] if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None else []
     acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=trackers or None, project_config=ProjectConfiguration())
     check_launch(acc.num_processes)
-    if resume is None:
+    main, world, rank = acc.is_main_process, acc.num_processes, acc.process_index
+    set_seed(tc.seed)
+    data = load_diffusion_data(cfg, md)
+    gen = SpectrogramDiffusion(cfg, data['space'], data['shape'], data['db_range'], acc.device, data['fixed'])
+    if gen.arch == 'dit' and gen.layout == 'channels' and cfg.model.width < gen.in_channels * cfg.model.patch_size ** 2:
+        raise UserError(f'model.width: {cfg.model.width} < channels × patch_size² = {gen.in_channels} × {cfg.model.patch_size}² = {gen.in_channels * cfg.model.patch_size ** 2}: '
+                        f'a token could not carry its patch (the noise it must predict); allowed: model.width >= {gen.in_channels * cfg.model.patch_size ** 2}, a smaller model.patch_size, or data.layout=tiled')
+    gen.set_norm(data['x']); gen.info = data['info']
+    x_all = gen.encode_images(data['x'])                              # VAE latents for sd15/sd35 (computed once, frozen VAE)
+    cond_all = data['cond']
+    if resume is None:   # only now, with data and model checked: a failed start leaves no run folder behind
         run = start_run(cfg.runs_root, cfg.name, cfg, data=str(folder), kind='eeg-diffusion') if acc.is_main_process else None
         if acc.num_processes > 1:                                  # every process writes into the folder the main one made
             from accelerate.utils import broadcast_object_list
             box = [str(run.path) if run else None]; broadcast_object_list(box); run = Run(box[0])
     acc.project_configuration.set_directories(str(run.path))
-    main, world, rank = acc.is_main_process, acc.num_processes, acc.process_index
-    set_seed(tc.seed)
-    data = load_diffusion_data(cfg, md)
-    gen = SpectrogramDiffusion(cfg, data['space'], data['shape'], data['db_range'], acc.device, data['fixed'])
-    gen.set_norm(data['x']); gen.info = data['info']
-    x_all = gen.encode_images(data['x'])                              # VAE latents for sd15/sd35 (computed once, frozen VAE)
-    cond_all = data['cond']
     if main:
         n_par = sum(p.numel() for p in gen.net.parameters()); n_tr = sum(p.numel() for p in gen.trainable())
         say(f'run {run.path} on {acc.device} ({world} process(es), {torch.get_num_threads()} thread(s)); data {folder} ({cfg.data.source}, layout {gen.layout})')
         say(f'{gen.arch}: {n_par / 1e6:.2f} M parameters, {n_tr / 1e6:.3f} M trained; {len(x_all)} training samples → {tuple(x_all.shape[1:])}; '
             + (f'{gen.space.n} classes: ' + ', '.join(f'{c} {int((np.asarray(cond_all) == k).sum())}' for k, c in enumerate(gen.space.names))
                if gen.space.kind == 'class' else f'{len(set(cond_all))} distinct captions' if gen.space.kind == 'caption' else 'unconditional'))
-    if gen.arch == 'dit' and gen.layout == 'channels' and cfg.model.width < gen.in_channels * cfg.model.patch_size ** 2:
-        raise UserError(f'model.width: {cfg.model.width} < channels × patch_size² = {gen.in_channels} × {cfg.model.patch_size}² = {gen.in_channels * cfg.model.patch_size ** 2}: '
-                        f'a token could not carry its patch (the noise it must predict); allowed: model.width >= {gen.in_channels * cfg.model.patch_size ** 2}, a smaller model.patch_size, or data.layout=tiled')
     params = gen.trainable()
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, tc.warmup_steps)))

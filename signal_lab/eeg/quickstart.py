@@ -32,7 +32,7 @@ def spectrogram_grid(folder, # a preprocessed dataset folder
         t = frame_times(a.shape[1], int(r.n_fft), int(r.hop_length), float(r.fs_out)); dt = r.hop_length / r.fs_out
         im = ax.imshow(a, origin='lower', aspect='auto', cmap='magma', vmin=db_range[0], vmax=db_range[1],
                        extent=(t[0] - dt / 2, t[-1] + dt / 2, 0, r.fs_out / 2))
-        ax.set_xlim(0, (r.stop_sample - r.start_sample) / r.fs_in)   # sample indices are the source file's   # the whole window; the first/last half-frame is unseen
+        ax.set_xlim(t[0] - dt / 2, t[-1] + dt / 2)   # the frames' extent: the axis ends where the data ends
         lab = ', '.join(f'{k} {r[k]}' for k in ('state', 'health', 'seizure', 'gender', 'age') if k in r and pd.notna(r[k]))
         ax.set_title(f'subject {r.subject_id}\n{lab}', fontsize=8); ax.set_xlabel('time in window (s)', fontsize=8)
     axs[0, 0].set_ylabel('frequency (Hz)')
@@ -43,7 +43,8 @@ def spectrogram_grid(folder, # a preprocessed dataset folder
 
 def quickstart(out, seed:int=0,
                train_epochs:int|None=None, # None: the smoke config's epochs
-               diffusion_steps:int=1000 # training steps of the tiny diffusion model (0: skip the diffusion part)
+               diffusion_steps:int=1000, # training steps of the tiny diffusion model (0: skip the diffusion part)
+               say=lambda s: None, # progress lines (the `signal-lab quickstart` command prints them)
               ) -> dict:
     "Synthetic recordings in real formats → preprocessed spectrogram datasets → a spectrogram grid → a multi-task classifier (smoke config), evaluated → a tiny diffusion model, sampled and measured."
     import matplotlib.pyplot as plt, time
@@ -55,12 +56,13 @@ def quickstart(out, seed:int=0,
     from signal_lab.eeg.train import train, plot_history
     from signal_lab.eeg.evaluate import evaluate, summary_lines
     out = Path(out); raw = out / 'raw'
+    say('synthetic recordings (EDF, EEGLAB) in the layouts of EEGMAT, ds004584 and CHB-MIT')
     make_math_fixture(raw / 'eegmat', 12, 48, seed=seed); make_parkinsons_fixture(raw / 'parkinsons', 40, 48, seed=seed, ages=(40, 85))
     make_mit_fixture(raw / 'chbmit', 3, 2, 24, seed=seed)
     st = load_settings(None, overrides=[f'data_root={raw}', f'output_root={out / "processed"}', 'splits={"train": 0.6, "val": 0.2, "test": 0.2}'])
     lines = []
     for cls in (MathPreprocessor, ParkinsonsPreprocessor, MITPreprocessor):
-        pre = cls(st, images=True); s = pre.run(overwrite=True, progress=False)
+        pre = cls(st, images=True); say(f'preprocess {pre.name}'); s = pre.run(overwrite=True, progress=False)
         lines.append(f"- {pre.name}: {s['n_recordings']} recordings, {s['n_subjects']} subjects → {s['n_windows']} windows "
                      f"(train/val/test {'/'.join(str(v) for v in s['windows_per_split'].values())}) in {s['seconds']:.1f} s → `{pre.output}`"
                      + ''.join(f' — **warning**: {w}' for w in s.get('warnings', [])))
@@ -68,6 +70,7 @@ def quickstart(out, seed:int=0,
     meta = out / 'processed' / 'meta'
     materialize_meta({'math': out / 'processed' / 'math', 'parkinsons': out / 'processed' / 'parkinsons'}, meta, overwrite=True)
     t0 = time.perf_counter()
+    say('train the smoke classifier (gender + health + age), then evaluate it')
     run = train('smoke', [f'data.folder={meta}', f'runs_root={out / "runs"}', f'train.seed={seed}'] + ([f'train.epochs={train_epochs}'] if train_epochs else []), log=None, progress=False)
     summ = evaluate(run.path, 'test', n_boot=500, log=None)
     secs = time.perf_counter() - t0
@@ -83,6 +86,7 @@ def quickstart(out, seed:int=0,
     images = [img, hist, run.path / 'eval' / 'test' / 'health_confusion.png']
     if diffusion_steps:
         park = out / 'processed' / 'parkinsons'
+        say(f'diffusion: train dit-tiny ({diffusion_steps} steps), sample, judge, KID/TSTR')
         d = diffusion_demo(park, out / 'diffusion', diffusion_steps, seed=seed)
         lines += _diffusion_lines(d, park); images.append(d['figure'])
     return dict(title='EEG: spectrogram datasets, a multi-task classifier and a diffusion model (synthetic recordings)', lines=[note] + lines, images=images)

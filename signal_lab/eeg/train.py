@@ -477,8 +477,8 @@ def plot_history(run, # a run folder or `Run`
     for k in [k for k in h[-1] if k.startswith('train_loss.')]: axs[0].plot(steps, [r.get(k, np.nan) for r in h], label=k.split('.', 1)[1])
     axs[0].set_ylabel('train loss (per task)'); axs[0].set_yscale('log')
     for k in mon:
-        axs[1].plot(steps, [r.get(f'val.{k}', np.nan) for r in h], label=f'{k} (×{mon[k]:g})')
-    axs[1].set_ylabel('val metric')
+        axs[1].plot(steps, [r.get(f'val.{k}', np.nan) for r in h], label=f"{k} ({'higher' if mon[k] > 0 else 'lower'} is better; weight {mon[k]:+g} in the monitor)")
+    axs[1].set_ylabel('val metric (raw values)')
     axs[2].plot(steps, [r['monitor'] for r in h], color='k', label='monitor')
     idx = p / 'checkpoints' / 'index.json'
     if idx.exists():
