@@ -225,6 +225,7 @@ class Report:
 
 def _add(problems:dict, dist:str, e:BaseException, user:str|None=None):
     p = problems.setdefault(_norm(dist), Problem(dist, _found(dist), _err(e), _fix(dist)))
+    if _err(e) not in p.what: p.what += f'; {_err(e)}'   # a wrong version that also fails to load says both
     if user and user not in p.users: p.users.append(user)
 
 def run_smoke(dists, problems:dict|None=None) -> tuple[dict, list]:
