@@ -20,6 +20,7 @@ def defects_embeddings(tmp_path_factory):
     return d, s
 
 
+@pytest.mark.slow   # the 1,000-image embedding fixture takes about 70 s; fast twin: test_default_strategy_beats_random_on_real_data
 def test_uncertainty_beats_random_on_defects_embeddings(defects_embeddings):
     from signal_lab.al.simulate import load_embeddings, simulate
     d, s = defects_embeddings
@@ -34,29 +35,35 @@ def test_uncertainty_beats_random_on_defects_embeddings(defects_embeddings):
         assert sum(g > 0 for g in gains) >= 6, (st, gains)
 
 
-def test_simulate_cli_outputs(defects_embeddings, tmp_path):
-    d, _ = defects_embeddings
-    r = cli('al', 'simulate', '--embeddings-dir', d / 'emb' / 'embeddings', '--seed-size', 20, '--rounds', 3, '--query-size', 15,
+@pytest.fixture(scope='module')
+def synth_embeddings(tmp_path_factory):
+    "Embeddings of the synthetic generator (seconds, not the defects CNN's 70 s), in the layout `defects embed` writes."
+    d = tmp_path_factory.mktemp('al_synth') / 'embeddings'; _write_synthetic(d)
+    return d
+
+
+def test_simulate_cli_outputs(synth_embeddings, tmp_path):
+    r = cli('al', 'simulate', '--embeddings-dir', synth_embeddings, '--seed-size', 20, '--rounds', 3, '--query-size', 15,
             '--strategy', 'margin', '--diversity', '--classifiers', 'lr,rf,svc,gb', '--out-dir', tmp_path / 'sim', '--seed', 3, check=True)
     for c in ('lr', 'rf', 'svc', 'gb'):
         m = pd.read_csv(tmp_path / 'sim' / f'{c}_metrics.csv')
         assert list(m.n_labeled) == [20, 35, 50, 65]
-        assert {'accuracy', 'macro_f1', 'fit_seconds', 'query_seconds', 'recall_crack', 'recall_none'} <= set(m.columns)
+        classes = np.load(synth_embeddings / 'train_embeddings.npz')['classes']
+        assert {'accuracy', 'macro_f1', 'fit_seconds', 'query_seconds', *(f'recall_{c}' for c in classes)} <= set(m.columns)
         q = pd.read_csv(tmp_path / 'sim' / f'{c}_queries.csv')
         assert len(q) == 45 and q.pool_index.is_unique and set(q['round']) == {1, 2, 3}
         s = json.loads((tmp_path / 'sim' / f'{c}_summary.json').read_text())
         assert s['strategy'] == 'margin+kcenter' and 0 <= s['aulc_macro_f1'] <= 1
     assert 'AULC' in r.stdout
     # same seed, same queries
-    cli('al', 'simulate', '--embeddings-dir', d / 'emb' / 'embeddings', '--seed-size', 20, '--rounds', 3, '--query-size', 15,
+    cli('al', 'simulate', '--embeddings-dir', synth_embeddings, '--seed-size', 20, '--rounds', 3, '--query-size', 15,
         '--strategy', 'margin', '--diversity', '--classifiers', 'lr', '--out-dir', tmp_path / 'sim2', '--seed', 3, check=True)
     assert (tmp_path / 'sim' / 'lr_queries.csv').read_bytes() == (tmp_path / 'sim2' / 'lr_queries.csv').read_bytes()
 
 
-def test_bad_input_exits_2(tmp_path, defects_embeddings):
-    d, _ = defects_embeddings
+def test_bad_input_exits_2(tmp_path, synth_embeddings):
     assert_user_error(cli('al', 'simulate', '--embeddings-dir', tmp_path / 'nope'), 'is not a folder')
-    assert_user_error(cli('al', 'simulate', '--embeddings-dir', d / 'emb' / 'embeddings', '--classifiers', 'lr,xgb', '--out-dir', tmp_path / 'x'),
+    assert_user_error(cli('al', 'simulate', '--embeddings-dir', synth_embeddings, '--classifiers', 'lr,xgb', '--out-dir', tmp_path / 'x'),
                       "'xgb' is not allowed", 'lr, rf, svc, gb')
     assert_user_error(cli('al', 'simulate', '--strategy', 'bald'), '--strategy', 'entropy')
     (tmp_path / 'e').mkdir(); np.savez(tmp_path / 'e' / 'train_embeddings.npz', embeddings=np.zeros((3, 2)))
@@ -74,6 +81,7 @@ def _write_synthetic(d, n_train=400):
         np.savez(d / f'{s}_embeddings.npz', embeddings=e[s]['X'], labels=e[s]['y'], classes=np.array(e['classes']), file_names=np.array(e[s]['file_names']))
 
 
+@pytest.mark.slow   # fast twins: test_grid_parallel_equals_serial, test_grid_refuses_a_different_grid
 def test_grid_killed_and_rerun_skips_finished_cells(tmp_path):
     _write_synthetic(tmp_path / 'emb')
     args = ['al', 'experiments', '--embeddings-dir', tmp_path / 'emb', '--seed-size', 2, '--rounds', 20, '--query-size', 2,
@@ -97,6 +105,18 @@ def test_grid_killed_and_rerun_skips_finished_cells(tmp_path):
         pd.testing.assert_frame_equal(a[keep], b[keep])
     assert {'learning_curves.png', 'strategy_comparison.png', 'final_accuracy_heatmap.png', 'report.md', 'rankings.csv'} <= {x.name for x in (tmp_path / 'run').iterdir()}
     # a different grid in the same folder is refused, not mixed in
+    assert_user_error(cli('al', 'experiments', '--embeddings-dir', tmp_path / 'emb', '--rounds', 3, '--out-dir', tmp_path / 'run', '--workers', 1),
+                      'different grid', '--overwrite')
+
+
+def test_grid_refuses_a_different_grid(tmp_path):
+    "A finished grid is reused, not recomputed, and another grid in its folder is refused, not mixed in."
+    _write_synthetic(tmp_path / 'emb', n_train=120)
+    args = ['al', 'experiments', '--embeddings-dir', tmp_path / 'emb', '--seed-size', 2, '--rounds', 2, '--query-size', 2,
+            '--repeats', 1, '--classifiers', 'lr', '--strategies', 'random,margin', '--diversity', 'off', '--workers', 1, '--out-dir', tmp_path / 'run']
+    cli(*args, check=True)
+    r = cli(*args, check=True)
+    assert '(2 already done)' in r.stdout, r.stdout
     assert_user_error(cli('al', 'experiments', '--embeddings-dir', tmp_path / 'emb', '--rounds', 3, '--out-dir', tmp_path / 'run', '--workers', 1),
                       'different grid', '--overwrite')
 

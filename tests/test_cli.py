@@ -31,6 +31,7 @@ def test_doctor():
     assert 'versions:' in r.stdout and 'caches:' in r.stdout and 'numpy' in r.stdout
 
 
+@pytest.mark.slow   # about 200 s; fast twins: test_quickstart_never_deletes_a_file_it_did_not_write (defects), test_plotting_never_changes_the_callers_backend (EEG without diffusion)
 def test_quickstart_end_to_end(tmp_path):
     r = cli('quickstart', '--out', tmp_path / 'qs', check=True)
     rep = (tmp_path / 'qs' / 'REPORT.md').read_text()
@@ -109,7 +110,8 @@ def test_quickstart_never_deletes_a_file_it_did_not_write(tmp_path):
     assert_user_error(cli('quickstart', '--out', out, '--pillars', 'defects'), 'quickstart did not write', 'my_notes.txt')
     assert mine.read_text() == 'keep me' and sorted(p.name for p in out.rglob('*')) == ['defects', 'my_notes.txt']
     mine.unlink()
-    cli('quickstart', '--out', out, '--pillars', 'defects', check=True)     # its own files are fine to redo
+    r = cli('quickstart', '--out', out, '--pillars', 'defects', check=True)     # its own files are fine to redo
+    assert '[quickstart] defects done in' in r.stdout and '## Defects' in (out / 'REPORT.md').read_text()
     cli('quickstart', '--out', out, '--pillars', 'defects', check=True)
     (out / 'REPORT-notes.md').write_text('mine')
     assert_user_error(cli('quickstart', '--out', out, '--pillars', 'defects'), 'REPORT-notes.md')
@@ -129,8 +131,10 @@ from signal_lab.cli import main
 assert main(['defects', 'generate', '--output', r'{tmp_path / "d"}', '--num-images', '25']) == 0
 assert main(['defects', 'preview', r'{tmp_path / "d"}', '--output', r'{tmp_path / "p.png"}']) == 0
 from signal_lab.eeg.quickstart import quickstart
-quickstart(r'{tmp_path / "eeg"}', diffusion_steps=0)
+steps = []
+quickstart(r'{tmp_path / "eeg"}', diffusion_steps=0, say=steps.append)
 assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()
+assert [s.split()[0] for s in steps] == ['synthetic', 'preprocess', 'preprocess', 'preprocess', 'train'], steps   # progress of the long EEG step
 """
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]

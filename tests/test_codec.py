@@ -44,6 +44,7 @@ def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow   # fast twin: the stop/resume example in nbs/58_codec.train.ipynb
 def test_sigkill_then_resume_matches_an_uninterrupted_run(smoke_run):
     root, _ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
@@ -150,6 +151,7 @@ def test_triage_widget_resumes_after_a_killed_kernel_and_triages_the_sample_pack
         ClipTriage(summary, base_dir=run / 'nowhere')
 
 
+@pytest.mark.slow   # about 20 s; fast twin: the tiny-CLAP examples in nbs/57b_codec.clap.ipynb
 def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke_run, tmp_path):
     import pandas as pd
     from signal_lab.codec.clap import tiny_clap
@@ -182,6 +184,7 @@ def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke
     assert_user_error(cli('codec', 'auto-genre', '--out', tmp_path / 'x.csv'), 'give --clap-dir')
 
 
+@pytest.mark.slow   # fast twin: the 4-tune end-to-end example in nbs/58b_codec.latent.ipynb
 def test_encodec_track_killed_resumed_audited_latent_cache_and_triage(smoke_run, tmp_path):
     "The EnCodec-latent track from the CLI (tiny frozen EnCodec, offline): a run SIGKILLed after its first checkpoint resumes to the weights of an uninterrupted run, then audits and writes its pack; the per-chunk latent cache resumes to the same bytes; the triage widget works on the pack; bad input. (`--smoke --track encodec` runs in the quickstart test.)"
     import pandas as pd

@@ -1,5 +1,5 @@
 """The docs sources: notebooks whose markdown is markdown, and a doc processor that passes cleanly."""
-import json, os, shutil, subprocess, sys
+import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import ROOT
@@ -72,6 +72,36 @@ def _copy_tree(dst:Path):
     return git
 
 
+def import_mixed_cells(nb:dict, name:str='nb') -> list:
+    "Code cells that nbdev's doc processor warns about: an import together with other statements (it re-executes such cells)."
+    import ast
+    out = []
+    for i, c in enumerate(nb['cells']):
+        if c['cell_type'] != 'code': continue
+        src = '\n'.join(l for l in ''.join(c['source']).splitlines() if not l.lstrip().startswith(('#|', '%', '!')))
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        nodes = list(ast.walk(tree))
+        if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in nodes) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in nodes):
+            if not re.search(r'^#\|\s*(export|exports|exporti|exec_doc)\b', ''.join(c['source']), re.M) and 'eval: false' not in ''.join(c['source']):
+                out.append(f'{name} cell {i}: imports and other code in one cell (nbdev warns; put the imports in their own cell)')
+    return out
+
+
+def test_import_checker_control():
+    cell = lambda s: {'cell_type': 'code', 'source': [s]}
+    nb = {'cells': [cell('import os'), cell('x = 1'), cell('import sys\nx = 2'), cell('#| export\nimport re\ny = 3')]}
+    assert import_mixed_cells(nb) == ['nb cell 2: imports and other code in one cell (nbdev warns; put the imports in their own cell)']
+
+
+@pytest.mark.parametrize('path', NBS, ids=[p.stem for p in NBS])
+def test_no_cell_mixes_imports_and_code(path):
+    "The fast twin of the doc-processor test below: the warning it fails on most often, found statically."
+    probs = import_mixed_cells(json.loads(path.read_text()), path.name)
+    assert not probs, '\n'.join(probs)
+
+
+@pytest.mark.slow   # about 70 s (every notebook's import cells re-executed); fast twin: test_no_cell_mixes_imports_and_code
 @pytest.mark.skipif(shutil.which('nbdev_proc_nbs') is None, reason='nbdev is not installed (pip install -e ".[dev]")')
 def test_doc_processor_passes_and_leaves_the_tree_clean(tmp_path):
     """`nbdev_proc_nbs` (nbdev's docs pre-processing, which re-executes every cell with an import) passes on every

@@ -63,6 +63,7 @@ def _kill_at(cmd, marker:Path, env):
     time.sleep(0.3); p.send_signal(signal.SIGKILL); p.wait()
 
 
+@pytest.mark.slow   # fast twin: the stop_after/resume example in nbs/54_eeg.diffusion.ipynb
 def test_sigkill_then_resume_equals_uninterrupted(small, tmp_path):
     """SIGKILL after the first checkpoint, `--resume` in place: weights, EMA export and the logged losses equal an uninterrupted run."""
     from safetensors.numpy import load_file

@@ -50,6 +50,7 @@ def _weights(run):
     return load_file(Path(run) / 'checkpoints' / 'last' / 'model.safetensors')
 
 
+@pytest.mark.slow   # fast twin: the stop_after/resume example in nbs/51_eeg.train.ipynb
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     folder = _dataset(tmp_path, 16, seconds=32, seed=3, splits='{"train": 0.6, "val": 0.2, "test": 0.2}')
     sets = [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.epochs=6', 'train.batch_size=4', 'train.eval_strategy=steps',
