@@ -75,6 +75,7 @@ def test_reference_matches_disba_on_a_normal_model():
         assert len(ref) >= len(d) and np.allclose(ref[:len(d)], d, rtol=0.01)
 
 
+@pytest.mark.slow   # fast twin: test_reference_matches_disba_on_a_normal_model and the LVL examples in nbs/12a_dispersion.modes.ipynb
 @pytest.mark.parametrize('wave', ['rayleigh', 'love'])
 def test_no_mode_jumps_on_lvl_heavy_config(wave):
     cfg = load_dispersion_config('config_example.yaml', [f'physics.wave={wave}', 'physics.low_velocity_layers=true',

@@ -46,7 +46,7 @@ def test_cli_bad_input(small, tmp_path, monkeypatch):
     assert_user_error(cli('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'model.arch=sd15', cwd=tmp_path / 'cwd'), 'model.pretrained', 'nothing is downloaded')
     assert_user_error(cli_here('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'model.arch=sd35', '--set', f'model.pretrained={tmp_path / "no"}',
                           '--set', 'conditioning.kind=caption', '--set', 'objective.kind=flow', '--set', f'data.folder={small}'), 'is not a local folder')
-    assert not (tmp_path / 'cwd' / 'runs').exists(), 'a failed start left a run folder
+    assert not (tmp_path / 'cwd' / 'runs').exists(), 'a failed start left a run folder'
     assert_user_error(cli_here('eeg', 'diffuse', '--config', 'dit-tiny', '--set', 'model.patch_size=4', '--set', 'data.image_size=16', '--set', f'data.folder={small}',
                           '--set', f'runs_root={tmp_path}'), 'model.width', 'channels × patch_size²')
     assert not (tmp_path / 'dit-tiny').exists(), 'a start refused for its model width left a run folder'

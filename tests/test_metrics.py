@@ -75,6 +75,7 @@ def test_same_named_folders_with_different_content_get_different_features(tmp_pa
     assert len(list((tmp_path / 'cache' / 'features').glob('*.npz'))) == 2
 
 
+@pytest.mark.slow   # fast twin: test_same_named_folders_with_different_content_get_different_features (compute on image folders)
 def test_compute_on_two_quickstart_folders_offline(tmp_path):
     env = dict(SIGNAL_LAB_CACHE=str(tmp_path / 'cache'), HF_HUB_OFFLINE='1', TORCH_HOME=str(tmp_path / 'torch_home'))
     cli('quickstart', '--pillars', 'defects', '--out', tmp_path / 'qs', env=env, check=True)
@@ -137,6 +138,7 @@ def test_classifier_trunk_extractor_and_tstr_cli(eeg_pair, tmp_path):
                       "split 'holdout'", 'allowed: test, train, val')
 
 
+@pytest.mark.slow   # tiny local Inception/DINOv2/CLIP builds; fast twin: the local-weights examples in nbs/61_metrics.features.ipynb
 def test_local_inception_dinov2_clip_weights(tmp_path):
     """Real architectures with random weights, saved locally and loaded through --extractor: no download."""
     import torch, transformers as tr

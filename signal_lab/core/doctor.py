@@ -184,13 +184,16 @@ def _dist_of_file(fname:str, top:dict) -> str|None:
 
 def blame(exc:BaseException, # the exception raised by an import or a check
           default:str, # the distribution to name when no frame is inside one
+          ok=(), # distributions whose own smoke check passed: never blamed
          ) -> str:
-    "The installed distribution in which `exc` was raised (deepest frame), else `default`."
+    """The installed distribution to blame for `exc`: the deepest one on the stack that is not known to work (not
+    signal_lab, not in `ok`), else `default`."""
     top = md.packages_distributions()
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         return (top.get(exc.name.split('.')[0]) or [exc.name.split('.')[0]])[0]
+    good = {'signal-lab', *map(_norm, ok)}
     names = [_dist_of_file(f.filename, top) for f in traceback.extract_tb(exc.__traceback__)]
-    names = [n for n in names if n and _norm(n) != 'signal-lab']
+    names = [n for n in names if n and _norm(n) not in good]
     return names[-1] if names else default
 
 # %% ../../nbs/07_core.doctor.ipynb #ba362833
@@ -200,8 +203,11 @@ def _fix(dist:str) -> str:
     return (f'pip install --force-reinstall "{pin}" or ' if pin else f'pip install --force-reinstall "{dist}" or ') + LOCK_FIX
 
 def _err(e:BaseException) -> str:
-    msg = str(e).strip().splitlines()[0] if str(e).strip() else ''
-    return f'{type(e).__name__}: {msg[:160]}'
+    "The exception in one line, with its root cause (a library loader's 'undefined symbol', say) when it was chained."
+    one = lambda x: f"{type(x).__name__}: {(str(x).strip().splitlines() or [''])[0][:200]}"
+    root, seen = e, {id(e)}
+    while (nxt := root.__cause__ or root.__context__) is not None and id(nxt) not in seen: root = nxt; seen.add(id(nxt))
+    return one(e) + (f' (caused by {one(root)})' if root is not e and str(root) not in str(e) else '')
 
 def modules(pkg:str='signal_lab') -> list[str]:
     "Every module of the installed package `pkg` (found without importing them), sorted."
@@ -213,7 +219,7 @@ class Report:
     "The outcome of `check`: broken packages, skipped modules (extra not installed) and what ran."
     problems: list
     skipped: dict   # module -> the missing package
-    modules: int
+    modules: int    # modules imported
     smoke: list     # distributions whose smoke check ran
     seconds: float
     @property
@@ -228,7 +234,9 @@ def _add(problems:dict, dist:str, e:BaseException, user:str|None=None):
     if _err(e) not in p.what: p.what += f'; {_err(e)}'   # a wrong version that also fails to load says both
     if user and user not in p.users: p.users.append(user)
 
-def run_smoke(dists, problems:dict|None=None) -> tuple[dict, list]:
+def run_smoke(dists, # distributions to exercise, dependencies first (torch before torchaudio)
+              problems:dict|None=None, # problems found so far (added to)
+             ) -> tuple[dict, list]:
     "Run the smoke checks of the installed `dists` that have one; return (problems by name, checks run)."
     problems, ran = ({} if problems is None else problems), []
     for d in dists:
@@ -239,7 +247,8 @@ def run_smoke(dists, problems:dict|None=None) -> tuple[dict, list]:
                 warnings.simplefilter('ignore'); SMOKE[d]()
         except BaseException as e:
             if isinstance(e, KeyboardInterrupt): raise
-            _add(problems, blame(e, d) if not isinstance(e, AssertionError) else d, e)
+            ok = [r for r in ran if _norm(r) not in problems and r != d]   # what already ran cleanly is not to blame
+            _add(problems, blame(e, d, ok) if not isinstance(e, AssertionError) else d, e)
     return problems, ran
 
 def check(pkg:str='signal_lab', # the package whose modules to import
@@ -252,15 +261,16 @@ def check(pkg:str='signal_lab', # the package whose modules to import
     say('smoke checks ...')
     problems, ran = run_smoke(list(SMOKE) if dists is None else dists, problems)
     skipped, mods = {}, modules(pkg)
+    ok, n_ok = [r for r in ran if _norm(r) not in problems], 0
     say(f'importing {len(mods)} modules ...')
     for m in mods:
-        try: importlib.import_module(m)
+        try: importlib.import_module(m); n_ok += 1
         except BaseException as e:
             if isinstance(e, KeyboardInterrupt): raise
-            d = blame(e, pkg)
+            d = blame(e, pkg, ok)
             if isinstance(e, ModuleNotFoundError) and _version(d) is None and _norm(d) not in problems: skipped[m] = d
             else: _add(problems, d, e, m)
-    return Report(list(problems.values()), skipped, len(mods) - len(skipped), ran, time.perf_counter() - t0)
+    return Report(list(problems.values()), skipped, n_ok, ran, time.perf_counter() - t0)
 
 # %% ../../nbs/07_core.doctor.ipynb #8777c4c6
 def preflight(*dists:str, # distributions the command needs (their smoke checks run, their versions are checked)
