@@ -1,10 +1,11 @@
 """Re-execute notebooks and keep the outputs that the docs show: figures (PNG) and tables (HTML/markdown).
 
-    python .ci/figures.py [--keep-text] nbs/12_dispersion.curves.ipynb [...]   # then: nbdev_clean
+    python .ci/figures.py [--keep-text] [--slow] nbs/12_dispersion.curves.ipynb [...]   # then: nbdev_clean
 
-Cells flagged `#| slow`, `#| gpu`, `#| notest` or `#| eval: false` are not run (as in `nbdev_test`). Every other
-output (prints, reprs) is dropped so the notebooks stay small, unless `--keep-text` (printed output kept too);
-`nbdev_clean` keeps what is left.
+Cells flagged `#| slow`, `#| gpu`, `#| notest` or `#| eval: false` are not run (as in `nbdev_test`) and keep the
+outputs they have; `--slow` runs the `#| slow` cells too (as `nbdev_test --flags slow`), so a figure drawn in a slow
+cell can be refreshed. Every other output (prints, reprs) is dropped so the notebooks stay small, unless
+`--keep-text` (printed output kept too); `nbdev_clean` keeps what is left.
 """
 import os, sys, re, tempfile
 from pathlib import Path
@@ -12,9 +13,10 @@ from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
 SKIP = re.compile(r'^#\|\s*(slow|gpu|notest|eval:\s*false)\b', re.M)
+SKIP_FAST = re.compile(r'^#\|\s*(gpu|notest|eval:\s*false)\b', re.M)
 KEEP = ('image/png', 'text/html', 'text/markdown')
 
-def keep_figures(path, keep_text=False):
+def keep_figures(path, keep_text=False, slow=False):
     path = Path(path).resolve()
     nb = read_nb(path)
     cwd = os.getcwd(); os.chdir(path.parent)
@@ -23,10 +25,9 @@ def keep_figures(path, keep_text=False):
         sh.run('import matplotlib; matplotlib.rcParams["figure.dpi"] = 80')
         for c in nb.cells:
             if c.cell_type != 'code': continue
+            if (SKIP_FAST if slow else SKIP).search(c.source): continue   # not run: keeps what it had
             c.outputs = []
-            if SKIP.search(c.source) or c.source.lstrip().startswith('#| export'): 
-                if c.source.lstrip().startswith('#| export'): sh.run(c.source)
-                continue
+            if c.source.lstrip().startswith('#| export'): sh.run(c.source); continue
             sh.cell(c)
             if sh.exc: raise RuntimeError(f'{path.name}: cell failed:\n{c.source}\n{sh.exc}')
             outs = []
@@ -44,6 +45,6 @@ def keep_figures(path, keep_text=False):
 
 if __name__ == '__main__':
     args = sys.argv[1:]
-    keep_text = '--keep-text' in args
+    keep_text, slow = '--keep-text' in args, '--slow' in args
     for p in args:
-        if p != '--keep-text': keep_figures(p, keep_text)
+        if not p.startswith('--'): keep_figures(p, keep_text, slow)

@@ -41,7 +41,7 @@ def plot_learning_curves(curves, baselines, metric:str='macro_f1'):
             ax.fill_between(m.index, m - sd, m + sd, color=colors[s], alpha=0.12)
         b = baselines.set_index('classifier')
         if c in b.index and metric in b.columns: ax.axhline(b.loc[c, metric], color='k', ls=':', lw=1, label='full data')
-        ax.set_title(f'{CLASSIFIER_NAMES.get(c, c)}: test {METRIC_NAMES.get(metric, metric)} vs. labels', fontsize=10)
+        ax.set_title(CLASSIFIER_NAMES.get(c, c), fontsize=10)   # the metric is on the y axis: short titles never collide
         ax.set_xlabel('labeled images'); ax.grid(alpha=0.3)
     axs[0, 0].set_ylabel(f'test {METRIC_NAMES.get(metric, metric)}')
     axs[0, -1].legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.02, 1), borderaxespad=0)   # beside the panels, never over a curve

@@ -484,6 +484,6 @@ def plot_history(run, # a run folder or `Run`
     if idx.exists():
         for i, b in enumerate(read_json(idx)['best']): axs[2].plot(b['step'], b['score'], 'o', color='C3', label='top-k kept' if i == 0 else None)
     axs[2].set_ylabel('monitor (Σ weight · metric)')
-    for a in axs: a.set_xlabel('step'); a.legend(fontsize=7)
+    for a in axs: a.set_xlabel('step'); a.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.2))   # below the axes: never over a curve
     fig.suptitle(title or f"{st.get('name', '')} {p.name}: training history", fontsize=10)
     return fig
