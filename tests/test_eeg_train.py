@@ -130,3 +130,51 @@ def test_training_step_on_cuda(tmp_path):
     run = train('smoke', [f'data.folder={folder}', 'data.dataset=parkinsons', f'runs_root={tmp_path / "runs"}', 'train.epochs=2', 'train.device=cuda',
                           'train.mixed_precision=bf16'], log=None, progress=False)
     assert run.state['status'] == 'finished' and torch.cuda.is_available()
+
+
+def _cohort(root, n, seconds, seed):
+    "A rest/arithmetic cohort with subject-varying effects and channel gains (not the quickstart's fixtures), preprocessed."
+    from signal_lab.eeg.synthetic import make_state_cohort
+    from signal_lab.eeg.settings import load_settings
+    from signal_lab.eeg.preprocess import MathPreprocessor
+    make_state_cohort(root / 'raw' / 'eegmat', n, seconds, seed=seed)
+    st = load_settings(None, overrides=[f'data_root={root / "raw"}', f'output_root={root / "processed"}', 'splits={"train": 0.5, "val": 0.25, "test": 0.25}'])
+    MathPreprocessor(st).run(progress=False)
+    return root / 'processed' / 'math'
+
+
+def _resplit(folder, out, seed):
+    "The same arrays with subjects re-assigned to train/val/test (60/20/20) by `seed`."
+    import pandas as pd
+    from signal_lab.core.splits import assign_splits
+    out.mkdir(parents=True)
+    md = pd.read_csv(folder / 'metadata.csv', dtype={'subject_id': str, 'session': str})
+    md['split'] = md.subject_id.map(assign_splits(sorted(md.subject_id.unique()), {'train': 0.6, 'val': 0.2, 'test': 0.2}, seed=seed))
+    md['file_name'] = [str((folder / f).resolve()) for f in md.file_name]
+    md.to_csv(out / 'metadata.csv', index=False)
+    return out
+
+
+def test_state_across_subjects_with_chance_recordings_and_pairs(tmp_path):
+    """Seen: every trunk at chance on unseen subjects (it learned who, not what) and `subject: null` for a within-subject
+    label. The shipped `state` config learns the state of unseen subjects from data whose gains and effect sizes vary
+    by subject (3 split seeds, 4 test subjects each); its shuffled-label control does not; evaluate reports chance, a
+    permutation p, recordings and pairs."""
+    from signal_lab.eeg.train import train
+    from signal_lab.eeg.evaluate import evaluate
+    folder = _cohort(tmp_path, 20, 60, seed=3)
+    res, ctl, lines = [], [], []
+    for seed in range(3):
+        f = _resplit(folder, tmp_path / f'split{seed}', seed)
+        sets = [f'data.folder={f}', f'runs_root={tmp_path / "runs"}', 'train.tensorboard=false', f'train.seed={seed}']
+        ev = lambda run, log=None: evaluate(run.path, 'test', n_boot=50, n_perm=200, plots=False, log=log)['tasks']['state']
+        res.append(ev(train('state', sets, log=None), lines.append))
+        ctl.append(ev(train('state', sets + ['train.shuffle_labels=true'], log=None)))
+    s = res[0]
+    n_test = s['recording']['n'] // 2
+    assert s['subject'] is None and n_test == 4 and s['paired_subject']['n'] == n_test
+    assert s['chance'] == {'accuracy': 0.5, 'balanced_accuracy': 0.5}
+    acc = [r['window']['accuracy'] for r in res]; acc_c = [r['window']['accuracy'] for r in ctl]
+    assert np.mean(acc) >= 0.7 and np.mean([r['paired_subject']['accuracy'] for r in res]) >= 0.75, acc
+    assert np.mean(acc_c) <= 0.6, acc_c
+    assert any('chance 0.50' in l and 'paired-subject acc' in l and 'permutation p' in l for l in lines), lines

@@ -171,3 +171,21 @@ def test_cuda_extraction_matches_cpu(tmp_path):
     for dev in ('cpu', 'cuda'):
         ex = RandomCNN(0, device=dev); ex.prepare(inp); outs.append(extract(inp, ex, cache=False)[0])
     assert np.allclose(outs[0], outs[1], rtol=1e-3, atol=1e-4)
+
+
+def test_tstr_reports_no_ratio_when_real_training_is_at_chance(eeg_pair, tmp_path):
+    "Seen: tstr_over_trtr 0.966 with TRTR and TSTR both at chance. Real labels shuffled across subjects: no ratio, a warning."
+    import pandas as pd
+    from signal_lab.metrics.tstr import tstr
+    real, gen = eeg_pair
+    bad = tmp_path / 'real_shuffled'; bad.mkdir()
+    md = pd.read_csv(real / 'metadata.csv', dtype={'subject_id': str})
+    subj = md.groupby('subject_id').health.first()
+    perm = dict(zip(subj.index, np.random.default_rng(1).permutation(subj.to_numpy())))
+    md['health'] = md.subject_id.map(perm); md['file_name'] = [str((real / f).resolve()) for f in md.file_name]
+    md.to_csv(bad / 'metadata.csv', index=False)
+    lines = []
+    res = tstr(bad, gen, 'health', tmp_path / 'out', ['train.epochs=2', 'train.batch_size=8', 'model.width=8'], log=lines.append)
+    h = res['tasks']['health']
+    assert h['trtr_above_chance'] is False and h['tstr_over_trtr'] is None and 'not above chance' in h['warning'], h
+    assert h['chance'] == 0.5 and any(l.startswith('  WARNING health') for l in lines), lines

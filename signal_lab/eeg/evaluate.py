@@ -14,7 +14,8 @@ from .models import Task, MultiTaskNet
 from .train import read_metadata, load_split, predict, task_metrics
 
 # %% auto #0
-__all__ = ['load_checkpoint', 'by_subject', 'bootstrap_ci', 'seizure_events', 'evaluate', 'summary_lines']
+__all__ = ['load_checkpoint', 'by_subject', 'bootstrap_ci', 'seizure_events', 'chance_levels', 'permutation_p', 'paired_subject',
+           'evaluate', 'summary_lines']
 
 # %% ../../nbs/52_eeg.evaluate.ipynb #9d5d81a5
 def load_checkpoint(run, # a run folder
@@ -35,7 +36,8 @@ def load_checkpoint(run, # a run folder
     meta = read_json(d / 'meta.json')
     tasks = [Task.from_dict(t) for t in meta['tasks']]
     m = meta['model']
-    model = MultiTaskNet(tasks, tuple(meta['in_shape']), m['trunk'], m['width'], m['depth'], m['dropout'])
+    model = MultiTaskNet(tasks, tuple(meta['in_shape']), m['trunk'], m['width'], m['depth'], m['dropout'],
+                         input=m.get('input', 'db'), freqs=meta.get('freqs'), bands=m.get('bands') or None)   # runs made before `input` existed: 'db'
     model.load_state_dict(load_file(d / 'model.safetensors')); model.eval()
     meta['checkpoint'] = checkpoint
     return model, tasks, meta
@@ -97,6 +99,41 @@ def seizure_events(rows, # windows of a split (metadata rows: recording, window_
     return dict(events=events, detected=detected, sensitivity=detected / events if events else float('nan'),
                 false_alarms=alarms, non_seizure_hours=hours, false_alarms_per_hour=alarms / hours if hours else float('nan'))
 
+# %% ../../nbs/52_eeg.evaluate.ipynb #5787e093
+def chance_levels(y:np.ndarray, # integer labels of the scored rows
+                  k:int, # number of classes
+                 ) -> dict:
+    "Accuracy of always answering the majority class, and balanced accuracy of any constant answer (1/K)."
+    n = np.bincount(np.asarray(y, int), minlength=k)
+    return dict(accuracy=float(n.max() / max(n.sum(), 1)), balanced_accuracy=1.0 / k)
+
+def permutation_p(y:np.ndarray, # integer labels
+                  pred:np.ndarray, # predicted classes
+                  units:np.ndarray|None=None, # the unit each row's label belongs to (e.g. recording); labels move with it
+                  n:int=1000, seed:int=0) -> float:
+    "P-value of the balanced accuracy against labels permuted across units: (1 + #{permuted ≥ observed}) / (1 + n)."
+    from sklearn.metrics import balanced_accuracy_score as bas
+    y, pred = np.asarray(y, int), np.asarray(pred, int)
+    if len(set(y)) < 2: return float('nan')
+    units = np.arange(len(y)) if units is None else np.asarray(units)
+    u, inv = np.unique(units, return_inverse=True)
+    lab = np.array([y[inv == i][0] for i in range(len(u))])
+    if any(len(np.unique(y[inv == i])) > 1 for i in range(len(u))): inv, lab = np.arange(len(y)), y   # labels vary within a unit: permute rows
+    obs, g = bas(y, pred), np.random.default_rng(seed)
+    hits = sum(bas(g.permutation(lab)[inv], pred) >= obs - 1e-12 for _ in range(n))
+    return float((1 + hits) / (1 + n))
+
+def paired_subject(subjects:np.ndarray, # subject of each recording
+                   y:np.ndarray, # binary label of each recording
+                   p1:np.ndarray, # mean probability of class 1 of each recording
+                  ) -> dict:
+    "Share of subjects with both classes whose class-1 recordings score above their class-0 ones (ties count 1/2)."
+    wins = []
+    for s in np.unique(subjects):
+        a, b = p1[(subjects == s) & (y == 1)], p1[(subjects == s) & (y == 0)]
+        if len(a) and len(b): wins.append(1.0 if a.mean() > b.mean() else 0.5 if a.mean() == b.mean() else 0.0)
+    return dict(n=len(wins), accuracy=float(np.mean(wins)) if wins else float('nan'), chance=0.5)
+
 # %% ../../nbs/52_eeg.evaluate.ipynb #a4eb6649
 def _plots(task, out, y, pred, subj_y, subj_p, prefix) -> list:
     "Confusion matrices (window / subject), ROC and PR curves (binary), or a scatter (regression); returns the PNG paths."
@@ -139,6 +176,7 @@ def evaluate(run, # a run folder (runs/<name>/runN)
              checkpoint:str='best', # 'best', 'last' or a checkpoint folder name
              n_boot:int=1000, # bootstrap draws for the intervals over subjects
              out=None, # output folder (default: <run>/eval/<split>)
+             n_perm:int=1000, # label permutations for each classification task's p-value
              plots:bool=True,
              log=print) -> dict:
     "Score a run on a split: writes `summary.json`, `predictions.csv` and figures; returns the summary."
@@ -180,6 +218,16 @@ def evaluate(run, # a run folder (runs/<name>/runN)
             if t.is_regression: res['subject']['baseline_mae_train_mean'] = float(np.abs(sy - t.mean).mean())
         if t.is_regression: res['window']['baseline_mae_train_mean'] = float(np.abs(yk - t.mean).mean())
         if not t.is_regression:
+            rec, k = d['rows'].file_name.to_numpy()[keep], pk.argmax(1)
+            res['chance'] = chance_levels(yk.astype(int), t.n_out)
+            res['window']['p_permutation'] = permutation_p(yk.astype(int), k, rec, n=n_perm)
+            br = by_subject(rec, yk, pk, False)                       # recordings: one label each (else None)
+            if br is not None:
+                recs, ry, rp = br
+                res['recording'] = task_metrics(t, ry, rp)
+                if bs is None and t.n_out == 2:                        # a within-subject label: does each subject's pair rank right?
+                    rs = np.array([sk[rec == r][0] for r in recs])
+                    res['paired_subject'] = paired_subject(rs, ry.astype(int), rp[:, 1])
             from sklearn.metrics import confusion_matrix
             res['confusion_window'] = confusion_matrix(yk.astype(int), pk.argmax(1), labels=list(range(t.n_out))).tolist()
             if sy is not None: res['confusion_subject'] = confusion_matrix(sy.astype(int), sp.argmax(1), labels=list(range(t.n_out))).tolist()
@@ -213,8 +261,12 @@ def summary_lines(summ:dict) -> list[str]:
             line = f"  {name}: window MAE {w['mae']:.2f}{ci(r.get('window_ci'), 'mae')} (train-mean baseline {w.get('baseline_mae_train_mean', float('nan')):.2f}), R² {w['r2']:.2f}"
             if s: line += f"; subject MAE {s['mae']:.2f}{ci(r.get('subject_ci'), 'mae')} (baseline {s['baseline_mae_train_mean']:.2f}, {s['n']} subjects)"
         elif 'accuracy' in w:
-            line = f"  {name}: window acc {w['accuracy']:.2f}, bal. acc {w['balanced_accuracy']:.2f}{ci(r.get('window_ci'), 'balanced_accuracy')}" + (f", AUROC {w['auroc']:.2f}" if 'auroc' in w else '')
+            c = r.get('chance') or {}
+            line = (f"  {name}: window acc {w['accuracy']:.2f} (chance {c.get('accuracy', float('nan')):.2f}), bal. acc {w['balanced_accuracy']:.2f}{ci(r.get('window_ci'), 'balanced_accuracy')} "
+                    f"(chance {c.get('balanced_accuracy', float('nan')):.2f}, permutation p {w.get('p_permutation', float('nan')):.3f})" + (f", AUROC {w['auroc']:.2f}" if 'auroc' in w else ''))
             if s: line += f"; subject acc {s['accuracy']:.2f}{ci(r.get('subject_ci'), 'accuracy')}, bal. acc {s['balanced_accuracy']:.2f} ({s['n']} subjects)"
+            if r.get('recording'): line += f"; recording acc {r['recording']['accuracy']:.2f} ({r['recording']['n']} recordings)"
+            if r.get('paired_subject'): z = r['paired_subject']; line += f"; paired-subject acc {z['accuracy']:.2f} ({z['n']} subjects, chance 0.50)"
         else: line = f'  {name}: no labeled windows'
         if 'seizure' in r:
             z = r['seizure']; line += f"; seizures detected {z['detected']}/{z['events']}, {z['false_alarms_per_hour']:.1f} false alarms/h"

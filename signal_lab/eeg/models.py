@@ -11,10 +11,31 @@ from ..core.config import UserError
 from .labels import LabelSpec
 
 # %% auto #0
-__all__ = ['TRUNKS', 'make_trunk', 'Task', 'make_task', 'MultiTaskNet', 'multitask_loss']
+__all__ = ['TRUNKS', 'INPUTS', 'BANDS', 'relative_db', 'band_bins', 'make_trunk', 'Task', 'make_task', 'MultiTaskNet',
+           'multitask_loss']
 
 # %% ../../nbs/50_eeg.models.ipynb #6b95ecc6
-TRUNKS = ('cnn', 'cnn_light', 'transformer', 'resnet2d')
+TRUNKS = ('cnn', 'cnn_light', 'transformer', 'resnet2d', 'spectral', 'bandpower')
+INPUTS = ('db', 'relative')
+BANDS = {'delta': (1.0, 4.0), 'theta': (4.0, 8.0), 'alpha': (8.0, 13.0), 'beta': (13.0, 30.0), 'gamma': (30.0, 45.0)}
+
+def relative_db(x, # (B, C, F, T) dB spectrograms: numpy array or torch tensor
+               ):
+    """Each channel's mean dB (over frequency and time) removed per window. A channel's gain — electrode impedance,
+    amplifier, skull — is a constant dB offset across frequency, so this cancels what differs between subjects and
+    recordings but not between states: the shape of each channel's spectrum (theta up, alpha down) is kept."""
+    return x - x.mean(axis=(2, 3), keepdims=True) if isinstance(x, np.ndarray) else x - x.mean((2, 3), keepdim=True)
+
+def band_bins(freqs, # (F,) bin centre frequencies, Hz
+              bands=None, # name -> (lo, hi) Hz (default: `BANDS`)
+             ) -> dict:
+    "Band name -> indices of the frequency bins in [lo, hi); a band with no bin is an error naming it."
+    out = {}
+    for k, (lo, hi) in (bands or BANDS).items():
+        i = np.flatnonzero((np.asarray(freqs) >= lo) & (np.asarray(freqs) < hi))
+        if not len(i): raise UserError(f'model.bands: {k} ({lo}–{hi} Hz) holds no frequency bin of these spectrograms (0–{float(np.max(freqs)):g} Hz)')
+        out[k] = i
+    return out
 
 def _gn(c): 
     import torch.nn as nn
@@ -24,14 +45,41 @@ def make_trunk(name:str, # one of TRUNKS
                in_shape:tuple, # (channels, freqs, frames) of one window
                width:int=32, # channels of the first conv block (transformer: model dimension is 2·width)
                depth:int=2, # transformer layers (the conv trunks have a fixed depth)
-               dropout:float=0.1):
-    "A trunk module mapping `(B, C, F, T)` to `(B, trunk.out_dim)` features."
+               dropout:float=0.1,
+               freqs=None, # (F,) bin frequencies in Hz (bandpower; default: the bins of a 0–F−1 Hz axis)
+               bands=None): # bandpower: name -> (lo, hi) Hz (default: `BANDS`)
+    """A trunk module mapping `(B, C, F, T)` to `(B, trunk.out_dim)` features. `bandpower` is the classical baseline:
+    each channel's mean (standardised) dB in each band, averaged over time — with the linear head, logistic regression
+    on log band power."""
     import torch, torch.nn as nn
     C, F, T = map(int, in_shape)
     if name not in TRUNKS: raise UserError(f'model.trunk: {name!r} is not allowed; allowed: {", ".join(TRUNKS)}')
     def conv(i, o, k=3, s=1): return nn.Sequential(nn.Conv2d(i, o, k, stride=s, padding=(k // 2 if isinstance(k, int) else (k[0] // 2, k[1] // 2)), bias=False), _gn(o), nn.ReLU(inplace=True))
     class AvgMax(nn.Module):
         def forward(self, x): return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
+    if name == 'bandpower':
+        idx = band_bins(np.arange(F, dtype=float) if freqs is None else freqs, bands)
+        W = np.zeros((F, len(idx)), np.float32)
+        for j, i in enumerate(idx.values()): W[i, j] = 1.0 / len(i)
+        class BandPower(nn.Module):
+            def __init__(self):
+                super().__init__(); self.register_buffer('w', torch.from_numpy(W))
+            def forward(self, x): return (x.mean(3) @ self.w).flatten(1)   # (B, C, F) @ (F, bands) -> (B, C·bands)
+        m = BandPower(); m.out_dim = C * len(idx)
+        return m
+    if name == 'spectral':
+        # the spectrum first: frames averaged (a stationary state lives in the spectrum, not in when a frame fell),
+        # then 1-D convolutions along frequency with the channels as inputs — a learned, wider cousin of band power
+        w = width
+        def c1(i, o, s): return nn.Sequential(nn.Conv1d(i, o, 5, stride=s, padding=2, bias=False), _gn(o), nn.ReLU(inplace=True))
+        class Spectral(nn.Module):
+            def __init__(self):
+                super().__init__(); self.net = nn.Sequential(c1(C, 2 * w, 1), c1(2 * w, 2 * w, 2), c1(2 * w, 4 * w, 2))
+            def forward(self, x):
+                h = self.net(x.mean(3))
+                return torch.cat([h.mean(2), h.amax(2)], 1)
+        m = Spectral(); m.out_dim = 8 * w
+        return m
     if name == 'cnn':
         w = width
         # the first block (5 bins x 3 frames, stride 2 both ways) costs most of a step: striding time too halves it (measured)
@@ -116,20 +164,36 @@ def make_task(spec:LabelSpec, # the label's spec
 def MultiTaskNet(tasks:list, # `Task`s, one head each
                  in_shape:tuple, # (channels, freqs, frames)
                  trunk:str='cnn', width:int=32, depth:int=2, dropout:float=0.1,
-                 norm_mean=None, norm_std=None): # (C, F) input statistics (default: 0 and 1)
+                 norm_mean=None, norm_std=None, # (C, F) input statistics (default: 0 and 1), of the input after `input`
+                 input:str='db', # 'db' as stored, or 'relative' (`relative_db`: each channel's mean dB removed per window)
+                 freqs=None, bands=None, # for the bandpower trunk
+                 channel_dropout:float=0.0, # training only: each channel of each window zeroed (set to its train mean) with this probability
+                 freq_mask:int=0): # training only: one band of up to this many frequency bins zeroed per window
     "`model(x) -> {task: logits (B, K) | standardised prediction (B,)}`; `model.features(x)` gives the trunk's features."
     import torch, torch.nn as nn
     C, F, T = map(int, in_shape)
+    if input not in INPUTS: raise UserError(f'model.input: {input!r} is not allowed; allowed: {", ".join(INPUTS)}')
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
             self.register_buffer('norm_mean', torch.as_tensor(np.zeros((C, F)) if norm_mean is None else norm_mean, dtype=torch.float32)[:, :, None].clone())
             self.register_buffer('norm_std', torch.as_tensor(np.ones((C, F)) if norm_std is None else norm_std, dtype=torch.float32)[:, :, None].clone())
-            self.trunk = make_trunk(trunk, in_shape, width, depth, dropout)
+            self.trunk = make_trunk(trunk, in_shape, width, depth, dropout, freqs, bands)
+            self.relative = input == 'relative'
             self.drop = nn.Dropout(dropout)
             self.heads = nn.ModuleDict({t.name: nn.Linear(self.trunk.out_dim, t.n_out) for t in tasks})
             self.tasks = list(tasks)
-        def features(self, x): return self.trunk((x.float() - self.norm_mean) / self.norm_std)
+        def features(self, x):
+            x = x.float()
+            z = ((relative_db(x) if self.relative else x) - self.norm_mean) / self.norm_std
+            if self.training and channel_dropout > 0:
+                z = z * (torch.rand(z.shape[0], z.shape[1], 1, 1, device=z.device) >= channel_dropout)
+            if self.training and freq_mask > 0:
+                b, _, f, _ = z.shape
+                w = torch.randint(0, freq_mask + 1, (b, 1, 1, 1), device=z.device); s = (torch.rand(b, 1, 1, 1, device=z.device) * (f - w)).long()
+                k = torch.arange(f, device=z.device)[None, None, :, None]
+                z = z * ~((k >= s) & (k < s + w))
+            return self.trunk(z)
         def forward(self, x):
             h = self.drop(self.features(x))
             return {k: (head(h)[:, 0] if t.is_regression else head(h)) for (k, head), t in zip(self.heads.items(), self.tasks)}

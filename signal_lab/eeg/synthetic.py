@@ -9,7 +9,8 @@ import numpy as np
 from ..core.config import UserError
 
 # %% auto #0
-__all__ = ['CH_1020', 'PLANTED_EFFECTS', 'synthetic_eeg', 'planted_effects', 'write_recording']
+__all__ = ['CH_1020', 'PLANTED_EFFECTS', 'EEGMAT_FILE_CHANNELS', 'FRONTAL', 'PARIETAL', 'synthetic_eeg', 'planted_effects',
+           'write_recording', 'make_state_cohort']
 
 # %% ../../nbs/43_eeg.synthetic.ipynb #92512fa9
 CH_1020 = ['Fp1', 'Fp2', 'F7', 'F3', 'Fz', 'F4', 'F8', 'T7', 'C3', 'Cz', 'C4', 'T8', 'P7', 'P3', 'Pz', 'P4', 'P8', 'O1', 'O2']
@@ -82,3 +83,49 @@ def write_recording(path, # .edf, .bdf or .set
     raw = mne.io.RawArray(data, info, verbose='error')
     mne.export.export_raw(p, raw, fmt=fmt, overwrite=overwrite, verbose='error')
     return p
+
+# %% ../../nbs/43_eeg.synthetic.ipynb #0f57197d
+EEGMAT_FILE_CHANNELS = ['EEG Fp1', 'EEG Fp2', 'EEG F3', 'EEG F4', 'EEG F7', 'EEG F8', 'EEG T3', 'EEG T4', 'EEG C3', 'EEG C4',
+                        'EEG T5', 'EEG T6', 'EEG P3', 'EEG P4', 'EEG O1', 'EEG O2', 'EEG Fz', 'EEG Cz', 'EEG Pz', 'EEG A2-A1', 'ECG ECG']
+FRONTAL = ('Fp1', 'Fp2', 'F3', 'F4', 'F7', 'F8', 'Fz')
+PARIETAL = ('P3', 'P4', 'Pz', 'T5', 'T6', 'O1', 'O2')
+
+def _band_noise(g, n_ch:int, n:int, fs:float, fc:float, width:float) -> np.ndarray:
+    "Unit-rms narrow-band noise around `fc` Hz, one independent row per channel."
+    f = np.fft.rfftfreq(n, 1 / fs)
+    a = np.fft.irfft((g.normal(size=(n_ch, len(f))) + 1j * g.normal(size=(n_ch, len(f)))) * np.exp(-0.5 * ((f - fc) / width) ** 2), n, axis=1)
+    return a / np.maximum(a.std(1, keepdims=True), 1e-30)
+
+def make_state_cohort(root, # folder to write (EEGMAT layout)
+                      n_subjects:int=20, seconds:float=60.0, fs:float=500.0, seed:int=0,
+                      effect=(0.2, 0.8), # range of the per-subject relative change: task theta × (1 + e), parietal alpha × (1 − e/2)
+                      gain_sigma:float=0.3, # σ of each subject's per-channel log gain (shared by both recordings)
+                      file_jitter:float=0.05, # σ of a per-file, per-channel log gain on top
+                      mains_hz:float=50.0, # mains hum frequency (0: none)
+                     ) -> dict:
+    "Write rest/task EDF pairs with subject-varying effects and gains; return `{subject: parameters drawn}`."
+    import pandas as pd
+    root = Path(root); root.mkdir(parents=True, exist_ok=True)
+    names = [c.split(' ', 1)[1] for c in EEGMAT_FILE_CHANNELS]
+    front = np.array([n in FRONTAL for n in names], float)[:, None]; par = np.array([n in PARIETAL for n in names], float)[:, None]
+    eeg = np.array([c.startswith('EEG') and 'A2' not in c for c in EEGMAT_FILE_CHANNELS])
+    n, out, rows = int(round(seconds * fs)), {}, []
+    for s in range(n_subjects):
+        g = np.random.default_rng([seed, s])
+        p = dict(effect=float(g.uniform(*effect)), alpha_hz=float(10 + g.normal(0, 0.7)), gains=np.exp(g.normal(0, gain_sigma, len(names))),
+                 gender='F' if g.random() < 0.5 else 'M', age=int(g.integers(18, 30)))
+        for k, state in (('1', 'rest'), ('2', 'arithmetic')):
+            gf = np.random.default_rng([seed, s, int(k)])
+            x, _ = synthetic_eeg(len(names), seconds, fs, seed=int(gf.integers(2**31)), alpha=0.0)   # 1/f background only
+            e = p['effect'] if state == 'arithmetic' else 0.0
+            x += _band_noise(gf, len(names), n, fs, p['alpha_hz'], 1.0) * 6e-6 * (0.6 + 0.8 * par) * (1 - 0.5 * e * par)
+            x += _band_noise(gf, len(names), n, fs, 6.0, 1.0) * 3e-6 * (0.6 + 0.8 * front) * (1 + e * front)
+            x *= (p['gains'] * np.exp(gf.normal(0, file_jitter, len(names))))[:, None]
+            if mains_hz: x += 5e-6 * np.sin(2 * np.pi * mains_hz * np.arange(n) / fs + gf.uniform(0, 2 * np.pi, (len(names), 1)))
+            x += gf.normal(0, 20e-6, (len(names), 1))                               # DC offsets
+            x[~eeg] = 1e-3 * np.sin(2 * np.pi * 1.2 * np.arange(n) / fs)[None]   # the reference and ECG rows carry no EEG
+            write_recording(root / f'Subject{s:02d}_{k}.edf', x, EEGMAT_FILE_CHANNELS, fs)
+        out[f'{s:02d}'] = p
+        rows.append({'Subject': f'Subject{s:02d}', 'Age': p['age'], 'Gender': p['gender'], 'Count quality': 1})
+    pd.DataFrame(rows).to_csv(root / 'subject-info.csv', index=False)
+    return out

@@ -11,13 +11,13 @@ import numpy as np
 from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
 from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json
 from ..core.runs import start_run, resume_run
-from .models import TRUNKS, Task, make_task, MultiTaskNet, multitask_loss
+from .models import TRUNKS, INPUTS, Task, make_task, MultiTaskNet, multitask_loss, relative_db
 
 # %% auto #0
 __all__ = ['CLS_METRICS', 'REG_METRICS', 'DataCfg', 'TaskCfg', 'ModelCfg', 'TrainCfg', 'CheckpointCfg', 'ClassifierConfig',
            'shipped_configs', 'load_classifier_config', 'resolve_data', 'read_metadata', 'task_specs', 'encode_targets',
-           'load_split', 'split_balance', 'shuffle_labels', 'task_metrics', 'monitor_weights', 'monitor_score',
-           'predict', 'evaluate_split', 'train', 'plot_history']
+           'load_split', 'bin_freqs', 'split_balance', 'shuffle_labels', 'task_metrics', 'monitor_weights',
+           'monitor_score', 'predict', 'evaluate_split', 'train', 'plot_history']
 
 # %% ../../nbs/51_eeg.train.ipynb #d3bc2a80
 CLS_METRICS = ('accuracy', 'balanced_accuracy', 'macro_f1', 'auroc', 'auprc')
@@ -40,6 +40,10 @@ class ModelCfg:
     width: int = cfield(16, lo=4, hi=512, help='channels of the first block (transformer: model dim 2·width)')
     depth: int = cfield(2, lo=1, hi=24, help='transformer layers')
     dropout: float = cfield(0.1, lo=0, hi=0.9, help='dropout before the heads (and in the transformer)')
+    input: str = cfield('relative', choices=list(INPUTS), help="relative: each channel's mean dB removed per window (cancels per-subject gains); db: as stored")
+    bands: dict[str, list[float]] = cfield({}, help='bandpower trunk: name -> [lo, hi] Hz (empty: delta 1–4, theta 4–8, alpha 8–13, beta 13–30, gamma 30–45)')
+    channel_dropout: float = cfield(0.0, lo=0, hi=0.9, help='augmentation: probability that a channel of a training window is zeroed (its train mean)')
+    freq_mask: int = cfield(0, lo=0, help='augmentation: one band of up to this many frequency bins zeroed per training window (0: none)')
 
 @dataclass
 class TrainCfg:
@@ -144,6 +148,14 @@ def load_split(folder, md, split:str, specs:dict) -> dict:
         if a.shape[1:] != x.shape[1:]: raise UserError(f'{Path(folder) / f}: windows of shape {a.shape[1:]}, others {x.shape[1:]} — train on datasets with the same channels and STFT')
         x[g.index.to_numpy()] = a[g.window_index.to_numpy()]
     return dict(x=x, y=encode_targets(rows, specs), rows=rows, subjects=rows.subject_key.to_numpy())
+
+def bin_freqs(rows, # metadata rows of one dataset (their `n_fft`, `fs_out`)
+              n_bins:int, # frequency bins of the stored windows
+             ) -> np.ndarray:
+    "The frequency (Hz) of each bin of the stored spectrograms, from the STFT settings in the metadata."
+    if not {'n_fft', 'fs_out'} <= set(rows.columns) or not len(rows): return np.arange(n_bins, dtype=float)
+    f = np.fft.rfftfreq(int(rows.n_fft.iloc[0]), 1 / float(rows.fs_out.iloc[0]))
+    return f if len(f) == n_bins else np.arange(n_bins, dtype=float)
 
 def split_balance(md, specs:dict) -> list[str]:
     "One line per split: windows, subjects, and each task's class shares (or mean ± σ) — printed before training."
@@ -257,11 +269,13 @@ def evaluate_split(model, tasks:list, data:dict, device='cpu') -> dict:
     return out
 
 # %% ../../nbs/51_eeg.train.ipynb #8df61384
-def _norm_stats(x:np.ndarray, chunk:int=512):
-    "Per (channel, freq) mean and σ over train windows and frames (float64 sums, chunked)."
+def _norm_stats(x:np.ndarray, chunk:int=512, relative:bool=False):
+    "Per (channel, freq) mean and σ over train windows and frames (float64 sums, chunked), of the input the model sees."
     s = np.zeros(x.shape[1:3]); s2 = np.zeros(x.shape[1:3]); n = 0
     for i in range(0, len(x), chunk):
-        a = x[i:i + chunk].astype(np.float64); s += a.sum((0, 3)); s2 += (a ** 2).sum((0, 3)); n += a.shape[0] * a.shape[3]
+        a = x[i:i + chunk].astype(np.float64)
+        if relative: a = relative_db(a)
+        s += a.sum((0, 3)); s2 += (a ** 2).sum((0, 3)); n += a.shape[0] * a.shape[3]
     m = s / max(n, 1); sd = np.sqrt(np.maximum(s2 / max(n, 1) - m ** 2, 0))
     return m.astype(np.float32), np.where(sd > 1e-6, sd, 1.0).astype(np.float32)
 
@@ -325,10 +339,11 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
         tr['y'] = shuffle_labels(tr['y'], tr['subjects'], tc.seed)
         if main: say('CONTROL: train labels shuffled across subjects — this run must score at chance')
     tasks = [make_task(specs[n], tr['y'][n], cfg.tasks[n].weight, cfg.tasks[n].class_weights) for n in specs]
-    mean, sd = _norm_stats(tr['x'])
-    in_shape = tuple(int(v) for v in tr['x'].shape[1:])
     mc = cfg.model
-    model = MultiTaskNet(tasks, in_shape, mc.trunk, mc.width, mc.depth, mc.dropout, mean, sd)
+    mean, sd = _norm_stats(tr['x'], relative=mc.input == 'relative')
+    freqs = bin_freqs(tr['rows'], tr['x'].shape[2])
+    in_shape = tuple(int(v) for v in tr['x'].shape[1:])
+    model = MultiTaskNet(tasks, in_shape, mc.trunk, mc.width, mc.depth, mc.dropout, mean, sd, mc.input, freqs, mc.bands or None, mc.channel_dropout, mc.freq_mask)
     world, rank = acc.num_processes, acc.process_index
     per_epoch = max(1, -(-len(tr['x']) // (tc.batch_size * world)))
     total = tc.max_steps or tc.epochs * per_epoch
@@ -338,7 +353,7 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     st = _TrainerState(); acc.register_for_checkpointing(sched, st)
     ck = run.path / 'checkpoints'; last = ck / 'last'
     if main: ck.mkdir(exist_ok=True)
-    meta = dict(tasks=[t.to_dict() for t in tasks], model=to_dict(mc), in_shape=list(in_shape), data=str(folder), config_hash=run.state.get('config_hash'))
+    meta = dict(tasks=[t.to_dict() for t in tasks], model=to_dict(mc), in_shape=list(in_shape), freqs=[float(f) for f in freqs], data=str(folder), config_hash=run.state.get('config_hash'))
     weights = monitor_weights(cfg, tasks)
     if resume is not None:
         if not last.exists() and (ck / 'last.old').exists(): (ck / 'last.old').rename(last)   # killed between the two renames

@@ -10,7 +10,7 @@ from ..core.config import UserError
 from ..core.io import write_json, write_csv
 
 # %% auto #0
-__all__ = ['tstr']
+__all__ = ['above_chance', 'tstr']
 
 # %% ../../nbs/62_metrics.tstr.ipynb #348ef181
 def _rows(folder:Path, fake:bool, real_datasets=None, val_share:float=0.15, seed:int=0):
@@ -56,6 +56,15 @@ def _main_metric(res:dict) -> tuple[str, float]:
     w = res['window']
     return ('mae', w['mae']) if 'mae' in w else ('balanced_accuracy', w['balanced_accuracy'])
 
+def above_chance(res:dict, # one task's entry of an `evaluate` summary
+                 alpha:float=0.05, # classification: the permutation p-value must be below this
+                ) -> bool|None:
+    "Is a score above chance? Classification: permutation p < `alpha`; regression: MAE below the train-mean baseline's. None: unknown."
+    w = (res or {}).get('window') or {}
+    if 'mae' in w: return None if w.get('baseline_mae_train_mean') is None else bool(w['mae'] < w['baseline_mae_train_mean'])
+    p = w.get('p_permutation')
+    return None if p is None or p != p else bool(p < alpha)
+
 def tstr(real, # the real spectrogram dataset (train/val/test splits)
          fake, # the generated spectrogram dataset (same channels, STFT and label columns)
          config='smoke', # a classifier config: path or shipped name
@@ -90,7 +99,12 @@ def tstr(real, # the real spectrogram dataset (train/val/test splits)
             res = s['tasks'].get(t)
             if res is None or not res['window'] or res['window'].get('n', 1) == 0: row[k] = None; continue
             m, v = _main_metric(res); row['metric'] = m; row[k] = v
-        if row.get('trtr') is not None and row.get('tstr') is not None and row['trtr']:
+        row['chance'] = (e['trtr']['tasks'].get(t) or {}).get('chance', {}).get('balanced_accuracy')
+        row['trtr_above_chance'] = above_chance(e['trtr']['tasks'].get(t))
+        if row['trtr_above_chance'] is False:   # a ratio of two chance-level scores looks like success: never report it
+            row['tstr_over_trtr'] = None
+            row['warning'] = 'TRTR is not above chance (the classifier learns nothing from real data): TSTR/TRTR is not reported'
+        elif row.get('trtr') is not None and row.get('tstr') is not None and row['trtr']:
             row['tstr_over_trtr'] = row['tstr'] / row['trtr']
         tasks[t] = row
     res = dict(real=str(real), fake=str(fake), config=cfg.name, n_real=len(r), n_fake=len(f), tasks=tasks,
@@ -98,5 +112,7 @@ def tstr(real, # the real spectrogram dataset (train/val/test splits)
     write_json(out / 'tstr.json', res)
     for t, row in tasks.items():
         fmt = lambda v: '-' if v is None else f'{v:.3f}'
-        say(f"  {t} ({row.get('metric', '?')}): TRTR {fmt(row.get('trtr'))}, TSTR {fmt(row.get('tstr'))}, TRTS {fmt(row.get('trts'))}")
+        say(f"  {t} ({row.get('metric', '?')}): TRTR {fmt(row.get('trtr'))}, TSTR {fmt(row.get('tstr'))}, TRTS {fmt(row.get('trts'))}"
+            + (f" (chance {row['chance']:.3f})" if row.get('chance') is not None else ''))
+        if row.get('warning'): say(f'  WARNING {t}: {row["warning"]}')
     return res
