@@ -89,6 +89,21 @@ def deep(folder:Path, runs:Path, trunk:str, inp:str, seed:int, epochs:int, shuff
                 paired=(s.get('paired_subject') or {}).get('accuracy', float('nan')), steps=run.state.get('step'))
 
 
+def plot(table:dict, path:Path, title:str):
+    "Window and paired-subject accuracy per model (mean ± std over split seeds), chance marked."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    names = list(table)[::-1]; y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(names) + 1.2))
+    for j, (q, c, lab) in enumerate((('window', 'C0', 'window'), ('recording', 'C2', 'recording'), ('paired', 'C1', 'paired subject'))):
+        m = [table[n][q][0] for n in names]; sd = [table[n][q][1] for n in names]
+        ax.barh(y + (j - 1) * 0.27, m, 0.27, xerr=sd, color=c, label=lab, error_kw=dict(lw=0.8))
+    ax.axvline(0.5, color='k', ls=':', lw=1, label='chance')
+    ax.set_yticks(y, names, fontsize=8); ax.set_xlim(0, 1.05); ax.set_xlabel('accuracy on unseen subjects (mean ± std over split seeds)')
+    ax.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.09 * 14 / len(names)), ncol=4); ax.set_title(title, fontsize=9)   # below: never over a bar
+    fig.savefig(path, dpi=80, bbox_inches='tight'); plt.close(fig)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--subjects', type=int, default=20, help='subjects in the cohort (20: 12/4/4 per split)'); p.add_argument('--seconds', type=float, default=60.0)
@@ -98,7 +113,11 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true', help='20 subjects, 2 seeds, cnn + bandpower, relative input only')
     p.add_argument('--out', default='bench/out/eeg_generalise')
     p.add_argument('--set', action='append', default=[], help='KEY=VALUE for every deep run (e.g. model.channel_dropout=0.2)')
+    p.add_argument('--plot-only', default=None, help="redraw the figure from a results.json (no training)")
     a = p.parse_args(argv)
+    if a.plot_only:
+        r = json.loads(Path(a.plot_only).read_text()); png = Path(a.plot_only).with_suffix('.png')
+        plot(r['table'], png, f"EEG state (rest vs arithmetic) on {r['args']['subjects']} synthetic subjects, {r['args']['seeds']} split seeds"); print(png); return
     a.seeds = a.seeds or (2 if a.quick else 5)
     a.trunks = a.trunks or ('cnn,bandpower' if a.quick else 'cnn,cnn_light,resnet2d,transformer,spectral,bandpower')
     a.inputs = a.inputs or ('relative' if a.quick else 'relative,db')
@@ -130,6 +149,7 @@ def main(argv=None):
         table[k] = m
         print(f'| {k} | ' + ' | '.join(f'{m[q][0]:.3f} ± {m[q][1]:.3f}' for q in ('window', 'recording', 'paired')) + ' |')
     (out / 'results.json').write_text(json.dumps(dict(args=vars(a), table=table, runs=rows), indent=1))
+    plot(table, out / 'results.png', f'EEG state (rest vs arithmetic) on {a.subjects} synthetic subjects, {a.seeds} split seeds'); print(f'figure: {out / "results.png"}')
 
 
 if __name__ == '__main__':
