@@ -36,8 +36,10 @@ def test_cli_train_sample_metrics(small, tmp_path):
     assert np.array_equal(a1, np.load(tmp_path / 'gen2' / md.file_name[0]))                 # deterministic per seed
     r = cli('metrics', 'compute', '--real', small, '--fake', tmp_path / 'gen', '--metrics', 'kid,prc', '--kid-subsets', '10', '--n-boot', '10',
             '--no-cache', '--out', tmp_path / 'm.json', check=True)
-    m = json.loads((tmp_path / 'm.json').read_text())['metrics']
+    res = json.loads((tmp_path / 'm.json').read_text()); m = res['metrics']
     assert m['n_fake'] == 6 and np.isfinite(m['overall']['kid']['value'])
+    # seen: 16-px-per-channel samples scored against full-resolution windows without a word
+    assert 'model_resolution_view' in res['warning'] and 'WARNING' in r.stdout, (res.get('warning'), r.stdout)
 
 
 def test_cli_bad_input(small, tmp_path, monkeypatch):

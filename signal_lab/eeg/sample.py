@@ -70,7 +70,8 @@ def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
             if old is None: raise UserError(f'{out}: not a generated dataset (no generation.json); --overwrite only replaces generated datasets')
             shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    gj = dict(key=key, spec=spec, status='running', spectrogram=dict(db_range=list(gen.db_range)), dataset=gen.info['dataset'])
+    gj = dict(key=key, spec=spec, status='running', spectrogram=dict(db_range=list(gen.db_range)), dataset=gen.info['dataset'],
+              model_resolution=dict(size=gen.size, layout=gen.layout))   # what the samples can resolve: metrics compare at this resolution
     write_json(out / 'generation.json', gj)
     t0, made = time.perf_counter(), 0
     rows = []
@@ -251,5 +252,6 @@ def model_resolution_view(run, # a diffusion run folder
         write_npy(out / f, b.astype(np.float16))
     for name in ('run_summary.json', 'metadata.csv'):
         if (real / name).exists(): shutil.copyfile(real / name, out / name)
+    write_json(out / 'view.json', dict(model_resolution=dict(size=gen.size, layout=gen.layout), run=str(Path(run).resolve()), real=str(real.resolve())))
     return out
 

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/63_metrics.cli.ipynb #0bb1a156
 from __future__ import annotations
-import time
+import json, time
 from pathlib import Path
 from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int
 from ..core.config import UserError
@@ -12,9 +12,28 @@ from ..core.io import write_json
 from ..core.manifest import package_versions
 
 # %% auto #0
-__all__ = ['compare', 'summary', 'main']
+__all__ = ['resolution_warning', 'compare', 'summary', 'main']
 
 # %% ../../nbs/63_metrics.cli.ipynb #5257731a
+def _model_resolution(side) -> dict|None:
+    "The model resolution a folder is at: from `generation.json` (a generated set) or `view.json` (a model-resolution view)."
+    for name in ('generation.json', 'view.json'):
+        f = Path(side) / name
+        if f.is_file():
+            try: return json.loads(f.read_text()).get('model_resolution')
+            except (OSError, ValueError): return None
+    return None
+
+def resolution_warning(real, # real side
+                       fake, # generated side
+                      ) -> str|None:
+    "A warning when the generated side can resolve less than the real side shows (samples of a diffusion model at its image size against full-resolution windows)."
+    rf, rr = _model_resolution(fake), _model_resolution(real)
+    if rf is None or rf == rr: return None
+    return (f"{fake} was generated at the model's resolution ({rf.get('size')} px per channel, layout {rf.get('layout')}); {real} "
+            + ('is at full resolution' if rr is None else f'is at {rr}') + ": the distance includes detail the model cannot draw. The fair reference is "
+            "the real set at the model's resolution: signal_lab.eeg.sample.model_resolution_view(RUN, REAL, OUT), then --real OUT")
+
 def compare(real, # real side: image folder, array dataset folder or .npy
             fake, # generated side, same kind
             extractor='random-cnn', # random-cnn[:SEED], a classifier run, a DINOv2/CLIP folder or an InceptionV3 .pth
@@ -36,6 +55,7 @@ def compare(real, # real side: image folder, array dataset folder or .npy
     t0 = time.perf_counter()
     ri, fi = open_input(real, real_split, labels), open_input(fake, fake_split, labels)
     if ri.kind != fi.kind: raise UserError(f'--real holds {ri.kind} but --fake holds {fi.kind}: compare like with like')
+    warn = resolution_warning(real, fake)
     ex = resolve_extractor(extractor, device, checkpoint); ex.prepare(ri)
     fr, info_r = extract(ri, ex, cache, batch_size, progress, 'real')
     ff, info_f = extract(fi, ex, cache, batch_size, progress, 'fake')
@@ -49,12 +69,14 @@ def compare(real, # real side: image folder, array dataset folder or .npy
                metrics=vals, seeds=dict(kid=kid_seed, bootstrap=seed), labels=labels,
                versions=package_versions(['signal_lab', 'numpy', 'torch', 'torchvision', 'torch-fidelity', 'transformers']),
                seconds=round(time.perf_counter() - t0, 3))
+    if warn: res['warning'] = warn
     if out: write_json(out, res)
     return res
 
 def summary(res:dict) -> list[str]:
     "Short lines: each overall metric with its interval, then per-class means."
     m = res['metrics']; lines = [f"{res['extractor']['id']}: real {m['n_real']} vs fake {m['n_fake']} samples, {m['dim']} features"]
+    if res.get('warning'): lines.insert(0, f"WARNING: {res['warning']}")
     for k, v in m['overall'].items():
         iv = v.get('interval'); extra = f" [{iv[0]:.4g}, {iv[1]:.4g}]" if iv else ''
         lines.append(f"  {k:10s} {v['value']:.4g}{extra}")
