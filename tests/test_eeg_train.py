@@ -155,6 +155,7 @@ def _resplit(folder, out, seed):
     return out
 
 
+@pytest.mark.slow   # about 40 s (3 split seeds × model and control); fast twin: test_within_subject_label_gets_chance_recordings_and_pairs
 def test_state_across_subjects_with_chance_recordings_and_pairs(tmp_path):
     """Seen: every trunk at chance on unseen subjects (it learned who, not what) and `subject: null` for a within-subject
     label. The shipped `state` config learns the state of unseen subjects from data whose gains and effect sizes vary
@@ -177,4 +178,18 @@ def test_state_across_subjects_with_chance_recordings_and_pairs(tmp_path):
     acc = [r['window']['accuracy'] for r in res]; acc_c = [r['window']['accuracy'] for r in ctl]
     assert np.mean(acc) >= 0.7 and np.mean([r['paired_subject']['accuracy'] for r in res]) >= 0.75, acc
     assert np.mean(acc_c) <= 0.6, acc_c
+    assert any('chance 0.50' in l and 'paired-subject acc' in l and 'permutation p' in l for l in lines), lines
+
+
+def test_within_subject_label_gets_chance_recordings_and_pairs(tmp_path):
+    "Seen: `subject: null` and no chance level for a label that varies within subjects. Now: chance, a permutation p, recordings, pairs."
+    from signal_lab.eeg.train import train
+    from signal_lab.eeg.evaluate import evaluate
+    folder = _cohort(tmp_path, 8, 20, seed=5)
+    lines = []
+    run = train('state', [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.tensorboard=false', 'train.epochs=3'], log=None)
+    s = evaluate(run.path, 'test', n_boot=20, n_perm=50, plots=False, log=lines.append)['tasks']['state']
+    n_test = s['recording']['n'] // 2
+    assert s['subject'] is None and n_test >= 2 and s['paired_subject']['n'] == n_test and s['paired_subject']['chance'] == 0.5
+    assert s['chance'] == {'accuracy': 0.5, 'balanced_accuracy': 0.5} and 0 < s['window']['p_permutation'] <= 1
     assert any('chance 0.50' in l and 'paired-subject acc' in l and 'permutation p' in l for l in lines), lines
