@@ -12,8 +12,8 @@ from .core.manifest import package_versions
 from .core.io import write_text
 
 # %% auto #0
-__all__ = ['PILLARS', 'HEAVY', 'OWN_FILES', 'available_pillars', 'doctor_info', 'doctor', 'foreign_files', 'run_quickstart',
-           'quickstart', 'main']
+__all__ = ['PILLARS', 'HEAVY', 'OWN_FILES', 'PREFLIGHT', 'available_pillars', 'doctor_info', 'doctor', 'foreign_files',
+           'run_quickstart', 'quickstart', 'main']
 
 # %% ../nbs/90_cli.ipynb #85c84745
 PILLARS = {
@@ -89,6 +89,10 @@ def doctor(argv=()):
 
 # %% ../nbs/90_cli.ipynb #fd7c69bf
 OWN_FILES = '.quickstart-files.json'
+PREFLIGHT = {   # the compiled packages each pillar's quickstart runs (checked before it starts; order: core.doctor.SMOKE)
+    'dispersion': ('disba', 'numba', 'pylops'), 'defects': ('torch', 'torchvision'), 'al': ('torch', 'scikit-learn'),
+    'eeg': ('torch', 'mne', 'scikit-learn', 'diffusers'), 'codec': ('torch', 'torchaudio', 'soundfile', 'soxr', 'encodec', 'music21'),
+    'metrics': ('torch', 'torchvision')}
 
 def _files(out:Path) -> set:
     return {p.relative_to(out).as_posix() for p in out.rglob('*') if (p.is_file() or p.is_symlink()) and p.name != OWN_FILES}
@@ -115,10 +119,11 @@ def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
                         f'deletes them: move them or choose another --out (an interrupted quickstart leaves such files too: delete them)')
     unknown = [p for p in (pillars or []) if p not in available_pillars()]
     if unknown: raise UserError(f"--pillars: {', '.join(unknown)} not installed; available: {', '.join(available_pillars())}")
-    from signal_lab.core.doctor import preflight, SMOKE
-    preflight(*SMOKE, command='quickstart')   # a broken install costs seconds here, not a pillar's minutes
-    out.mkdir(parents=True, exist_ok=True)
     names = [p for p in (pillars or available_pillars())]
+    from signal_lab.core.doctor import preflight, SMOKE
+    need = set().union(*(PREFLIGHT.get(n, ()) for n in names))
+    preflight(*[d for d in SMOKE if d in need], command='quickstart')   # a broken install costs seconds here, not a pillar's minutes
+    out.mkdir(parents=True, exist_ok=True)
     parts, failed = [], []
     t0 = time.perf_counter()
     for name in names:
