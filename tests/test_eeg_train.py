@@ -193,3 +193,15 @@ def test_within_subject_label_gets_chance_recordings_and_pairs(tmp_path):
     assert s['subject'] is None and n_test >= 2 and s['paired_subject']['n'] == n_test and s['paired_subject']['chance'] == 0.5
     assert s['chance'] == {'accuracy': 0.5, 'balanced_accuracy': 0.5} and 0 < s['window']['p_permutation'] <= 1
     assert any('chance 0.50' in l and 'paired-subject acc' in l and 'permutation p' in l for l in lines), lines
+
+
+def test_run_made_before_relative_input_resumes_on_db_input(tmp_path):
+    "model.input's default became 'relative': a run whose stored config predates the field resumes as it began (db)."
+    from signal_lab.core.io import read_json, write_json
+    from signal_lab.eeg.train import train
+    folder = _dataset(tmp_path / 'd', 6, seconds=16, seed=2)
+    run = train('smoke', [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.epochs=2', 'train.tensorboard=false'], log=None, stop_after=1)
+    st = read_json(run.state_path); del st['config']['model']['input']; write_json(run.state_path, st)   # as an older version wrote it
+    train(resume=run.path, log=None)
+    best = read_json(run.path / 'checkpoints' / 'index.json')['best'][0]['dir']
+    assert read_json(run.path / 'checkpoints' / best / 'meta.json')['model']['input'] == 'db'

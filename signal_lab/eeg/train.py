@@ -319,6 +319,7 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     from tqdm.auto import tqdm
     say = log or (lambda *a: None)
     cfg, run, cuda = _open_config(ClassifierConfig, load_classifier_config, config, overrides, resume)
+    if run is not None and 'input' not in run.state['config'].get('model', {}): cfg.model.input = 'db'   # a run made before `input` existed resumes as it began
     tc = cfg.train
     folder = resolve_data(cfg)
     md = read_metadata(folder); specs = task_specs(md, sorted(cfg.tasks))   # sorted: the stored config's order (JSON keys) on resume
