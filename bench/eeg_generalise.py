@@ -1,7 +1,8 @@
 """Do the EEG classifiers learn what holds across subjects? A benchmark on data made here (never the quickstart's fixtures).
 
     python bench/eeg_generalise.py                       # 20 subjects, 5 split seeds, every trunk, both inputs, baselines
-    python bench/eeg_generalise.py --quick               # 20 subjects, 2 seeds, cnn + bandpower only (about a minute)
+    python bench/eeg_generalise.py --quick               # 20 subjects, 2 seeds, fbank + bandpower only (about a minute)
+    python bench/eeg_generalise.py --cohort-seed 1       # another cohort: other subjects, effects and gains
 
 Data: `signal_lab.eeg.synthetic.make_state_cohort` — EEGMAT layout (rest `_1` / mental arithmetic `_2`, 60 s, 21 channels
 at 500 Hz with the real files' names); the task recording has frontal theta up and parietal alpha down by an amount
@@ -107,10 +108,11 @@ def plot(table:dict, path:Path, title:str):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--subjects', type=int, default=20, help='subjects in the cohort (20: 12/4/4 per split)'); p.add_argument('--seconds', type=float, default=60.0)
-    p.add_argument('--seeds', type=int, default=None, help='split seeds (default 5; --quick: 2)'); p.add_argument('--epochs', type=int, default=30)
-    p.add_argument('--trunks', default=None, help='comma list (default: cnn,cnn_light,resnet2d,transformer,spectral,bandpower; --quick: cnn,bandpower)')
+    p.add_argument('--seeds', type=int, default=None, help='split seeds (default 5; --quick: 2)'); p.add_argument('--epochs', type=int, default=60, help='as the shipped state config')
+    p.add_argument('--trunks', default=None, help='comma list (default: fbank,cnn,cnn_light,resnet2d,transformer,spectral,bandpower; --quick: fbank,bandpower); the first gets the shuffled control')
     p.add_argument('--inputs', default=None, help='comma list of relative,db (default: both; --quick: relative)')
-    p.add_argument('--quick', action='store_true', help='20 subjects, 2 seeds, cnn + bandpower, relative input only')
+    p.add_argument('--quick', action='store_true', help='20 subjects, 2 seeds, fbank + bandpower, relative input only')
+    p.add_argument('--cohort-seed', type=int, default=0, help='seed of the synthetic cohort (another seed: other subjects, effects and gains)')
     p.add_argument('--out', default='bench/out/eeg_generalise')
     p.add_argument('--set', action='append', default=[], help='KEY=VALUE for every deep run (e.g. model.channel_dropout=0.2)')
     p.add_argument('--plot-only', default=None, help="redraw the figure from a results.json (no training)")
@@ -119,10 +121,10 @@ def main(argv=None):
         r = json.loads(Path(a.plot_only).read_text()); png = Path(a.plot_only).with_suffix('.png')
         plot(r['table'], png, f"EEG state (rest vs arithmetic) on {r['args']['subjects']} synthetic subjects, {r['args']['seeds']} split seeds"); print(png); return
     a.seeds = a.seeds or (2 if a.quick else 5)
-    a.trunks = a.trunks or ('cnn,bandpower' if a.quick else 'cnn,cnn_light,resnet2d,transformer,spectral,bandpower')
+    a.trunks = a.trunks or ('fbank,bandpower' if a.quick else 'fbank,cnn,cnn_light,resnet2d,transformer,spectral,bandpower')
     a.inputs = a.inputs or ('relative' if a.quick else 'relative,db')
     out = Path(a.out); t0 = time.perf_counter()
-    folder = cohort(out / f'cohort_{a.subjects}x{a.seconds:g}s', a.subjects, a.seconds)
+    folder = cohort(out / (f'cohort_{a.subjects}x{a.seconds:g}s' + (f'_seed{a.cohort_seed}' if a.cohort_seed else '')), a.subjects, a.seconds, a.cohort_seed)
     print(f'cohort: {a.subjects} subjects × (rest, arithmetic) × {a.seconds:g} s, preprocessed in {time.perf_counter() - t0:.0f} s -> {folder}', flush=True)
     rows = {}
     for s in range(a.seeds):

@@ -15,7 +15,7 @@ __all__ = ['TRUNKS', 'INPUTS', 'BANDS', 'relative_db', 'band_bins', 'make_trunk'
            'multitask_loss']
 
 # %% ../../nbs/50_eeg.models.ipynb #6b95ecc6
-TRUNKS = ('cnn', 'cnn_light', 'transformer', 'resnet2d', 'spectral', 'bandpower')
+TRUNKS = ('fbank', 'cnn', 'cnn_light', 'transformer', 'resnet2d', 'spectral', 'bandpower')
 INPUTS = ('db', 'relative')
 BANDS = {'delta': (1.0, 4.0), 'theta': (4.0, 8.0), 'alpha': (8.0, 13.0), 'beta': (13.0, 30.0), 'gamma': (30.0, 45.0)}
 
@@ -48,7 +48,10 @@ def make_trunk(name:str, # one of TRUNKS
                dropout:float=0.1,
                freqs=None, # (F,) bin frequencies in Hz (bandpower; default: the bins of a 0–F−1 Hz axis)
                bands=None): # bandpower: name -> (lo, hi) Hz (default: `BANDS`)
-    """A trunk module mapping `(B, C, F, T)` to `(B, trunk.out_dim)` features. `bandpower` is the classical baseline:
+    """A trunk module mapping `(B, C, F, T)` to `(B, trunk.out_dim)` features. `fbank` (the default) learns a filter bank
+    on each channel's frame-averaged power, started at the standard bands, and feeds its log powers (window mean removed:
+    a common gain cancels) and mean dB (each channel's mean removed: per-channel gains cancel) through batch norm and an
+    MLP; it takes the stored dB. `bandpower` is the classical baseline:
     each channel's mean (standardised) dB in each band, averaged over time — with the linear head, logistic regression
     on log band power."""
     import torch, torch.nn as nn
@@ -66,6 +69,37 @@ def make_trunk(name:str, # one of TRUNKS
                 super().__init__(); self.register_buffer('w', torch.from_numpy(W))
             def forward(self, x): return (x.mean(3) @ self.w).flatten(1)   # (B, C, F) @ (F, bands) -> (B, C·bands)
         m = BandPower(); m.out_dim = C * len(idx)
+        return m
+    if name == 'fbank':
+        # learned filter bank on linear power: each filter a softmax-weighted mean of bins, started at the standard bands
+        # and their halves; two views of its output (log power with the window's mean removed, and mean dB with each
+        # channel's mean removed: per-channel gains cancel) -> batch norm -> [the features, an MLP of them]
+        rows = []
+        for i in band_bins(np.arange(F, dtype=float) if freqs is None else freqs, bands).values():
+            h = len(i) // 2; rows += [i] + ([i[:h], i[h:]] if h else [])
+        K = len(rows); W0 = np.full((K, F), 1e-8, np.float32)
+        for j, i in enumerate(rows): W0[j, i] = 1.0
+        class FBank(nn.Module):
+            takes_db = True      # gets the stored dB (its own relative views), not the standardised input
+            channel_dropout, relative = 0.0, True
+            def __init__(self):
+                super().__init__()
+                self.log_w = nn.Parameter(torch.from_numpy(np.log(W0)))
+                self.bn = nn.BatchNorm1d(2 * C * K)
+                self.mlp = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * C * K, 4 * width), nn.GELU())
+            def forward(self, x):
+                w = torch.softmax(self.log_w, 1)                                   # (K, F), rows sum to 1
+                x = x.float()
+                lp = torch.log(torch.pow(10.0, x / 10).mean(3) @ w.T + 1e-30)      # (B, C, K) log power, frames averaged
+                d = x.mean(3) @ w.T                                                # (B, C, K) mean dB
+                if self.relative: lp, d = lp - lp.mean((1, 2), keepdim=True), d - d.mean(2, keepdim=True)
+                if self.training and self.channel_dropout > 0:
+                    keep = torch.rand(x.shape[0], C, 1, device=x.device) >= self.channel_dropout
+                    lp, d = lp * keep, d * keep
+                h, bn = torch.cat([lp.flatten(1), d.flatten(1)], 1), self.bn   # one window alone has no batch statistics: running ones
+                h = nn.functional.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, self.training and len(h) > 1, bn.momentum, bn.eps)
+                return torch.cat([h, self.mlp(h)], 1)
+        m = FBank(); m.out_dim = 2 * C * K + 4 * width
         return m
     if name == 'spectral':
         # the spectrum first: frames averaged (a stationary state lives in the spectrum, not in when a frame fell),
@@ -163,7 +197,7 @@ def make_task(spec:LabelSpec, # the label's spec
 
 def MultiTaskNet(tasks:list, # `Task`s, one head each
                  in_shape:tuple, # (channels, freqs, frames)
-                 trunk:str='cnn', width:int=32, depth:int=2, dropout:float=0.1,
+                 trunk:str='fbank', width:int=32, depth:int=2, dropout:float=0.1,
                  norm_mean=None, norm_std=None, # (C, F) input statistics (default: 0 and 1), of the input after `input`
                  input:str='db', # 'db' as stored, or 'relative' (`relative_db`: each channel's mean dB removed per window)
                  freqs=None, bands=None, # for the bandpower trunk
@@ -180,19 +214,22 @@ def MultiTaskNet(tasks:list, # `Task`s, one head each
             self.register_buffer('norm_std', torch.as_tensor(np.ones((C, F)) if norm_std is None else norm_std, dtype=torch.float32)[:, :, None].clone())
             self.trunk = make_trunk(trunk, in_shape, width, depth, dropout, freqs, bands)
             self.relative = input == 'relative'
+            self.raw = getattr(self.trunk, 'takes_db', False)          # fbank: removes gains itself, drops channels itself
+            if self.raw: self.trunk.channel_dropout, self.trunk.relative = channel_dropout, self.relative
             self.drop = nn.Dropout(dropout)
             self.heads = nn.ModuleDict({t.name: nn.Linear(self.trunk.out_dim, t.n_out) for t in tasks})
             self.tasks = list(tasks)
         def features(self, x):
             x = x.float()
-            z = ((relative_db(x) if self.relative else x) - self.norm_mean) / self.norm_std
-            if self.training and channel_dropout > 0:
+            z = x if self.raw else ((relative_db(x) if self.relative else x) - self.norm_mean) / self.norm_std
+            if self.training and channel_dropout > 0 and not self.raw:
                 z = z * (torch.rand(z.shape[0], z.shape[1], 1, 1, device=z.device) >= channel_dropout)
             if self.training and freq_mask > 0:
                 b, _, f, _ = z.shape
                 w = torch.randint(0, freq_mask + 1, (b, 1, 1, 1), device=z.device); s = (torch.rand(b, 1, 1, 1, device=z.device) * (f - w)).long()
                 k = torch.arange(f, device=z.device)[None, None, :, None]
-                z = z * ~((k >= s) & (k < s + w))
+                band = (k >= s) & (k < s + w)
+                z = torch.where(band, z.mean(2, keepdim=True), z) if self.raw else z * ~band   # stored dB: the channel's mean
             return self.trunk(z)
         def forward(self, x):
             h = self.drop(self.features(x))

@@ -36,10 +36,10 @@ class TaskCfg:
 
 @dataclass
 class ModelCfg:
-    trunk: str = cfield('cnn', choices=list(TRUNKS), help='feature trunk')
+    trunk: str = cfield('fbank', choices=list(TRUNKS), help='feature trunk (fbank: a learned filter bank on band power, the best across unseen subjects in bench/eeg_generalise.py)')
     width: int = cfield(16, lo=4, hi=512, help='channels of the first block (transformer: model dim 2·width)')
     depth: int = cfield(2, lo=1, hi=24, help='transformer layers')
-    dropout: float = cfield(0.1, lo=0, hi=0.9, help='dropout before the heads (and in the transformer)')
+    dropout: float = cfield(0.5, lo=0, hi=0.9, help='dropout before the heads (and in the transformer and fbank MLP)')
     input: str = cfield('relative', choices=list(INPUTS), help="relative: each channel's mean dB removed per window (cancels per-subject gains); db: as stored")
     bands: dict[str, list[float]] = cfield({}, help='bandpower trunk: name -> [lo, hi] Hz (empty: delta 1–4, theta 4–8, alpha 8–13, beta 13–30, gamma 30–45)')
     channel_dropout: float = cfield(0.0, lo=0, hi=0.9, help='augmentation: probability that a channel of a training window is zeroed (its train mean)')
@@ -47,11 +47,12 @@ class ModelCfg:
 
 @dataclass
 class TrainCfg:
-    epochs: int = cfield(20, lo=1, hi=100000, help='passes over the train windows')
+    epochs: int = cfield(60, lo=1, hi=100000, help='passes over the train windows')
     max_steps: int = cfield(0, lo=0, help='stop after this many optimizer steps (0: epochs decide)')
     batch_size: int = cfield(64, lo=1, hi=65536, help='windows per step and process')
     lr: float = cfield(2e-3, lo=0, lo_open=True, hi=10, help='peak learning rate (one-cycle schedule, AdamW)')
-    weight_decay: float = cfield(1e-4, lo=0, hi=1, help='AdamW weight decay')
+    weight_decay: float = cfield(0.05, lo=0, hi=1, help='AdamW weight decay')
+    mixup: float = cfield(0.4, lo=0, hi=10, help='mixup within the train split: two windows and their losses mixed with a Beta(a, a) weight (0: off)')
     seed: int = cfield(0, lo=0, help='seeds init, batch order, dropout and the shuffled control')
     eval_strategy: str = cfield('epoch', choices=['epoch', 'steps'], help='evaluate on val after each epoch, or every eval_steps steps')
     eval_steps: int = cfield(50, lo=1, help="steps between evaluations when eval_strategy = 'steps'")
@@ -319,7 +320,10 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     from tqdm.auto import tqdm
     say = log or (lambda *a: None)
     cfg, run, cuda = _open_config(ClassifierConfig, load_classifier_config, config, overrides, resume)
-    if run is not None and 'input' not in run.state['config'].get('model', {}): cfg.model.input = 'db'   # a run made before `input` existed resumes as it began
+    if run is not None:   # a run made before a field existed resumes as it began
+        stored = run.state['config']
+        if 'input' not in stored.get('model', {}): cfg.model.input = 'db'
+        if 'mixup' not in stored.get('train', {}): cfg.train.mixup = 0.0
     tc = cfg.train
     folder = resolve_data(cfg)
     md = read_metadata(folder); specs = task_specs(md, sorted(cfg.tasks))   # sorted: the stored config's order (JSON keys) on resume
@@ -386,9 +390,14 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
             if not len(idx): idx = gidx[:1]
             model.train()
             xb = xt[idx].to(acc.device).float(); yb = {k: v[idx] for k, v in yt.items()}
+            if tc.mixup > 0:   # a function of (seed, step, process): a resumed run mixes as the uninterrupted one
+                r = np.random.default_rng([tc.seed, st.step, rank]); lam = float(r.beta(tc.mixup, tc.mixup)); j = torch.from_numpy(r.permutation(len(idx)))
+                xb = lam * xb + (1 - lam) * xb[j]
             with acc.autocast():
                 out = model(xb)
             loss, parts, counts = multitask_loss(out, yb, tasks)
+            if tc.mixup > 0:
+                loss = lam * loss + (1 - lam) * multitask_loss(out, {k: v[j] for k, v in yb.items()}, tasks)[0]
             opt.zero_grad(set_to_none=True); acc.backward(loss); opt.step(); sched.step()
             st.step += 1; st.seen += len(gidx); n_this += 1
             for k, v in parts.items():
