@@ -1,6 +1,7 @@
 """Do the EEG classifiers learn what holds across subjects? A benchmark on data made here (never the quickstart's fixtures).
 
-    python bench/eeg_generalise.py                       # 20 subjects, 5 split seeds, every trunk, both inputs, baselines
+    python bench/eeg_generalise.py                       # 20 subjects, 5 split seeds, every trunk, baselines (about 20 min on a core)
+    python bench/eeg_generalise.py --inputs relative,db  # also every trunk on the stored dB
     python bench/eeg_generalise.py --quick               # 20 subjects, 2 seeds, fbank + bandpower only (about a minute)
     python bench/eeg_generalise.py --cohort-seed 1       # another cohort: other subjects, effects and gains
 
@@ -11,9 +12,11 @@ through `signal-lab eeg preprocess` (the `math` preprocessor) once; each split s
 (grouped, 60/20/20: e.g. 12/4/4 of 20) with `core.splits.assign_splits`.
 
 Models, each trained by `signal_lab.eeg.train.train` and scored by `signal_lab.eeg.evaluate.evaluate` on the test
-subjects: every deep trunk with `model.input` = relative (the default) and = db, the `bandpower` trunk (log band power
-per channel + a linear head: logistic regression) on both inputs, scikit-learn's LogisticRegression on the same
-band-power features (the reference baseline), and the default trunk with shuffled labels (the control). Printed per
+subjects, all with the shipped `state` config's training settings: every deep trunk (`fbank`, the default, first), the
+`bandpower` trunk (log band power per channel + a linear head: logistic regression), the `riemann` trunk (tangent-space
+logistic regression on the channel covariances stored at preprocess, pyRiemann's mean), scikit-learn's
+LogisticRegression on band-power features (the reference baseline, with a shuffled control), and the default trunk
+with shuffled labels (the control). Printed per
 model: window, recording and paired-subject accuracy, mean ± std over split seeds. Same thread limits as the product
 (`train.threads` = 1 per run).
 """
@@ -28,10 +31,9 @@ def cohort(out:Path, n_subjects:int, seconds:float, seed:int=0) -> Path:
     from signal_lab.eeg.settings import load_settings
     from signal_lab.eeg.preprocess import MathPreprocessor
     raw, proc = out / 'raw', out / 'processed'
-    if not (proc / 'math' / 'metadata.csv').exists():
-        make_state_cohort(raw / 'eegmat', n_subjects, seconds, seed=seed)
-        st = load_settings(None, overrides=[f'data_root={raw}', f'output_root={proc}', 'splits={"train": 0.6, "val": 0.2, "test": 0.2}'])
-        MathPreprocessor(st).run(overwrite=True, progress=False)
+    if not (raw / 'eegmat').exists(): make_state_cohort(raw / 'eegmat', n_subjects, seconds, seed=seed)
+    st = load_settings(None, overrides=[f'data_root={raw}', f'output_root={proc}', 'splits={"train": 0.6, "val": 0.2, "test": 0.2}'])
+    MathPreprocessor(st).run(progress=False)   # resumes: recordings preprocessed with these settings are skipped
     return proc / 'math'
 
 
@@ -82,6 +84,7 @@ def deep(folder:Path, runs:Path, trunk:str, inp:str, seed:int, epochs:int, shuff
     from signal_lab.eeg.train import train
     from signal_lab.eeg.evaluate import evaluate
     name = f'{trunk}-{inp}' + ('-shuffled' if shuffle else '')
+    if trunk == 'riemann': extra = [*extra, 'model.channel_dropout=0']   # covariances: no spectrogram augmentation
     sets = [f'data.folder={folder}', f'runs_root={runs}', f'name={name}', f'model.trunk={trunk}', f'model.input={inp}',
             f'train.epochs={epochs}', f'train.seed={seed}', 'train.tensorboard=false', *extra] + (['train.shuffle_labels=true'] if shuffle else [])
     run = train('state', sets, log=None, progress=False)
@@ -109,8 +112,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--subjects', type=int, default=20, help='subjects in the cohort (20: 12/4/4 per split)'); p.add_argument('--seconds', type=float, default=60.0)
     p.add_argument('--seeds', type=int, default=None, help='split seeds (default 5; --quick: 2)'); p.add_argument('--epochs', type=int, default=60, help='as the shipped state config')
-    p.add_argument('--trunks', default=None, help='comma list (default: fbank,cnn,cnn_light,resnet2d,transformer,spectral,bandpower; --quick: fbank,bandpower); the first gets the shuffled control')
-    p.add_argument('--inputs', default=None, help='comma list of relative,db (default: both; --quick: relative)')
+    p.add_argument('--trunks', default=None, help='comma list (default: fbank,cnn,cnn_light,resnet2d,transformer,spectral,bandpower,riemann; --quick: fbank,bandpower); the first gets the shuffled control')
+    p.add_argument('--inputs', default='relative', help='comma list of relative,db (riemann runs once: covariances)')
     p.add_argument('--quick', action='store_true', help='20 subjects, 2 seeds, fbank + bandpower, relative input only')
     p.add_argument('--cohort-seed', type=int, default=0, help='seed of the synthetic cohort (another seed: other subjects, effects and gains)')
     p.add_argument('--out', default='bench/out/eeg_generalise')
@@ -121,8 +124,7 @@ def main(argv=None):
         r = json.loads(Path(a.plot_only).read_text()); png = Path(a.plot_only).with_suffix('.png')
         plot(r['table'], png, f"EEG state (rest vs arithmetic) on {r['args']['subjects']} synthetic subjects, {r['args']['seeds']} split seeds"); print(png); return
     a.seeds = a.seeds or (2 if a.quick else 5)
-    a.trunks = a.trunks or ('fbank,bandpower' if a.quick else 'fbank,cnn,cnn_light,resnet2d,transformer,spectral,bandpower')
-    a.inputs = a.inputs or ('relative' if a.quick else 'relative,db')
+    a.trunks = a.trunks or ('fbank,bandpower' if a.quick else 'fbank,cnn,cnn_light,resnet2d,transformer,spectral,bandpower,riemann')
     out = Path(a.out); t0 = time.perf_counter()
     folder = cohort(out / (f'cohort_{a.subjects}x{a.seconds:g}s' + (f'_seed{a.cohort_seed}' if a.cohort_seed else '')), a.subjects, a.seconds, a.cohort_seed)
     print(f'cohort: {a.subjects} subjects × (rest, arithmetic) × {a.seconds:g} s, preprocessed in {time.perf_counter() - t0:.0f} s -> {folder}', flush=True)
@@ -131,9 +133,9 @@ def main(argv=None):
         f = resplit(folder, out / f'split{s}', s)
         runs = out / f'runs{s}'
         for trunk in a.trunks.split(','):
-            for inp in a.inputs.split(','):
+            for inp in (a.inputs.split(',') if trunk != 'riemann' else ['relative']):
                 t = time.perf_counter(); r = deep(f, runs, trunk, inp, s, a.epochs, extra=a.set)
-                rows.setdefault(f'{trunk} ({inp})', []).append(r)
+                rows.setdefault(trunk if trunk == 'riemann' else f'{trunk} ({inp})', []).append(r)
                 print(f'seed {s} {trunk:11s} {inp:8s} window {r["window"]:.3f} recording {r["recording"]:.3f} paired {r["paired"]:.3f} '
                       f'({r["steps"]} steps, {time.perf_counter() - t:.0f} s)', flush=True)
         default = a.trunks.split(',')[0]

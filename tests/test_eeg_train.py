@@ -205,3 +205,44 @@ def test_run_made_before_relative_input_resumes_on_db_input(tmp_path):
     train(resume=run.path, log=None)
     best = read_json(run.path / 'checkpoints' / 'index.json')['best'][0]['dir']
     assert read_json(run.path / 'checkpoints' / best / 'meta.json')['model']['input'] == 'db'
+
+
+def test_fbank_with_mixup_resumes_to_the_uninterrupted_weights(tmp_path):
+    """The default trunk (fbank) with the state config's mixup and channel dropout: stopped after 3 steps and resumed, a
+    run ends with exactly the weights (and batch-norm statistics) of an uninterrupted one."""
+    import torch
+    from signal_lab.core.io import read_json
+    from signal_lab.eeg.train import train
+    folder = _cohort(tmp_path, 8, 20, seed=5)
+    sets = [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.tensorboard=false', 'train.epochs=3', 'train.batch_size=8']
+    a = train('state', sets, log=None, stop_after=3)
+    train(resume=a.path, log=None)
+    b = train('state', sets, log=None)
+    cfg = read_json(a.state_path)['config']
+    assert cfg['model']['trunk'] == 'fbank' and cfg['train']['mixup'] > 0 and cfg['model']['channel_dropout'] > 0
+    wa, wb = _weights(a.path), _weights(b.path)
+    assert set(wa) == set(wb) and any('bn.running_mean' in k for k in wa) and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_riemann_trunk_trains_and_evaluates_on_stored_covariances(tmp_path):
+    """`model.trunk = "riemann"`: tangent-space logistic regression on the channel covariances preprocess stores, through
+    the same train/evaluate; the reference mean is fitted on train windows; spectrogram augmentation is refused by name;
+    a dataset without covariances gets one error that says to preprocess again."""
+    import torch
+    from signal_lab.core.config import UserError
+    from signal_lab.eeg.train import train
+    from signal_lab.eeg.evaluate import evaluate
+    from signal_lab.eeg.preprocess import cov_file
+    folder = _cohort(tmp_path, 8, 20, seed=5)
+    sets = [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.tensorboard=false', 'train.epochs=3', 'model.trunk=riemann', 'model.channel_dropout=0']
+    run = train('state', sets, log=None)
+    w = _weights(run.path)
+    C = w['trunk.isqrt'].shape[0]
+    assert C == 19 and not torch.allclose(w['trunk.isqrt'], torch.eye(C, dtype=w['trunk.isqrt'].dtype))
+    s = evaluate(run.path, 'test', n_boot=10, n_perm=20, plots=False, log=None)['tasks']['state']
+    assert 0 <= s['window']['accuracy'] <= 1 and s['paired_subject']['n'] >= 2
+    with pytest.raises(UserError, match='model.channel_dropout'):
+        train('state', sets[:-1] + ['model.channel_dropout=0.2'], log=None)
+    for f in folder.glob('*/*/*.cov.npy'): f.unlink()
+    with pytest.raises(UserError, match='no channel covariances beside .*preprocess again'):
+        train('state', sets, log=None)

@@ -186,7 +186,7 @@ def evaluate(run, # a run folder (runs/<name>/runN)
     folder = Path(data) if data else Path(meta['data'])
     md = read_metadata(folder)
     specs = {t.name: t.spec for t in tasks}
-    d = load_split(folder, md, split, specs)
+    d = load_split(folder, md, split, specs, 'covariance' if meta['model'].get('trunk') == 'riemann' else 'spectrogram')
     if not len(d['x']): raise UserError(f'{folder}: split {split!r} has no windows')
     if tuple(d['x'].shape[1:]) != tuple(meta['in_shape']):
         raise UserError(f'{folder}: windows of shape {tuple(d["x"].shape[1:])}, the model was trained on {tuple(meta["in_shape"])}')

@@ -63,6 +63,7 @@ def materialize_meta(folders:dict, # dataset name -> preprocessed folder
     "Write the weighted meta-dataset folder (staged, swapped in when complete); return a summary."
     import pandas as pd, shutil, torch
     from signal_lab.core.io import write_csv, write_text, write_json
+    from signal_lab.eeg.preprocess import cov_file
     from pathlib import Path
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite: raise UserError(f'{out}: not empty; use --overwrite to replace it')
@@ -86,6 +87,8 @@ def materialize_meta(folders:dict, # dataset name -> preprocessed folder
         if dst not in copied:
             (stage / dst).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(r.source_root) / r.file_name, stage / dst); copied.add(dst)
+            cov = Path(r.source_root) / cov_file(r.file_name)
+            if cov.exists(): shutil.copyfile(cov, stage / cov_file(dst))    # the channel covariances travel with their array
         d = r.to_dict(); d.update(file_name=dst, original_file_name=r.file_name, weight=float(w[r.name])); d.pop('source_root', None)
         d.pop('image_file_name', None); rows.append(d)
     for j, i in enumerate(tr):

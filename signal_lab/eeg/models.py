@@ -15,7 +15,7 @@ __all__ = ['TRUNKS', 'INPUTS', 'BANDS', 'relative_db', 'band_bins', 'make_trunk'
            'multitask_loss']
 
 # %% ../../nbs/50_eeg.models.ipynb #6b95ecc6
-TRUNKS = ('fbank', 'cnn', 'cnn_light', 'transformer', 'resnet2d', 'spectral', 'bandpower')
+TRUNKS = ('fbank', 'cnn', 'cnn_light', 'transformer', 'resnet2d', 'spectral', 'bandpower', 'riemann')
 INPUTS = ('db', 'relative')
 BANDS = {'delta': (1.0, 4.0), 'theta': (4.0, 8.0), 'alpha': (8.0, 13.0), 'beta': (13.0, 30.0), 'gamma': (30.0, 45.0)}
 
@@ -42,7 +42,7 @@ def _gn(c):
     return nn.GroupNorm(min(8, c), c)
 
 def make_trunk(name:str, # one of TRUNKS
-               in_shape:tuple, # (channels, freqs, frames) of one window
+               in_shape:tuple, # (channels, freqs, frames) of one window; riemann: (channels, channels)
                width:int=32, # channels of the first conv block (transformer: model dimension is 2·width)
                depth:int=2, # transformer layers (the conv trunks have a fixed depth)
                dropout:float=0.1,
@@ -55,8 +55,8 @@ def make_trunk(name:str, # one of TRUNKS
     each channel's mean (standardised) dB in each band, averaged over time — with the linear head, logistic regression
     on log band power."""
     import torch, torch.nn as nn
-    C, F, T = map(int, in_shape)
     if name not in TRUNKS: raise UserError(f'model.trunk: {name!r} is not allowed; allowed: {", ".join(TRUNKS)}')
+    C, F, T = map(int, in_shape) if name != 'riemann' else (int(in_shape[0]), 0, 0)   # riemann: (C, C) covariances
     def conv(i, o, k=3, s=1): return nn.Sequential(nn.Conv2d(i, o, k, stride=s, padding=(k // 2 if isinstance(k, int) else (k[0] // 2, k[1] // 2)), bias=False), _gn(o), nn.ReLU(inplace=True))
     class AvgMax(nn.Module):
         def forward(self, x): return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
@@ -100,6 +100,36 @@ def make_trunk(name:str, # one of TRUNKS
                 h = nn.functional.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, self.training and len(h) > 1, bn.momentum, bn.eps)
                 return torch.cat([h, self.mlp(h)], 1)
         m = FBank(); m.out_dim = 2 * C * K + 4 * width
+        return m
+    if name == 'riemann':
+        # MOABB's strong classical pipeline: each window's channel covariance (stored at preprocess) shrunk towards its
+        # mean variance, whitened by the train set's Riemannian mean, mapped to the tangent space (matrix log), and
+        # standardised with train statistics; with the linear head, tangent-space logistic regression
+        iu = np.triu_indices(C)
+        class TangentSpace(nn.Module):
+            takes_cov = True
+            def __init__(self):
+                super().__init__()
+                self.register_buffer('isqrt', torch.eye(C, dtype=torch.float64))                  # reference^(-1/2), set by `fit`
+                self.register_buffer('mu', torch.zeros(len(iu[0]), dtype=torch.float64)); self.register_buffer('sd', torch.ones(len(iu[0]), dtype=torch.float64))
+                self.register_buffer('coef', torch.from_numpy(np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0))), persistent=False)
+            @staticmethod
+            def shrink(c, a=0.01):   # the average reference (and a zero reference channel) leave covariances singular
+                c = c.double(); m = torch.diagonal(c, dim1=-2, dim2=-1).mean(-1).clamp_min(1e-30)
+                return (1 - a) * c + a * m[..., None, None] * torch.eye(C, dtype=c.dtype, device=c.device)
+            def vectors(self, c):
+                e, v = torch.linalg.eigh(self.isqrt @ self.shrink(c) @ self.isqrt)
+                l = (v * torch.log(e.clamp_min(1e-30))[..., None, :]) @ v.transpose(-1, -2)
+                return l[..., iu[0], iu[1]] * self.coef
+            def fit(self, covs):   # (N, C, C) train covariances
+                from pyriemann.geometry.mean import mean_riemann   # pyRiemann ≥ 0.12 (settings.ini pins it)
+                from pyriemann.geometry.base import invsqrtm
+                s = self.shrink(torch.as_tensor(np.asarray(covs))).numpy(); k = float(s.trace(axis1=1, axis2=2).mean())   # V² is ~1e-10: the mean at unit scale
+                self.isqrt.copy_(torch.from_numpy(invsqrtm(mean_riemann(s / k)) / np.sqrt(k)))
+                t = self.vectors(torch.as_tensor(np.asarray(covs))); self.mu.copy_(t.mean(0)); self.sd.copy_(t.std(0).clamp_min(1e-6))
+                return self
+            def forward(self, c): return ((self.vectors(c) - self.mu) / self.sd).float()
+        m = TangentSpace(); m.out_dim = len(iu[0])
         return m
     if name == 'spectral':
         # the spectrum first: frames averaged (a stationary state lives in the spectrum, not in when a frame fell),
@@ -205,7 +235,7 @@ def MultiTaskNet(tasks:list, # `Task`s, one head each
                  freq_mask:int=0): # training only: one band of up to this many frequency bins zeroed per window
     "`model(x) -> {task: logits (B, K) | standardised prediction (B,)}`; `model.features(x)` gives the trunk's features."
     import torch, torch.nn as nn
-    C, F, T = map(int, in_shape)
+    C, F = (int(in_shape[0]), int(in_shape[1]))   # riemann: (C, C); its norm buffers go unused
     if input not in INPUTS: raise UserError(f'model.input: {input!r} is not allowed; allowed: {", ".join(INPUTS)}')
     class Net(nn.Module):
         def __init__(self):
@@ -215,12 +245,15 @@ def MultiTaskNet(tasks:list, # `Task`s, one head each
             self.trunk = make_trunk(trunk, in_shape, width, depth, dropout, freqs, bands)
             self.relative = input == 'relative'
             self.raw = getattr(self.trunk, 'takes_db', False)          # fbank: removes gains itself, drops channels itself
+            self.cov = getattr(self.trunk, 'takes_cov', False)         # riemann: (B, C, C) covariances, no spectrogram augmentation
+            if self.cov and (channel_dropout or freq_mask): raise UserError('model.channel_dropout / model.freq_mask: the riemann trunk reads channel covariances; set both to 0 (mixup applies)')
             if self.raw: self.trunk.channel_dropout, self.trunk.relative = channel_dropout, self.relative
             self.drop = nn.Dropout(dropout)
             self.heads = nn.ModuleDict({t.name: nn.Linear(self.trunk.out_dim, t.n_out) for t in tasks})
             self.tasks = list(tasks)
         def features(self, x):
             x = x.float()
+            if self.cov: return self.trunk(x)
             z = x if self.raw else ((relative_db(x) if self.relative else x) - self.norm_mean) / self.norm_std
             if self.training and channel_dropout > 0 and not self.raw:
                 z = z * (torch.rand(z.shape[0], z.shape[1], 1, 1, device=z.device) >= channel_dropout)

@@ -80,6 +80,8 @@ class ClassifierConfig:
     checkpoint: CheckpointCfg = cfield(CheckpointCfg)
     def validate(self):
         if not self.tasks: raise Invalid('tasks', 'no task: add a [tasks.<name>] table, e.g. [tasks.gender]')
+        if self.model.trunk == 'riemann' and (self.model.channel_dropout or self.model.freq_mask):
+            raise Invalid('model.channel_dropout' if self.model.channel_dropout else 'model.freq_mask', 'the riemann trunk reads channel covariances: set it to 0 (mixup applies)')
         for k, w in self.checkpoint.monitor.items():
             t, _, m = k.partition('.')
             if k == 'val_loss': continue
@@ -138,14 +140,22 @@ def encode_targets(rows, specs:dict) -> dict:
         out[name] = np.array([miss if (v is None or v != v) else (miss if enc[v] is None else float(enc[v])) for v in col], float)
     return out
 
-def load_split(folder, md, split:str, specs:dict) -> dict:
+def load_split(folder, md, split:str, specs:dict,
+               arrays:str='spectrogram' # or 'covariance': the (N, C, C) float32 channel covariances stored beside each array
+              ) -> dict:
     "`{x: float16 (N, C, F, T), y: {task: targets}, rows, subjects}` of one split, windows read per file through one memory map."
+    from signal_lab.eeg.preprocess import cov_file
     rows = md[md.split == split].reset_index(drop=True)
     if not len(rows): return dict(x=np.zeros((0, 0, 0, 0), np.float16), y={t: np.zeros(0) for t in specs}, rows=rows, subjects=np.array([], str))
-    first = np.load(Path(folder) / rows.file_name.iloc[0], mmap_mode='r')
-    x = np.empty((len(rows),) + first.shape[1:], np.float16)
+    def path(f):
+        if arrays == 'spectrogram': return Path(folder) / f
+        p = Path(folder) / cov_file(f)
+        if not p.exists(): raise UserError(f'{p}: no channel covariances beside {f} (preprocessed before they were stored); preprocess again (signal-lab eeg preprocess) to use model.trunk = "riemann"')
+        return p
+    first = np.load(path(rows.file_name.iloc[0]), mmap_mode='r')
+    x = np.empty((len(rows),) + first.shape[1:], first.dtype)
     for f, g in rows.groupby('file_name', sort=False):
-        a = np.load(Path(folder) / f, mmap_mode='r')
+        a = np.load(path(f), mmap_mode='r')
         if a.shape[1:] != x.shape[1:]: raise UserError(f'{Path(folder) / f}: windows of shape {a.shape[1:]}, others {x.shape[1:]} — train on datasets with the same channels and STFT')
         x[g.index.to_numpy()] = a[g.window_index.to_numpy()]
     return dict(x=x, y=encode_targets(rows, specs), rows=rows, subjects=rows.subject_key.to_numpy())
@@ -338,17 +348,19 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     if main:
         say(f'run {run.path} on {acc.device} ({acc.num_processes} process(es), {torch.get_num_threads()} thread(s)); data {folder}')
         for line in split_balance(md, specs): say(line)
-    tr, va = load_split(folder, md, 'train', specs), load_split(folder, md, 'val', specs)
+    arrays = 'covariance' if cfg.model.trunk == 'riemann' else 'spectrogram'
+    tr, va = load_split(folder, md, 'train', specs, arrays), load_split(folder, md, 'val', specs, arrays)
     if not len(tr['x']): raise UserError(f'{folder}: the train split is empty')
     if tc.shuffle_labels:
         tr['y'] = shuffle_labels(tr['y'], tr['subjects'], tc.seed)
         if main: say('CONTROL: train labels shuffled across subjects — this run must score at chance')
     tasks = [make_task(specs[n], tr['y'][n], cfg.tasks[n].weight, cfg.tasks[n].class_weights) for n in specs]
     mc = cfg.model
-    mean, sd = _norm_stats(tr['x'], relative=mc.input == 'relative')
+    mean, sd = _norm_stats(tr['x'], relative=mc.input == 'relative') if arrays == 'spectrogram' else (None, None)
     freqs = bin_freqs(tr['rows'], tr['x'].shape[2])
     in_shape = tuple(int(v) for v in tr['x'].shape[1:])
     model = MultiTaskNet(tasks, in_shape, mc.trunk, mc.width, mc.depth, mc.dropout, mean, sd, mc.input, freqs, mc.bands or None, mc.channel_dropout, mc.freq_mask)
+    if arrays == 'covariance': model.trunk.fit(tr['x'])   # the train set's Riemannian mean and tangent-space statistics
     world, rank = acc.num_processes, acc.process_index
     per_epoch = max(1, -(-len(tr['x']) // (tc.batch_size * world)))
     total = tc.max_steps or tc.epochs * per_epoch

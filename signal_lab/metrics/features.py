@@ -157,6 +157,7 @@ class ClassifierTrunk(Extractor):
         from signal_lab.eeg.evaluate import load_checkpoint
         self.dev = _device(device)
         self.model, self.tasks, meta = load_checkpoint(run, checkpoint); self.model.to(self.dev)
+        if meta['model'].get('trunk') == 'riemann': raise UserError(f'{run}: a riemann classifier reads channel covariances, not spectrogram windows; use a run of a spectrogram trunk (e.g. fbank, cnn)')
         self.in_shape = tuple(meta['in_shape']); ck = Path(run) / 'checkpoints' / meta['checkpoint']
         self.weights_hash = file_hash(ck / 'model.safetensors')
         self.id = f"eeg-run:{Path(run).resolve().parent.name}/{Path(run).name}:{meta['checkpoint']}"
