@@ -237,8 +237,8 @@ def test_riemann_trunk_trains_and_evaluates_on_stored_covariances(tmp_path):
     sets = [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.tensorboard=false', 'train.epochs=3', 'model.trunk=riemann', 'model.channel_dropout=0']
     run = train('state', sets, log=None)
     w = _weights(run.path)
-    C = w['trunk.isqrt'].shape[0]
-    assert C == 19 and not torch.allclose(w['trunk.isqrt'], torch.eye(C, dtype=w['trunk.isqrt'].dtype))
+    assert w['trunk.isqrt'].shape == (5, 19, 19)   # one reference per band: delta, theta, alpha, beta, gamma
+    assert not torch.allclose(w['trunk.isqrt'][2], torch.eye(19, dtype=w['trunk.isqrt'].dtype))
     s = evaluate(run.path, 'test', n_boot=10, n_perm=20, plots=False, log=None)['tasks']['state']
     assert 0 <= s['window']['accuracy'] <= 1 and s['paired_subject']['n'] >= 2
     with pytest.raises(UserError, match='model.channel_dropout'):

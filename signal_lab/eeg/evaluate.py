@@ -10,7 +10,7 @@ import numpy as np
 from ..core.config import UserError
 from ..core.io import write_json, read_json, write_csv, save_figure
 from ..core.runs import resume_run
-from .models import Task, MultiTaskNet
+from .models import Task, MultiTaskNet, recenter
 from .train import read_metadata, load_split, predict, task_metrics
 
 # %% auto #0
@@ -187,6 +187,7 @@ def evaluate(run, # a run folder (runs/<name>/runN)
     md = read_metadata(folder)
     specs = {t.name: t.spec for t in tasks}
     d = load_split(folder, md, split, specs, 'covariance' if meta['model'].get('trunk') == 'riemann' else 'spectrogram')
+    if meta['model'].get('trunk') == 'riemann' and meta['model'].get('recenter', 'none') == 'subject': d['x'] = recenter(d['x'], d['subjects'])
     if not len(d['x']): raise UserError(f'{folder}: split {split!r} has no windows')
     if tuple(d['x'].shape[1:]) != tuple(meta['in_shape']):
         raise UserError(f'{folder}: windows of shape {tuple(d["x"].shape[1:])}, the model was trained on {tuple(meta["in_shape"])}')

@@ -11,7 +11,7 @@ from ..core.config import UserError
 from .labels import LabelSpec
 
 # %% auto #0
-__all__ = ['TRUNKS', 'INPUTS', 'BANDS', 'relative_db', 'band_bins', 'make_trunk', 'Task', 'make_task', 'MultiTaskNet',
+__all__ = ['TRUNKS', 'INPUTS', 'BANDS', 'relative_db', 'band_bins', 'make_trunk', 'recenter', 'Task', 'make_task', 'MultiTaskNet',
            'multitask_loss']
 
 # %% ../../nbs/50_eeg.models.ipynb #6b95ecc6
@@ -42,7 +42,7 @@ def _gn(c):
     return nn.GroupNorm(min(8, c), c)
 
 def make_trunk(name:str, # one of TRUNKS
-               in_shape:tuple, # (channels, freqs, frames) of one window; riemann: (channels, channels)
+               in_shape:tuple, # (channels, freqs, frames) of one window; riemann: ([bands,] channels, channels)
                width:int=32, # channels of the first conv block (transformer: model dimension is 2·width)
                depth:int=2, # transformer layers (the conv trunks have a fixed depth)
                dropout:float=0.1,
@@ -56,7 +56,7 @@ def make_trunk(name:str, # one of TRUNKS
     on log band power."""
     import torch, torch.nn as nn
     if name not in TRUNKS: raise UserError(f'model.trunk: {name!r} is not allowed; allowed: {", ".join(TRUNKS)}')
-    C, F, T = map(int, in_shape) if name != 'riemann' else (int(in_shape[0]), 0, 0)   # riemann: (C, C) covariances
+    C, F, T = map(int, in_shape) if name != 'riemann' else (0, 0, 0)   # riemann: ([bands,] C, C) covariances
     def conv(i, o, k=3, s=1): return nn.Sequential(nn.Conv2d(i, o, k, stride=s, padding=(k // 2 if isinstance(k, int) else (k[0] // 2, k[1] // 2)), bias=False), _gn(o), nn.ReLU(inplace=True))
     class AvgMax(nn.Module):
         def forward(self, x): return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
@@ -102,34 +102,39 @@ def make_trunk(name:str, # one of TRUNKS
         m = FBank(); m.out_dim = 2 * C * K + 4 * width
         return m
     if name == 'riemann':
-        # MOABB's strong classical pipeline: each window's channel covariance (stored at preprocess) shrunk towards its
-        # mean variance, whitened by the train set's Riemannian mean, mapped to the tangent space (matrix log), and
-        # standardised with train statistics; with the linear head, tangent-space logistic regression
+        # MOABB's strong classical pipeline, per band (filter-bank tangent space): each window's channel covariance in
+        # each band (stored at preprocess) shrunk towards its mean variance, whitened by the train set's Riemannian
+        # mean of that band, mapped to the tangent space (matrix log), standardised with train statistics; with the
+        # linear head, tangent-space logistic regression
+        nb_, C = (1, int(in_shape[-1])) if len(in_shape) == 2 else (int(in_shape[0]), int(in_shape[-1]))
         iu = np.triu_indices(C)
         class TangentSpace(nn.Module):
             takes_cov = True
             def __init__(self):
                 super().__init__()
-                self.register_buffer('isqrt', torch.eye(C, dtype=torch.float64))                  # reference^(-1/2), set by `fit`
-                self.register_buffer('mu', torch.zeros(len(iu[0]), dtype=torch.float64)); self.register_buffer('sd', torch.ones(len(iu[0]), dtype=torch.float64))
+                self.register_buffer('isqrt', torch.eye(C, dtype=torch.float64).repeat(nb_, 1, 1))   # per band reference^(-1/2), set by `fit`
+                self.register_buffer('mu', torch.zeros(nb_ * len(iu[0]), dtype=torch.float64)); self.register_buffer('sd', torch.ones(nb_ * len(iu[0]), dtype=torch.float64))
                 self.register_buffer('coef', torch.from_numpy(np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0))), persistent=False)
             @staticmethod
             def shrink(c, a=0.01):   # the average reference (and a zero reference channel) leave covariances singular
                 c = c.double(); m = torch.diagonal(c, dim1=-2, dim2=-1).mean(-1).clamp_min(1e-30)
                 return (1 - a) * c + a * m[..., None, None] * torch.eye(C, dtype=c.dtype, device=c.device)
+            def _bands(self, c): return c.reshape(-1, nb_, C, C)   # (N, C, C) is one band
             def vectors(self, c):
-                e, v = torch.linalg.eigh(self.isqrt @ self.shrink(c) @ self.isqrt)
+                e, v = torch.linalg.eigh(self.isqrt @ self.shrink(self._bands(c)) @ self.isqrt)
                 l = (v * torch.log(e.clamp_min(1e-30))[..., None, :]) @ v.transpose(-1, -2)
-                return l[..., iu[0], iu[1]] * self.coef
-            def fit(self, covs):   # (N, C, C) train covariances
+                return (l[..., iu[0], iu[1]] * self.coef).flatten(1)
+            def fit(self, covs):   # (N, [bands,] C, C) train covariances
                 from pyriemann.geometry.mean import mean_riemann   # pyRiemann ≥ 0.12 (settings.ini pins it)
                 from pyriemann.geometry.base import invsqrtm
-                s = self.shrink(torch.as_tensor(np.asarray(covs))).numpy(); k = float(s.trace(axis1=1, axis2=2).mean())   # V² is ~1e-10: the mean at unit scale
-                self.isqrt.copy_(torch.from_numpy(invsqrtm(mean_riemann(s / k)) / np.sqrt(k)))
+                s = self.shrink(self._bands(torch.as_tensor(np.asarray(covs)))).numpy()
+                for j in range(nb_):
+                    k = float(s[:, j].trace(axis1=1, axis2=2).mean())   # V² is ~1e-10: the mean at unit scale
+                    self.isqrt[j] = torch.from_numpy(invsqrtm(mean_riemann(s[:, j] / k)) / np.sqrt(k))
                 t = self.vectors(torch.as_tensor(np.asarray(covs))); self.mu.copy_(t.mean(0)); self.sd.copy_(t.std(0).clamp_min(1e-6))
                 return self
             def forward(self, c): return ((self.vectors(c) - self.mu) / self.sd).float()
-        m = TangentSpace(); m.out_dim = len(iu[0])
+        m = TangentSpace(); m.out_dim = nb_ * len(iu[0])
         return m
     if name == 'spectral':
         # the spectrum first: frames averaged (a stationary state lives in the spectrum, not in when a frame fell),
@@ -183,6 +188,26 @@ def make_trunk(name:str, # one of TRUNKS
         m = Frames(); m.out_dim = d
     return m
 
+def recenter(covs, # (N, [bands,] C, C) channel covariances
+             groups, # (N,) a group (subject) per window
+             shrink:float=0.01) -> np.ndarray:
+    """Each group's covariances whitened by that group's own Riemannian mean (re-centering, Zanini et al. 2018): what is
+    common to all of a subject's windows — electrode gains, head shape — moves to the identity, what differs between their
+    windows stays. No label is used; a subject needs windows of both classes for a within-subject label to survive."""
+    from pyriemann.geometry.mean import mean_riemann
+    from pyriemann.geometry.base import invsqrtm
+    c0 = np.asarray(covs, np.float64); C = c0.shape[-1]
+    c = c0.reshape(len(c0), -1, C, C)
+    c = (1 - shrink) * c + shrink * (np.einsum('nbii->nb', c) / C)[..., None, None] * np.eye(C)
+    out = np.empty_like(c); groups = np.asarray(groups)
+    for g in np.unique(groups):
+        i = np.flatnonzero(groups == g)
+        for b in range(c.shape[1]):
+            k = float(np.einsum('nii->n', c[i, b]).mean())
+            w = invsqrtm(mean_riemann(c[i, b] / k)) / np.sqrt(k)
+            out[i, b] = w @ c[i, b] @ w
+    return out.reshape(c0.shape).astype(np.float32)
+
 # %% ../../nbs/50_eeg.models.ipynb #5f5f4a70
 @dataclass
 class Task:
@@ -235,7 +260,7 @@ def MultiTaskNet(tasks:list, # `Task`s, one head each
                  freq_mask:int=0): # training only: one band of up to this many frequency bins zeroed per window
     "`model(x) -> {task: logits (B, K) | standardised prediction (B,)}`; `model.features(x)` gives the trunk's features."
     import torch, torch.nn as nn
-    C, F = (int(in_shape[0]), int(in_shape[1]))   # riemann: (C, C); its norm buffers go unused
+    C, F = (int(in_shape[0]), int(in_shape[1]))   # riemann: ([bands,] C, C); its norm buffers go unused
     if input not in INPUTS: raise UserError(f'model.input: {input!r} is not allowed; allowed: {", ".join(INPUTS)}')
     class Net(nn.Module):
         def __init__(self):

@@ -14,8 +14,8 @@ from .settings import EEGSettings, load_settings
 from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
 
 # %% auto #0
-__all__ = ['LAYOUT', 'COVARIANCES', 'Recording', 'load_window', 'cov_file', 'window_caption', 'BaseSpectrogramPreprocessor',
-           'missing_labels', 'MathPreprocessor', 'make_math_fixture']
+__all__ = ['LAYOUT', 'COVARIANCES', 'Recording', 'load_window', 'band_covariances', 'cov_file', 'window_caption',
+           'BaseSpectrogramPreprocessor', 'missing_labels', 'MathPreprocessor', 'make_math_fixture']
 
 # %% ../../nbs/44_eeg.preprocess.ipynb #dfbf7deb
 @dataclass
@@ -29,7 +29,7 @@ class Recording:
     error: str|None = None  # set when the recording cannot be processed (e.g. absent from its summary): it fails alone
 
 LAYOUT = 'recording-array-v1'   # one float16 array per recording; rows name it and their `window_index`
-COVARIANCES = 'window-cov-v1'   # beside it, `<recording>.cov.npy`: (windows, C, C) float32 channel covariances (a new key: older outputs are redone)
+COVARIANCES = 'window-band-cov-v1'   # beside it, `<recording>.cov.npy`: (windows, bands, C, C) float32 channel covariances per band (a new key: older outputs are redone)
 
 from functools import lru_cache
 
@@ -42,6 +42,23 @@ def load_window(root, # a preprocessed (or meta) dataset folder
     "The float16 spectrogram (channels, freqs, frames) of one metadata row, read through a memory map (kept open per file)."
     p = os.path.join(root, row['file_name'])
     return np.array(_memmap(p, os.stat(p).st_mtime_ns)[int(row['window_index'])])
+
+def band_covariances(x:np.ndarray, # (C, n) signal
+                     fs:float, # its sample rate, Hz
+                     starts, # window start samples
+                     n_win:int, # window length, samples
+                     bands=None) -> tuple[np.ndarray, list]: # name -> (lo, hi) Hz (default: the standard EEG bands of `eeg.models.BANDS`)
+    """`(covs (windows, bands, C, C) float32, [band names])`: each window's channel covariance in each band (4th-order
+    zero-phase Butterworth band-pass over the whole recording, then windowed). Bands above 0.45·fs are clipped or left out."""
+    from scipy.signal import butter, sosfiltfilt
+    from signal_lab.eeg.models import BANDS
+    use = [(k, lo, min(hi, 0.45 * fs)) for k, (lo, hi) in (bands or BANDS).items() if lo < 0.45 * fs]
+    out = np.empty((len(starts), len(use), x.shape[0], x.shape[0]), np.float32)
+    for j, (_, lo, hi) in enumerate(use):
+        xb = sosfiltfilt(butter(4, [lo, hi], btype='bandpass', fs=fs, output='sos'), np.asarray(x, np.float64), axis=1)
+        w = np.stack([xb[:, s:s + n_win] for s in starts]); w -= w.mean(2, keepdims=True)
+        out[:, j] = w @ w.transpose(0, 2, 1) / n_win
+    return out, [k for k, _, _ in use]
 
 def cov_file(file_name) -> str:
     "The channel-covariance array beside a recording's spectrogram array: `S01_1.npy` -> `S01_1.cov.npy`."
@@ -138,7 +155,8 @@ class BaseSpectrogramPreprocessor:
         size, sha = rec.path.stat().st_size, file_hash(rec.path)[:16]
         out = self.output / split / rec.subject_id; rows = []
         C, B = x.shape[0], max(1, int(60 // sp.chunk_seconds))  # STFT of about a minute of windows per torch call
-        arr, cov = None, np.empty((len(starts), C, C), np.float32)
+        arr = None
+        cov = band_covariances(x, sp.resample_hz, starts, n_win)[0]        # the Riemannian input: (windows, bands, C, C)
         for b0 in range(0, len(starts), B):
             batch = starts[b0:b0 + B]
             xb = np.stack([x[:, s:s + n_win] for s in batch]).reshape(len(batch) * C, n_win)
@@ -146,8 +164,6 @@ class BaseSpectrogramPreprocessor:
             dbs = dbs.reshape(len(batch), C, *dbs.shape[1:])
             if arr is None: arr = np.empty((len(starts), *dbs.shape[1:]), np.float16)
             arr[b0:b0 + len(batch)] = dbs
-            w = np.stack([x[:, s:s + n_win] for s in batch]).astype(np.float64); w -= w.mean(2, keepdims=True)
-            cov[b0:b0 + len(batch)] = w @ w.transpose(0, 2, 1) / n_win      # channel covariance of each window (V²): the Riemannian input
             for j, s0 in enumerate(batch): rows.append(self._window_row(rec, split, out, b0 + j, s0, n_win, dbs[j], fs, size, sha))
         write_npy(out / f'{rec.rec_id}.cov.npy', cov, fsync=False)      # before the spectrograms: a recording with its array has both
         write_npy(out / f'{rec.rec_id}.npy', arr, fsync=False)

@@ -11,7 +11,7 @@ import numpy as np
 from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
 from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json
 from ..core.runs import start_run, resume_run
-from .models import TRUNKS, INPUTS, Task, make_task, MultiTaskNet, multitask_loss, relative_db
+from .models import TRUNKS, INPUTS, Task, make_task, MultiTaskNet, multitask_loss, relative_db, recenter
 
 # %% auto #0
 __all__ = ['CLS_METRICS', 'REG_METRICS', 'DataCfg', 'TaskCfg', 'ModelCfg', 'TrainCfg', 'CheckpointCfg', 'ClassifierConfig',
@@ -44,6 +44,7 @@ class ModelCfg:
     bands: dict[str, list[float]] = cfield({}, help='bandpower trunk: name -> [lo, hi] Hz (empty: delta 1–4, theta 4–8, alpha 8–13, beta 13–30, gamma 30–45)')
     channel_dropout: float = cfield(0.0, lo=0, hi=0.9, help='augmentation: probability that a channel of a training window is zeroed (its train mean)')
     freq_mask: int = cfield(0, lo=0, help='augmentation: one band of up to this many frequency bins zeroed per training window (0: none)')
+    recenter: str = cfield('subject', choices=['subject', 'none'], help="riemann: each subject's covariances whitened by their own Riemannian mean (no labels used)")
 
 @dataclass
 class TrainCfg:
@@ -360,7 +361,9 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     freqs = bin_freqs(tr['rows'], tr['x'].shape[2])
     in_shape = tuple(int(v) for v in tr['x'].shape[1:])
     model = MultiTaskNet(tasks, in_shape, mc.trunk, mc.width, mc.depth, mc.dropout, mean, sd, mc.input, freqs, mc.bands or None, mc.channel_dropout, mc.freq_mask)
-    if arrays == 'covariance': model.trunk.fit(tr['x'])   # the train set's Riemannian mean and tangent-space statistics
+    if arrays == 'covariance':
+        if mc.recenter == 'subject': tr['x'], va['x'] = recenter(tr['x'], tr['subjects']), recenter(va['x'], va['subjects'])
+        model.trunk.fit(tr['x'])   # the train set's Riemannian mean and tangent-space statistics
     world, rank = acc.num_processes, acc.process_index
     per_epoch = max(1, -(-len(tr['x']) // (tc.batch_size * world)))
     total = tc.max_steps or tc.epochs * per_epoch
