@@ -16,8 +16,8 @@ from ..core.splits import load_or_assign, check_disjoint
 from .analysis import AudioConfig, power_spec, logmel, z_content, descriptor32
 
 # %% auto #0
-__all__ = ['REQUIRED', 'AUDIO_EXT', 'read_manifest', 'load_audio', 'chunk_starts', 'analyze_chunks', 'cache_params',
-           'build_cache', 'cache_summary', 'load_cache', 'cache_audio_config']
+__all__ = ['REQUIRED', 'AUDIO_EXT', 'read_manifest', 'load_audio', 'chunk_starts', 'analyze_chunks', 'cache_params', 'rms_dbfs',
+           'fitting_chunk_sec', 'build_cache', 'cache_summary', 'load_cache', 'cache_audio_config']
 
 # %% ../../nbs/57_codec.cache.ipynb #686abc02
 REQUIRED = ('track_id', 'path', 'genre', 'source')
@@ -97,9 +97,20 @@ def analyze_chunks(x:np.ndarray, starts, cfg:AudioConfig) -> dict:
                 descriptor=np.stack(ds).astype(np.float32) if n else np.zeros((0, 32), np.float32),
                 starts=np.asarray(starts, np.float64), chunk_sha=np.asarray(hs, dtype='U16'))
 
-def cache_params(audio:AudioConfig, chunks_per_track, chunk_sampling, min_start_sec, max_start_sec, split_by_track, pad_short, seed) -> dict:
+def cache_params(audio:AudioConfig, chunks_per_track, chunk_sampling, min_start_sec, max_start_sec, split_by_track, pad_short, seed,
+                 silence_dbfs:float=-60.0) -> dict:
     return dict(audio=asdict(audio), chunks_per_track=chunks_per_track, chunk_sampling=chunk_sampling, min_start_sec=min_start_sec,
-                max_start_sec=max_start_sec, split_by_track=split_by_track, pad_short=pad_short, seed=seed)
+                max_start_sec=max_start_sec, split_by_track=split_by_track, pad_short=pad_short, seed=seed, silence_dbfs=silence_dbfs)
+
+def rms_dbfs(x:np.ndarray) -> float:
+    "Root-mean-square level in dB relative to full scale (a full-scale sine: −3 dBFS; digital silence: −240)."
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(np.asarray(x, np.float64)))) + 1e-12)) if len(x) else -240.0
+
+def fitting_chunk_sec(durations, # seconds of the tracks that should fit
+                      audio:AudioConfig) -> float|None:
+    "The longest chunk length (whole hops) that every track in `durations` holds and that still has `n_slots` content slots; None if none."
+    hops = int(np.floor(min(durations) * audio.sr / audio.hop))
+    return round(hops * audio.hop / audio.sr, 3) if hops >= audio.n_slots else None
 
 def build_cache(manifest, # track manifest CSV
                 out, # cache folder
@@ -108,13 +119,15 @@ def build_cache(manifest, # track manifest CSV
                 split_by_track:bool=True, # keep each `group` (default: track) in one split
                 pad_short:bool=False, # keep tracks shorter than a chunk, zero-padded
                 ratios:dict|None=None, # split shares (default train/val/test 0.8/0.1/0.1)
-                seed:int=0, workers:int|None=1, progress:bool|None=None) -> dict:
+                seed:int=0, workers:int|None=1, progress:bool|None=None,
+                silence_dbfs:float=-60.0, # tracks and chunks quieter than this (RMS) are reported and left out
+               ) -> dict:
     "Build (or resume) the chunk cache; returns the `cache.json` record."
     audio = audio.validate(); out = Path(out)
     if chunks_per_track < 1: raise UserError(f'chunks_per_track: {chunks_per_track} must be at least 1')
     chunk_starts(10 * audio.chunk_sec, audio.chunk_sec, 1, chunk_sampling)        # checks the sampling name
     rows = read_manifest(manifest)
-    params = cache_params(audio, chunks_per_track, chunk_sampling, min_start_sec, max_start_sec, split_by_track, pad_short, seed)
+    params = cache_params(audio, chunks_per_track, chunk_sampling, min_start_sec, max_start_sec, split_by_track, pad_short, seed, silence_dbfs)
     h = sha256_json(params); info_path = out / 'cache.json'
     if info_path.exists() and read_json(info_path).get('params_hash') != h:
         raise UserError(f'{info_path}: this cache was built with other settings ({read_json(info_path).get("params")}); choose another --out')
@@ -122,12 +135,18 @@ def build_cache(manifest, # track manifest CSV
     write_json(out / 'building.json', dict(params=params, params_hash=h, manifest=str(Path(manifest).resolve())))
     cpath = lambda i: out / 'chunks' / f'{i:06d}.npz'
     def job(i, rng):
-        r = rows[i]; x, sr_in = load_audio(r['file'], audio.sr); dur = len(x) / audio.sr
+        r = rows[i]; x, sr_in = load_audio(r['file'], audio.sr); dur = len(x) / audio.sr; level = rms_dbfs(x)
         st = chunk_starts(dur, audio.chunk_sec, chunks_per_track, chunk_sampling, min_start_sec, max_start_sec, rng)
         short = not st
         if short and pad_short: st = [0.0]
+        silent = level < silence_dbfs
+        if silent: st = []                                   # a silent track has no content to learn: reported, not used
+        L = audio.chunk_samples
+        quiet = [s for s in st if rms_dbfs(x[int(round(s * audio.sr)):int(round(s * audio.sr)) + L]) < silence_dbfs]
+        st = [s for s in st if s not in quiet]
         arr = analyze_chunks(x, st, audio)
-        meta = dict(track_id=r['track_id'], duration=dur, sr_in=sr_in, audio_sha256=file_hash(r['file']), short=short)
+        meta = dict(track_id=r['track_id'], duration=dur, sr_in=sr_in, audio_sha256=file_hash(r['file']), short=short,
+                    rms_dbfs=round(level, 2), silent=bool(silent), quiet_chunks=len(quiet))
         write_bytes(cpath(i), npz_bytes(dict(arr, meta=np.array(json.dumps(meta)))))
         return meta
     t0 = time.perf_counter()
@@ -137,18 +156,24 @@ def build_cache(manifest, # track manifest CSV
 
 def _finish(out, rows, params, h, failed, seconds, n_new, ratios, seed, cpath):
     bad = {f['track_id'] for f in failed}
-    idx, mels, zs, ds, short = [], [], [], [], []
+    idx, mels, zs, ds, short, silent, low_rate, n_quiet = [], [], [], [], [], [], [], 0
+    audio = AudioConfig(**params['audio'])
     extra = [k for k in rows[0] if k not in ('track_id', 'path', 'genre', 'source', 'is_music', 'group', 'file')]
     for i, r in enumerate(rows):
         if r['track_id'] in bad: continue
         z = np.load(cpath(i)); meta = json.loads(str(z['meta']))
         if meta['short']: short.append(dict(track_id=r['track_id'], path=r['path'], duration=round(meta['duration'], 3), kept=len(z['starts']) > 0))
+        if meta.get('silent'): silent.append(dict(track_id=r['track_id'], path=r['path'], rms_dbfs=meta['rms_dbfs']))
+        if meta['sr_in'] < audio.sr: low_rate.append(dict(track_id=r['track_id'], path=r['path'], sr_in=meta['sr_in']))
+        n_quiet += meta.get('quiet_chunks', 0)
         for k, s in enumerate(z['starts']):
             idx.append(dict(chunk_id=f"{r['track_id']}#{k}", track_id=r['track_id'], group=r['group'], genre=r['genre'], source=r['source'],
                             is_music=r['is_music'], start_sec=float(s), sr=params['audio']['sr'], sr_in=meta['sr_in'], padded=int(meta['short']),
                             audio_sha256=meta['audio_sha256'], chunk_sha=str(z['chunk_sha'][k]), path=r['file'], **{e: r[e] for e in extra}))
         mels.append(z['logmel']); zs.append(z['z_content']); ds.append(z['descriptor'])
-    if not idx: raise UserError(f'{out}: no chunk made — {len(short)} track(s) shorter than a chunk, {len(failed)} failed to decode')
+    fit = fitting_chunk_sec([s['duration'] for s in short], audio) if short else None
+    if not idx: raise UserError(f'{out}: no chunk made — {len(short)} track(s) shorter than a chunk ({audio.chunk_sec} s), {len(silent)} silent, '
+                                f'{len(failed)} failed to decode' + (f'; --chunk-sec {fit} fits every track, or --pad-short keeps them zero-padded' if fit else ''))
     groups = [r['group'] if params['split_by_track'] else r['chunk_id'] for r in idx]
     sp = load_or_assign(out / 'splits.json', groups, ratios, seed)
     for r, g in zip(idx, groups): r['split'] = sp[str(g)]
@@ -157,9 +182,20 @@ def _finish(out, rows, params, h, failed, seconds, n_new, ratios, seed, cpath):
                                                      chunk_id=np.array([r['chunk_id'] for r in idx]))))
     write_csv(out / 'index.csv', idx)
     write_csv(out / 'short.csv', short, columns=['track_id', 'path', 'duration', 'kept'])
+    write_csv(out / 'silent.csv', silent, columns=['track_id', 'path', 'rms_dbfs'])
     if failed: write_csv(out / 'failed.csv', failed)
     by = lambda k: {s: sum(1 for r in idx if r[k] == s) for s in sorted({r[k] for r in idx})}
+    warnings = []
+    if silent: warnings.append(f"{len(silent)} silent track(s) (RMS below {params['silence_dbfs']:g} dBFS) left out, listed in silent.csv, e.g. {silent[0]['path']} ({silent[0]['rms_dbfs']:g} dBFS)")
+    if n_quiet: warnings.append(f"{n_quiet} chunk(s) quieter than {params['silence_dbfs']:g} dBFS left out (silence inside a track)")
+    if low_rate: warnings.append(f"{len(low_rate)} track(s) recorded below the analysis rate ({min(r['sr_in'] for r in low_rate)} Hz < {audio.sr} Hz), "
+                                 f"e.g. {low_rate[0]['path']}: upsampled, so nothing above {min(r['sr_in'] for r in low_rate) / 2:g} Hz is real; "
+                                 f"keep them out of training or build with --sr {min(r['sr_in'] for r in low_rate)}")
+    if short and not params['pad_short']:
+        warnings.append(f"{len(short)} track(s) shorter than a chunk ({audio.chunk_sec} s) not used, listed in short.csv: --pad-short keeps them zero-padded"
+                        + (f", or --chunk-sec {fit} fits every one of them" if fit else ''))
     info = dict(params=params, params_hash=h, n_tracks=len(rows), n_chunks=len(idx), n_short=len(short), n_failed=len(failed),
+                n_silent=len(silent), n_quiet_chunks=n_quiet, low_rate_tracks=low_rate, warnings=warnings,
                 chunks_by_split=by('split'), chunks_by_genre=by('genre'), chunks_by_source=by('source'), leaky_split=not params['split_by_track'],
                 seconds=round(seconds, 2), tracks_analysed_now=n_new,
                 versions=package_versions(['signal_lab', 'numpy', 'soundfile', 'soxr', 'scipy']))
@@ -170,8 +206,8 @@ def _finish(out, rows, params, h, failed, seconds, n_new, ratios, seed, cpath):
 def cache_summary(info:dict) -> str:
     "One paragraph: chunks, splits, and the short tracks (never silently dropped)."
     s = (f"{info['n_chunks']} chunks from {info['n_tracks']} tracks; splits " + ', '.join(f'{k} {v}' for k, v in info['chunks_by_split'].items()))
-    if info['n_short']: s += (f"; {info['n_short']} track(s) shorter than a chunk ({info['params']['audio']['chunk_sec']} s) — listed in short.csv, "
-                              + ('kept zero-padded' if info['params']['pad_short'] else 'not used (--pad-short keeps them)'))
+    if info['n_short'] and info['params']['pad_short']: s += f"; {info['n_short']} track(s) shorter than a chunk ({info['params']['audio']['chunk_sec']} s) kept zero-padded (short.csv)"
+    for w in info.get('warnings', []): s += f'\nWARNING: {w}'
     if info['leaky_split']: s += '; WARNING: split by chunk, not by track — chunks of one track are in several splits'
     return s
 

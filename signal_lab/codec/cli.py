@@ -66,6 +66,7 @@ def _main(argv, prog):
     c.add_argument('--min-start-sec', type=float_range(0, None), default=0.0, help='earliest chunk start (s)'); c.add_argument('--max-start-sec', type=float_range(0, None), default=None, help='latest chunk start (s)')
     c.add_argument('--split-by-track', action=__import__('argparse').BooleanOptionalAction, default=True, help='keep each track (or group) in one split (default on)')
     c.add_argument('--pad-short', action='store_true', help='keep tracks shorter than a chunk, zero-padded (default: listed in short.csv, not used)')
+    c.add_argument('--silence-dbfs', type=float, default=-60.0, help='tracks and chunks quieter than this RMS level are left out and listed (default -60)')
     c.add_argument('--seed', type=seed_int, default=0, help='random seed'); c.add_argument('--workers', type=positive_int, default=1, help='worker processes')
     c = sub.add_parser('analyze', help='style net, judge, target160, style bank, leakage audit (and auto-labels)')
     c.add_argument('--cache', required=True, help='cache folder'); c.add_argument('--schema', default='none', help="'none', 'families' or a JSON file bucket -> styles")
@@ -108,7 +109,7 @@ def _main(argv, prog):
         from signal_lab.codec.cache import build_cache, cache_summary
         from signal_lab.codec.analysis import AudioConfig
         info = build_cache(a.manifest, a.out, AudioConfig(sr=a.sr, fmax=min(8000.0, a.sr / 2), chunk_sec=a.chunk_sec), a.chunks_per_track, a.chunk_sampling,
-                           a.min_start_sec, a.max_start_sec, a.split_by_track, a.pad_short, seed=a.seed, workers=a.workers)
+                           a.min_start_sec, a.max_start_sec, a.split_by_track, a.pad_short, seed=a.seed, workers=a.workers, silence_dbfs=a.silence_dbfs)
         print(cache_summary(info))
     elif a.cmd == 'analyze':
         from signal_lab.codec.labels import analyze, auto_labels
