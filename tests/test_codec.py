@@ -34,9 +34,20 @@ def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
     assert a['stage1']['logmel_l1'] > 0 and a['stage1']['lsd_db'] > 0
     assert a['frechet_z_style']['output_vs_real_target'] is not None
     assert set(a['leakage']['probes']) == {'z_style', 'target160', 'z_content'}
-    assert set(a['exit_criteria']) == {'mps', 'sf'} and isinstance(a['exit_criteria']['mps']['passed'], bool)
+    assert {'mps', 'sf', 'mps_vs_oracle', 'stage1_vs_style_mean', 'content_ignored'} <= set(a['exit_criteria']) and isinstance(a['exit_criteria']['mps']['passed'], bool)
     # the references mean something: the oracle (real re-rendering) far above a random other tune
     assert a['mps']['oracle']['mean'] > a['mps']['negative_control']['mean'] + 0.3
+    # trivial baselines beside every number (#33): a copied source keeps the melody, a mean spectrum does not
+    b = a['baselines']
+    assert {'train_mean', 'target_style_mean', 'source_copied', 'mps_direct', 'stage1', 'decoder_ignores_content'} <= set(b)
+    assert b['source_copied']['mps_griffin_lim'] > b['train_mean']['mps_griffin_lim'] + 0.3
+    assert b['source_copied']['mps_direct'] > b['target_style_mean']['mps_direct'] + 0.3
+    assert b['stage1']['own_style_mean']['logmel_l1'] <= b['stage1']['train_mean']['logmel_l1']
+    c = a['exit_criteria']
+    assert c['content_ignored']['flagged'] == (a['mps']['output']['mean'] - a['mps']['negative_control']['mean'] < 0.10
+                                                or b['mps_direct']['output']['mean'] - b['mps_direct']['negative_control']['mean'] < 0.10)
+    assert c['stage1_vs_style_mean']['baseline'] == b['stage1']['own_style_mean']['logmel_l1']
+    assert ('the decoder ignores content' in r.stdout) == c['content_ignored']['flagged']
     assert 'MPS' in r.stdout and 'oracle' in r.stdout
     rows = list(csv.DictReader(open(run / 'samples/posttrain_samples/generation_summary.csv')))
     assert len(rows) == 8 and all((run / 'samples/posttrain_samples' / row['fake_wav']).stat().st_size > 1000 for row in rows)
