@@ -48,6 +48,10 @@ def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
                                                 or b['mps_direct']['output']['mean'] - b['mps_direct']['negative_control']['mean'] < 0.10)
     assert c['stage1_vs_style_mean']['baseline'] == b['stage1']['own_style_mean']['logmel_l1']
     assert ('the decoder ignores content' in r.stdout) == c['content_ignored']['flagged']
+    # SF per target style, each beside the judge's confidence on real audio of that style, and the MFCC judge beside it
+    per = a['sf']['per_target_style']
+    assert per and all({'judge', 'mfcc_judge', 'chance'} <= set(v) and 'conf_on_real' in v['judge'] for v in per.values()), per
+    assert any(f'SF → {k}' in r.stdout for k in per)
     assert 'MPS' in r.stdout and 'oracle' in r.stdout
     rows = list(csv.DictReader(open(run / 'samples/posttrain_samples/generation_summary.csv')))
     assert len(rows) == 8 and all((run / 'samples/posttrain_samples' / row['fake_wav']).stat().st_size > 1000 for row in rows)

@@ -13,7 +13,7 @@ from ..core.manifest import package_versions
 from ..core.runs import resume_run
 from .analysis import z_content, chroma_of, score_chroma, chroma_agreement, cosine, content_from_mel_np, mel_to_audio
 from .cache import load_cache, load_audio
-from .labels import load_analysis, predict_style
+from .labels import load_analysis, predict_style, predict_mfcc_judge
 from .train import load_generator, style_targets, other_styles, continuity_profile
 
 # %% auto #0
@@ -108,6 +108,7 @@ def exit_audit(run_dir, # a finished codec run
         stage1=_stage1(gen, rec, wav_rec, M, rows, acfg),
         frechet_z_style=dict(output_vs_real_target=fd(z_gen, z_real), unshifted_source_vs_real_target=fd(z_src, z_real), n_real=int(len(real_t))),
         leakage=A['info']['leakage'])
+    res['sf']['per_target_style'] = _sf_per_style(A, idx, M, y, styles, t, out, split)
     res['baselines'] = _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res)
     m = res['mps']['output']['mean']; sfv = res['sf']['judge_on_output']; mo = res['mps']['oracle']['mean']
     b = res['baselines']; ca_o, ca_r = res['content_vs_score'].get('output'), res['content_vs_score'].get('oracle')
@@ -133,6 +134,24 @@ def exit_audit(run_dir, # a finished codec run
                   sf_style_net=round(float(ps[k]), 4)) for k, r in enumerate(rows)]
     write_csv(run.path / 'audit_clips.csv', clips)
     say(audit_summary(res))
+    return res
+
+def _sf_per_style(A, idx, M, y, styles, t, out, split) -> dict:
+    """Per target style: the judge's confidence and top-1 on the outputs, beside both on real held-out audio of that style
+    from the style sources (what the judge can recognise there at all); the same for the MFCC judge when there is one."""
+    real = (idx.split == split).to_numpy() & idx.source.isin(A['info']['style_sources']).to_numpy()
+    judges = dict(judge=lambda X: predict_style(A['judge'], X)[0])
+    if A.get('mfcc_judge') is not None: judges['mfcc_judge'] = lambda X: predict_mfcc_judge(A['mfcc_judge'], X)
+    r2 = lambda v: round(float(v), 4)
+    res = {}
+    for k, name in enumerate(styles):
+        o, rr = np.where(t == k)[0], np.where(real & (y == k))[0]
+        if not len(o): continue
+        e = dict(n_outputs=int(len(o)), n_real=int(len(rr)), chance=r2(1 / len(styles)))
+        for j, f in judges.items():
+            po = f(out[o]); e[j] = dict(conf_on_output=r2(po[:, k].mean()), top1_on_output=r2((po.argmax(1) == k).mean()))
+            if len(rr): pr = f(M[rr]); e[j].update(conf_on_real=r2(pr[:, k].mean()), top1_on_real=r2((pr.argmax(1) == k).mean()))
+        res[name] = e
     return res
 
 def _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res) -> dict:
@@ -206,6 +225,9 @@ def audit_summary(res:dict) -> str:
         f"MPS {f(m['output']['mean'])} (p10 {f(m['output']['p10'])}, ≥0.90: {f(m['output']['share_ge_090'])})  oracle {f(m['oracle']['mean'])}  negative control {f(m['negative_control']['mean'])}  -> {'PASS' if res['exit_criteria']['mps']['passed'] else 'fail'} (legacy ≥ 0.90)",
         f"SF  {f(s['judge_on_output'])} judge on outputs  vs {f(s['judge_on_real_target_audio'])} on real target-style audio (style net, in the loss: {f(s['style_net_on_output'])})  -> {'PASS' if res['exit_criteria']['sf']['passed'] else 'fail'} (legacy ≥ 0.85)"
         + (f"; baselines: target-style mean {f(b['target_style_mean']['judge_on_target'])}, source copied {f(b['source_copied']['judge_on_target'])}" if b else ''),
+        *[f"SF → {k} ({v['n_outputs']} outputs): judge {f(v['judge']['conf_on_output'])} (on real {k}: {f(v['judge'].get('conf_on_real'))})"
+          + (f", MFCC judge top-1 {f(v['mfcc_judge']['top1_on_output'])} (on real {k}: {f(v['mfcc_judge'].get('top1_on_real'))}; chance {v['chance']:.2f})" if 'mfcc_judge' in v else '')
+          for k, v in s.get('per_target_style', {}).items()],
         f"content vs score: output {f(res['content_vs_score'].get('output'))}, oracle {f(res['content_vs_score'].get('oracle'))}, negative {f(res['content_vs_score'].get('negative'))}; "
         f"stage-1 L1 {res['stage1']['logmel_l1']:.3f}, LSD {res['stage1']['lsd_db']:.2f} dB; FD(z_style) {f(res['frechet_z_style']['output_vs_real_target'])} vs unshifted {f(res['frechet_z_style']['unshifted_source_vs_real_target'])}"])
 

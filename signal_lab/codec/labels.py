@@ -13,7 +13,8 @@ from .cache import load_cache
 
 # %% auto #0
 __all__ = ['apply_schema', 'source_table', 'StyleNet', 'train_style_net', 'predict_style', 'leakage_probe', 'leakage_audit',
-           'load_net', 'split_sources', 'analyze', 'load_analysis', 'auto_labels']
+           'load_net', 'split_sources', 'analyze', 'mfcc_stats', 'fit_mfcc_judge', 'predict_mfcc_judge',
+           'load_analysis', 'auto_labels']
 
 # %% ../../nbs/57a_codec.labels.ipynb #04352a74
 def apply_schema(idx, # chunk index (DataFrame with genre, source, track_id, is_music)
@@ -168,15 +169,17 @@ def analyze(cache, # a cache folder (see `codec.cache`)
     say(f'judge: {sel(tr, js).sum()} train chunks from sources {js}')
     judge, h2 = train_style_net(M[sel(tr, js)], y[sel(tr, js)], len(styles), judge_epochs or epochs, width=12, seed=seed + 1000, say=say)
     P, Z = predict_style(net, M)
-    dmu, dsd = arr['descriptor'][tr].mean(0), arr['descriptor'][tr].std(0) + 1e-6
+    trs = sel(tr, ss)   # the style bank and every statistic the decoder sees: style sources only, never the judge's
+    dmu, dsd = arr['descriptor'][trs].mean(0), arr['descriptor'][trs].std(0) + 1e-6
     T = np.concatenate([Z, (arr['descriptor'] - dmu) / dsd], 1).astype(np.float32)
     rng = np.random.default_rng(seed); cents, ex = [], []
     for k in range(len(styles)):
-        ii = np.where(tr & (y == k))[0]
-        if not len(ii): raise UserError(f'style {styles[k]!r} has no train chunk; add tracks or change the split')
+        ii = np.where(trs & (y == k))[0]
+        if not len(ii): raise UserError(f'style {styles[k]!r} has no train chunk from the style sources {ss}; add tracks or change --style-sources')
         cents.append(T[ii].mean(0)); ex.append(np.sort(rng.choice(ii, min(n_exemplars, len(ii)), replace=False)))
     width = max(map(len, ex)); exm = np.full((len(styles), width), -1); [exm.__setitem__((k, slice(0, len(e))), e) for k, e in enumerate(ex)]
     _save_net(out / 'style_net.pt', net, len(styles), 16, styles); _save_net(out / 'judge.pt', judge, len(styles), 12, styles)
+    mj = fit_mfcc_judge(M[sel(tr, js)], y[sel(tr, js)], len(styles), seed); write_bytes(out / 'mfcc_judge.npz', npz_bytes(mj))
     write_bytes(out / 'features.npz', npz_bytes(dict(z_style=Z.astype(np.float32), target160=T, desc_mean=dmu, desc_std=dsd, label=y)))
     write_bytes(out / 'style_bank.npz', npz_bytes(dict(styles=np.array(styles), centroids=np.stack(cents).astype(np.float32), exemplars=exm)))
     te_judge = (idx.split != 'train').to_numpy() & (y >= 0) & ~idx.source.isin(js).to_numpy()
@@ -187,10 +190,35 @@ def analyze(cache, # a cache folder (see `codec.cache`)
                 style_net=dict(history=h1, heldout_acc=acc(P[held], held)),
                 judge=dict(history=h2, acc_on_other_sources=acc(jp, te_judge), n_eval=int(te_judge.sum()),
                            mean_conf_true_style=float(jp[np.arange(len(jp)), y[te_judge]].mean()) if len(jp) else None),
+                mfcc_judge=dict(acc_on_other_sources=acc(predict_mfcc_judge(mj, M[te_judge]), te_judge) if te_judge.any() else None,
+                                note='MFCC mean/std + logistic regression on the judge sources: a second, simpler judge'),
+                style_bank_sources=ss,
                 schema=dict(mapping=schema, balance_sources=balance_sources, min_sources=min_sources, music_only=music_only, report=rep),
                 leakage=leakage_audit(idx, labels, dict(z_style=Z, target160=T, z_content=arr['z_content']), seed))
     write_json(out / 'analysis.json', info)
     return info
+
+def mfcc_stats(mels:np.ndarray, # (N, n_mels, frames) natural-log mel power
+               n:int=20) -> np.ndarray:
+    "(N, 2n): mean and std over frames of the first `n` MFCCs (DCT-II of the log-mel)."
+    from scipy.fft import dct
+    c = dct(np.asarray(mels, np.float64), type=2, norm='ortho', axis=1)[:, :n]
+    return np.concatenate([c.mean(2), c.std(2)], 1)
+
+def fit_mfcc_judge(mels:np.ndarray, y:np.ndarray, n_classes:int, seed:int=0) -> dict:
+    "A second, simpler judge: standardised MFCC statistics + logistic regression; returned as arrays (no pickle)."
+    from sklearn.linear_model import LogisticRegression
+    X = mfcc_stats(mels); mu, sd = X.mean(0), X.std(0) + 1e-9
+    lr = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit((X - mu) / sd, y)
+    W = np.zeros((n_classes, X.shape[1])); b = np.full(n_classes, -1e9)   # a class the judge never saw gets no probability
+    if len(lr.classes_) == 2: W[lr.classes_[1]], b[lr.classes_[1]], W[lr.classes_[0]], b[lr.classes_[0]] = lr.coef_[0], lr.intercept_[0], 0, 0
+    else: W[lr.classes_], b[lr.classes_] = lr.coef_, lr.intercept_
+    return dict(mean=mu, std=sd, coef=W, intercept=b)
+
+def predict_mfcc_judge(judge:dict, mels:np.ndarray) -> np.ndarray:
+    "Class probabilities (N, K) of the MFCC judge."
+    z = ((mfcc_stats(mels) - judge['mean']) / judge['std']) @ judge['coef'].T + judge['intercept']
+    z = np.exp(z - z.max(1, keepdims=True)); return z / z.sum(1, keepdims=True)
 
 def load_analysis(cache) -> dict:
     "Everything `analyze` wrote: nets, features, bank and the json record."
@@ -199,7 +227,8 @@ def load_analysis(cache) -> dict:
     f, b = np.load(a / 'features.npz'), np.load(a / 'style_bank.npz')
     return dict(info=read_json(a / 'analysis.json'), style_net=load_net(a / 'style_net.pt')[0], judge=load_net(a / 'judge.pt')[0],
                 z_style=f['z_style'], target160=f['target160'], label=f['label'], desc_mean=f['desc_mean'], desc_std=f['desc_std'],
-                styles=[str(s) for s in b['styles']], centroids=b['centroids'], exemplars=b['exemplars'])
+                styles=[str(s) for s in b['styles']], centroids=b['centroids'], exemplars=b['exemplars'],
+                mfcc_judge=dict(np.load(a / 'mfcc_judge.npz')) if (a / 'mfcc_judge.npz').exists() else None)   # analyses before it: None
 
 # %% ../../nbs/57a_codec.labels.ipynb #fe3ef3ea
 def auto_labels(cache, k:int=4, out_csv=None, seed:int=0) -> dict:
