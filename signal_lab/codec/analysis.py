@@ -12,8 +12,8 @@ from ..core.config import UserError
 
 # %% auto #0
 __all__ = ['DESCRIPTOR_NAMES', 'AudioConfig', 'power_spec', 'mel_fb', 'logmel', 'semitone_fb', 'crp', 'pool_slots',
-           'content_projection', 'chroma_of', 'z_content', 'cosine', 'content_from_mel_np', 'ContentFromMel',
-           'descriptor32', 'score_chroma', 'chroma_agreement', 'mel_to_audio']
+           'content_projection', 'chroma_of', 'z_content', 'cosine', 'chroma_from_mel', 'content_from_mel_np',
+           'ContentFromMel', 'descriptor32', 'score_chroma', 'chroma_agreement', 'mel_to_audio']
 
 # %% ../../nbs/56_codec.analysis.ipynb #8cb7f374
 @dataclass(frozen=True)
@@ -124,6 +124,17 @@ def _content_mats(cfg:AudioConfig):
     fb = mel_fb(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax)
     m2l = fb.T / (fb.T.sum(1, keepdims=True) + 1e-9) * (fb.sum(1).mean())   # mel power -> approximate bin power
     return semitone_fb(cfg.sr, cfg.n_fft) @ (m2l / m2l.max()), _dct_keep(84, 15)
+
+def chroma_from_mel(M:np.ndarray, # log-mel (n_mels, T) or (B, n_mels, T)
+                    cfg:AudioConfig=AudioConfig()) -> np.ndarray:
+    "Frame-level CRP chroma (…, 12, T) from the log-mel itself, on the log-mel's own frames: the time-resolved content."
+    A, K = _content_mats(cfg); M = np.asarray(M, np.float32); one = M.ndim == 2
+    p = np.einsum('sm,bmt->bst', A, np.exp(M[None] if one else M))
+    p = p / (p.max(axis=(1, 2), keepdims=True) + 1e-12)
+    v = np.einsum('ij,bjt->bit', K, np.log1p(1000.0 * p))
+    c = v.reshape(v.shape[0], -1, 12, v.shape[2]).sum(1)
+    c = (c / (np.linalg.norm(c, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
+    return c[0] if one else c
 
 def content_from_mel_np(M:np.ndarray, cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "The log-mel approximation of z_content, numpy (for checks)."

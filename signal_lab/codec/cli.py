@@ -20,7 +20,8 @@ SMOKE_ENCODEC = dict(stage1_epochs=1, stage2_epochs=1, batch=16, trans_width=32)
 
 def smoke(root='runs', seed:int=0, workers:int=1, say=print,
           track:str='mel', # 'mel' (log-mel decoder) or 'encodec' (latent translator through a frozen EnCodec)
-          encodec:str='tiny' # encodec track: the codec (see `codec.latent.load_encodec`)
+          encodec:str='tiny', # encodec track: the codec (see `codec.latent.load_encodec`)
+          content:str='frames' # mel track: 'frames' or 'vector' (see `TrainConfig.content`)
          ):
     "Tiny corpus → cache → analysis → short training with audit and samples; returns the `Run`."
     from signal_lab.codec.corpus import build_corpus, CorpusConfig
@@ -35,7 +36,7 @@ def smoke(root='runs', seed:int=0, workers:int=1, say=print,
         say('smoke: analyze'); analyze(data / 'cache', epochs=10, seed=seed, say=lambda s: None)
     say(f'smoke: train ({track} track)')
     if track == 'encodec': return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, track='encodec', encodec=str(encodec), **SMOKE_ENCODEC), root, say=say)
-    return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, **SMOKE), root, say=say)
+    return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, content=content, **SMOKE), root, say=say)
 
 # %% ../../nbs/59_codec.cli.ipynb #82b9e881
 def _schema(v):
@@ -87,6 +88,7 @@ def _main(argv, prog):
     c.add_argument('--encodec', default='tiny', metavar='MODEL', help="encodec track: 'tiny' or '24khz' (random weights, offline), a local folder with the published "
                    "encodec_24khz-d7cc33bc.th (or one written by save_encodec), or 'hub' (downloads; online only). Default tiny")
     c.add_argument('--trans-width', type=positive_int, default=64, help='encodec track: translator channels (default 64)')
+    c.add_argument('--content', choices=['frames', 'vector'], default='frames', help='mel track: frames = frame-level chroma along time beside z_content (default); vector = z_content only')
     c.add_argument('--w-stft', type=float_range(0, None), default=1.0, help='encodec track: weight of the multi-resolution STFT loss (default 1)')
     c = sub.add_parser('audit', help="exit audit of a run (writes RUN_DIR/exit_audit.json)"); c.add_argument('run', help='a run folder (runs/codec/runN)'); c.add_argument('--n-eval', type=positive_int, default=32, help='chunks audited')
     c = sub.add_parser('samples', help='sample pack of an audited run'); c.add_argument('run', help='an audited run folder'); c.add_argument('--n', type=positive_int, default=8, help='clips in the pack')
@@ -124,13 +126,13 @@ def _main(argv, prog):
         from signal_lab.core.doctor import preflight
         preflight('torch', 'torchaudio', 'soundfile', 'soxr', *(['encodec'] if a.track == 'encodec' else []), command=f'{prog} train')
         from signal_lab.codec.train import train_decoder, TrainConfig
-        if a.smoke: run = smoke(a.runs, a.seed, track=a.track, encodec=a.encodec)
+        if a.smoke: run = smoke(a.runs, a.seed, track=a.track, encodec=a.encodec, content=a.content)
         elif a.resume: run = train_decoder(resume=a.resume, audit=not a.no_audit)
         else:
             if not a.cache: raise UserError('train: give --cache DIR (or --resume RUN_DIR, or --smoke)')
             cfg = TrainConfig(cache=a.cache, stage1_epochs=a.stage1_epochs, stage2_epochs=a.stage2_epochs, stage3_epochs=a.stage3_epochs, mode=a.mode,
                               batch=a.batch, style_dropout_p=a.style_dropout_p, mode_seeking_weight=a.mode_seeking_weight, threads=a.threads, seed=a.seed,
-                              track=a.track, encodec=a.encodec, trans_width=a.trans_width, w_stft=a.w_stft)
+                              track=a.track, encodec=a.encodec, trans_width=a.trans_width, w_stft=a.w_stft, content=a.content)
             run = train_decoder(cfg, a.runs, audit=not a.no_audit)
         print(f'run: {run.path}')
     elif a.cmd == 'audit':

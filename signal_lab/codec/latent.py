@@ -272,10 +272,10 @@ class LatentGenerator:
 def load_latent_generator(run_dir, arr:dict|None=None) -> LatentGenerator:
     "The trained translator of an encodec-track run with its frozen codec and latents."
     import torch
-    from signal_lab.codec.train import TrainConfig
+    from signal_lab.codec.train import TrainConfig, config_of
     p = Path(run_dir) / 'translator.pt'
     if not p.exists(): raise UserError(f'{Path(run_dir)}: no translator.pt — the run has not finished training (resume it with --resume {run_dir})')
-    st = torch.load(p, map_location='cpu', weights_only=False); cfg = TrainConfig(**st['config'])
+    st = torch.load(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
     idx, arr0 = load_cache(cfg.cache); acfg = cache_audio_config(cfg.cache)
     path = LatentPath(latent_dir(cfg.cache, cfg.encodec), idx, acfg)
     T = Translator(path.dim, 128, 160, cfg.noise_dim, cfg.trans_width); T.load_state_dict(st['G'])

@@ -11,17 +11,22 @@ import numpy as np
 from ..core.config import UserError
 from ..core.io import write_bytes
 from ..core.runs import start_run, resume_run, Run
-from .analysis import AudioConfig, ContentFromMel, mel_to_audio
+from .analysis import AudioConfig, ContentFromMel, mel_to_audio, chroma_from_mel
 from .cache import load_cache, cache_audio_config
 from .labels import load_analysis
 
 # %% auto #0
-__all__ = ['MODES', 'TRACKS', 'SMOKE', 'TrainConfig', 'Decoder', 'Discriminator', 'continuity_profile', 'style_targets',
-           'other_styles', 'build_models', 'model_file', 'train_decoder', 'load_decoder', 'MelGenerator',
-           'load_generator']
+__all__ = ['MODES', 'CONTENTS', 'TRACKS', 'SMOKE', 'config_of', 'TrainConfig', 'Decoder', 'chroma_to_mel', 'Discriminator',
+           'continuity_profile', 'style_targets', 'other_styles', 'build_models', 'model_file', 'train_decoder',
+           'load_decoder', 'MelGenerator', 'load_generator']
 
 # %% ../../nbs/58_codec.train.ipynb #2c1ff050
 MODES = ('centroid', 'exemplar', 'mix')
+CONTENTS = ('frames', 'vector')
+
+def config_of(stored:dict) -> 'TrainConfig':
+    "The `TrainConfig` of a stored run; a run made before `content` existed was a z_content-only decoder."
+    return TrainConfig(**{'content': 'vector', **stored})
 TRACKS = ('mel', 'encodec')
 
 @dataclass
@@ -50,10 +55,12 @@ class TrainConfig:
     encodec: str = 'tiny'       # encodec track: 'tiny', '24khz' (random weights), a local weights folder, or 'hub'
     w_stft: float = 1.0         # encodec track: multi-resolution STFT loss against the source audio (stage 1, recon)
     trans_width: int = 64       # encodec track: translator channels
+    content: str = 'frames'     # mel track: 'frames' (frame-level chroma along the time axis, beside z_content) or 'vector' (z_content only)
 
     def validate(self):
         if self.track not in TRACKS: raise UserError(f"track: {self.track!r} not allowed; allowed: {', '.join(TRACKS)}")
         if self.mode not in MODES: raise UserError(f"mode: {self.mode!r} not allowed; allowed: {', '.join(MODES)}")
+        if self.content not in CONTENTS: raise UserError(f"content: {self.content!r} not allowed; allowed: {', '.join(CONTENTS)}")
         for k in ('stage1_epochs', 'stage2_epochs', 'stage3_epochs'):
             if getattr(self, k) < 0: raise UserError(f'{k}: {getattr(self, k)} must be >= 0')
         if self.stage1_epochs + self.stage2_epochs + self.stage3_epochs == 0: raise UserError('no epochs: set stage1_epochs, stage2_epochs or stage3_epochs')
@@ -64,11 +71,13 @@ class TrainConfig:
             check_encodec(self.encodec)
         return self
 
-SMOKE = dict(stage1_epochs=3, stage2_epochs=3, stage3_epochs=1, mode_seeking_weight=0.5, batch=16)
+SMOKE = dict(stage1_epochs=10, stage2_epochs=3, stage3_epochs=1, mode_seeking_weight=0.5, batch=8)   # 48 style-source chunks: 84 steps
 
 # %% ../../nbs/58_codec.train.ipynb #5db475a7
-def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=32, n_mels:int=128, n_frames:int=256, mean_mel=None):
-    "(z_content, style, noise) → log-mel (B, n_mels, n_frames)."
+def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=32, n_mels:int=128, n_frames:int=256, mean_mel=None,
+            frames:bool=False, # also condition on frame-level chroma (B, 12, n_frames), added along the time axis at every scale
+            chroma_to_mel=None): # (n_mels, 12) where each pitch class lies on the mel axis (frames: the chroma drawn on the log-mel plane)
+    "(z_content, style, noise[, chroma]) → log-mel (B, n_mels, n_frames)."
     import torch
     from torch import nn
     cd = content_dim + style_dim + noise_dim; C = [4 * width, 2 * width, width, width // 2, width // 4]
@@ -76,23 +85,41 @@ def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=
     class Up(nn.Module):
         def __init__(s, a, b):
             super().__init__(); s.conv = nn.Conv2d(a, b, 3, padding=1); s.film = nn.Linear(cd, 2 * b); s.norm = nn.GroupNorm(1, b, affine=False)
-        def forward(s, h, c):
+            if frames: s.skip = nn.Conv1d(C[0], b, 1); s.plane = nn.Conv2d(1, b, 3, padding=1)   # content along time; and on the (mel, time) plane
+        def forward(s, h, c, ct=None, cm=None):
             h = s.norm(s.conv(nn.functional.interpolate(h, scale_factor=2, mode='nearest')))
+            if ct is not None: h = h + s.skip(nn.functional.adaptive_avg_pool1d(ct, h.shape[-1]))[:, :, None, :]
+            if cm is not None: h = h + s.plane(nn.functional.adaptive_avg_pool2d(cm, h.shape[-2:]))
             g, b = s.film(c).chunk(2, 1); return nn.functional.leaky_relu(h * (1 + g[..., None, None]) + b[..., None, None], 0.2)
     class _D(nn.Module):
         def __init__(s):
             super().__init__(); s.noise_dim = noise_dim
             s.fc = nn.Linear(cd, C[0] * t0); s.freq = nn.Parameter(torch.zeros(1, C[0], f0, 1))
             s.ups = nn.ModuleList([Up(a, b) for a, b in zip(C[:-1], C[1:])]); s.out = nn.Conv2d(C[-1], 1, 3, padding=1)
+            s.frames = frames
+            if frames:   # frame-level chroma -> time features (no pooling: the melody keeps its timing)
+                s.cenc = nn.Sequential(nn.Conv1d(12, C[0], 5, padding=2), nn.LeakyReLU(0.2), nn.Conv1d(C[0], C[0], 5, padding=2), nn.LeakyReLU(0.2))
+                s.register_buffer('c2m', torch.as_tensor(np.zeros((n_mels, 12)) if chroma_to_mel is None else chroma_to_mel, dtype=torch.float32).clone())
             m = torch.zeros(n_mels, n_frames) if mean_mel is None else torch.as_tensor(np.asarray(mean_mel, np.float32)).expand(n_mels, n_frames).clone()
             s.register_buffer('mean', m)
-        def forward(s, zc, st, nz=None):
+        def forward(s, zc, st, nz=None, chroma=None):
             if nz is None: nz = torch.zeros(len(zc), noise_dim)
+            if s.frames and chroma is None: raise UserError('this decoder (content = "frames") needs the frame-level chroma of the source')
             c = torch.cat([zc, st, nz], 1)
             h = s.fc(c).view(len(c), C[0], 1, t0) + s.freq
-            for u in s.ups: h = u(h, c)
+            ct = s.cenc(chroma) if s.frames else None
+            cm = torch.einsum('mk,bkt->bmt', s.c2m, chroma)[:, None] if s.frames else None   # (B, 1, n_mels, T): the notes where they sound
+            if ct is not None: h = h + nn.functional.adaptive_avg_pool1d(ct, t0)[:, :, None, :]
+            for u in s.ups: h = u(h, c, ct, cm)
             return s.out(h)[:, 0] + s.mean
     return _D()
+
+def chroma_to_mel(cfg) -> np.ndarray:
+    "(n_mels, 12): the share of each mel band's semitones that belong to each pitch class (rows sum to 1 where a band holds a semitone)."
+    from signal_lab.codec.analysis import mel_fb, semitone_fb
+    w = semitone_fb(cfg.sr, cfg.n_fft) @ mel_fb(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).T   # (84 semitones, n_mels) overlap
+    m = w.T.reshape(cfg.n_mels, -1, 12).sum(1)                                                         # MIDI 24 is a C: fold to 12
+    return (m / (m.sum(1, keepdims=True) + 1e-9)).astype(np.float32)
 
 def Discriminator(width:int=16):
     "Patch discriminator on log-mel (B, n_mels, T) → logits (B, patches)."
@@ -142,7 +169,8 @@ def build_models(cfg:TrainConfig, arr, A, train_ix):
     import torch
     torch.manual_seed(cfg.seed)
     a = cache_audio_config(cfg.cache)
-    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, mean_mel=arr['logmel'][train_ix].mean(0))
+    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, mean_mel=arr['logmel'][train_ix].mean(0), frames=cfg.content == 'frames',
+                chroma_to_mel=chroma_to_mel(a))
     return G, Discriminator(), a
 
 def _trainable(cfg:TrainConfig, idx, arr, A, train_ix, say=print):
@@ -153,7 +181,8 @@ def _trainable(cfg:TrainConfig, idx, arr, A, train_ix, say=print):
         return latent_trainable(cfg, idx, arr, A, say)
     import torch
     G, D, a = build_models(cfg, arr, A, train_ix); ZC = torch.from_numpy(arr['z_content'])
-    return G, D, a, (lambda b, st, nz: (G(ZC[b], st, nz), None)), (lambda b, wav: {})
+    CH = torch.from_numpy(chroma_from_mel(arr['logmel'], a)) if cfg.content == 'frames' else None   # each chunk's own melody, frame by frame
+    return G, D, a, (lambda b, st, nz: (G(ZC[b], st, nz, None if CH is None else CH[b]), None)), (lambda b, wav: {})
 
 def model_file(track:str) -> str:
     "The trained model's file in a finished run: `decoder.pt` (mel track) or `translator.pt` (encodec track)."
@@ -170,7 +199,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
     "Train (or resume) the decoder (mel track) or the latent translator (encodec track); returns the `Run`."
     import torch
     if resume:
-        run = resume_run(resume); cfg = TrainConfig(**run.state['config']).validate()
+        run = resume_run(resume); cfg = config_of(run.state['config']).validate()
         if run.state.get('status') == 'done': say(f'{run.path}: already finished'); return run
     else:
         cfg = (cfg or TrainConfig()).validate(); cfg.cache = str(Path(cfg.cache).resolve())
@@ -271,9 +300,9 @@ def load_decoder(run_dir):
     if not p.exists():
         if (run.path / 'translator.pt').exists(): raise UserError(f'{run.path}: an encodec-track run (translator.pt); use `load_generator`')
         raise UserError(f'{run.path}: no decoder.pt — the run has not finished training (resume it with --resume {run.path})')
-    st = torch.load(p, map_location='cpu', weights_only=False); cfg = TrainConfig(**st['config'])
+    st = torch.load(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
     a = cache_audio_config(cfg.cache)
-    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames)      # the mean log-mel comes back with the state dict
+    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, frames=cfg.content == 'frames')   # the mean log-mel comes back with the state dict
     G.load_state_dict(st['G']); return G.eval(), cfg
 
 # %% ../../nbs/58_codec.train.ipynb #3e0832e3
@@ -287,7 +316,8 @@ class MelGenerator:
     def render(self, rows, style, audio:bool=True):
         "(log-mel (B, n_mels, n_frames), audio (B, samples) or None) of chunks `rows` shifted to `style` (B, 160)."
         import torch
-        with torch.no_grad(): M = self.G(torch.from_numpy(self.arr['z_content'][rows]), torch.from_numpy(np.asarray(style, np.float32))).numpy()
+        ch = torch.from_numpy(chroma_from_mel(self.arr['logmel'][rows], self.acfg)) if self.cfg.content == 'frames' else None   # the source's melody
+        with torch.no_grad(): M = self.G(torch.from_numpy(self.arr['z_content'][rows]), torch.from_numpy(np.asarray(style, np.float32)), None, ch).numpy()
         return M, (mel_to_audio(M, self.acfg, self.gl_iter) if audio else None)
     def real_audio(self, rows):
         "Real chunks through the same rendering path (their log-mel through Griffin-Lim)."
@@ -298,7 +328,7 @@ def load_generator(run_dir, # a finished run of either track
                    arr:dict|None=None # the cache's arrays, when the caller has them
                   ):
     "The trained generator of a run, whatever its track: `.render(rows, style)`, `.real_audio(rows)`, `.cfg`, `.acfg`."
-    run = resume_run(run_dir); cfg = TrainConfig(**run.state['config'])
+    run = resume_run(run_dir); cfg = config_of(run.state['config'])
     if cfg.track == 'encodec':
         from signal_lab.codec.latent import load_latent_generator
         return load_latent_generator(run.path, arr)
