@@ -59,6 +59,7 @@ def _main(argv, prog):
     c.add_argument('--sources', nargs='+', default=None, help=f"recording chains (default: studio hall radio cassette; allowed: {' '.join(SOURCES)})")
     c.add_argument('--parts', choices=['soprano', 'all'], default='soprano', help='the melody alone or four-part harmony')
     c.add_argument('--clip-sec', type=float_range(1, 60), default=8.192, help='clip length in s'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
+    c.add_argument('--soundfont', default='', metavar='SF2', help='another General MIDI .sf2 to render with (a held-out bank, e.g. FluidR3_GM.sf2); default: the shipped TimGM6mb')
     c.add_argument('--workers', type=positive_int, default=1, help='worker processes')
     c = sub.add_parser('cache', help='chunk cache from a track manifest (track_id, path, genre, source[, is_music, group])')
     c.add_argument('--manifest', required=True, help='track manifest CSV'); c.add_argument('--out', required=True, help='cache folder')
@@ -105,7 +106,7 @@ def _main(argv, prog):
     if a.cmd == 'corpus':
         from signal_lab.codec.corpus import build_corpus, CorpusConfig
         kw = {k: v for k, v in dict(instruments=a.instruments, sources=a.sources).items() if v}
-        info = build_corpus(a.out, CorpusConfig(n_tunes=a.n_tunes, parts=a.parts, clip_sec=a.clip_sec, seed=a.seed, **kw), workers=a.workers)
+        info = build_corpus(a.out, CorpusConfig(n_tunes=a.n_tunes, parts=a.parts, clip_sec=a.clip_sec, seed=a.seed, soundfont=a.soundfont, **kw), workers=a.workers)
         print(f"{info['n_clips']} clips ({info['seconds_of_audio']:.0f} s of audio) from {info['n_tunes']} tunes in {a.out}; manifest {Path(a.out) / 'tracks.csv'}")
     elif a.cmd == 'cache':
         from signal_lab.codec.cache import build_cache, cache_summary

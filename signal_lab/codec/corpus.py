@@ -24,8 +24,13 @@ __all__ = ['INSTRUMENTS', 'FAMILIES', 'SOURCES', 'soundfont_path', 'Voice', 'loa
 INSTRUMENTS = {'piano': 0, 'marimba': 12, 'guitar': 24, 'strings': 48, 'trumpet': 56, 'sax': 65, 'clarinet': 71, 'flute': 73}
 FAMILIES = {'plucked': ['piano', 'marimba', 'guitar'], 'sustained': ['strings', 'trumpet', 'sax', 'clarinet', 'flute']}
 
-def soundfont_path() -> Path:
-    "The General MIDI SoundFont shipped inside `pretty_midi` (no download)."
+def soundfont_path(path=None # another General MIDI .sf2 (e.g. FluidR3_GM.sf2 for a held-out bank); None: the shipped one
+                  ) -> Path:
+    "The General MIDI SoundFont shipped inside `pretty_midi` (no download), or `path` checked."
+    if path:
+        p = Path(path)
+        if not p.is_file() or p.suffix.lower() != '.sf2': raise UserError(f'soundfont: {p} is not an .sf2 file (e.g. /usr/share/sounds/sf2/FluidR3_GM.sf2 from fluid-soundfont-gm)')
+        return p
     try: import pretty_midi
     except ImportError: raise UserError('the codec corpus needs pretty_midi and sf2utils: pip install "signal_lab[codec]"') from None
     p = Path(pretty_midi.__file__).parent / 'TimGM6mb.sf2'
@@ -41,10 +46,10 @@ class Voice:
     attack: float = 0.005; decay: float = 1.0; sustain_db: float = 0.0; release: float = 0.3
 
 @lru_cache(maxsize=None)
-def _sample_cache():
+def _sample_cache(soundfont:str=''):
     "The parsed SoundFont (over an in-memory copy, so sample data stay readable) and its bytes."
     from sf2utils.sf2parse import Sf2File
-    raw = soundfont_path().read_bytes()
+    raw = soundfont_path(soundfont or None).read_bytes()
     with _quiet(): return Sf2File(io.BytesIO(raw)), raw
 
 @contextmanager
@@ -55,12 +60,12 @@ def _quiet():
     finally: logging.disable(prev)
 
 @lru_cache(maxsize=64)
-def load_voices(program:int) -> tuple:
-    "The sample zones of General MIDI `program` (bank 0), first layer, sorted by key range."
-    with _quiet(): return _load_voices(program)
+def load_voices(program:int, soundfont:str='') -> tuple:
+    "The sample zones of General MIDI `program` (bank 0), first layer, sorted by key range; `soundfont` '' is the shipped one."
+    with _quiet(): return _load_voices(program, soundfont)
 
-def _load_voices(program):
-    sf, raw = _sample_cache()
+def _load_voices(program, soundfont=''):
+    sf, raw = _sample_cache(soundfont)
     presets = {(p.bank, p.preset): p for p in sf.presets if p.name != 'EOP'}
     if (0, program) not in presets: raise UserError(f'program {program}: not in the SoundFont; allowed: 0..127')
     for bag in presets[(0, program)].bags:
@@ -100,10 +105,11 @@ def _envelope(v:Voice, n_on:int, n:int, sr:int) -> np.ndarray:
 def render_notes(notes, # iterable of (pitch, start_s, dur_s, velocity 0-127)
                  program:int, # General MIDI program (see `INSTRUMENTS`)
                  sr:int=22050, # output sample rate
-                 duration:float|None=None # output length in s (default: last note off + release)
+                 duration:float|None=None, # output length in s (default: last note off + release)
+                 soundfont:str='' # another .sf2 ('' : the shipped TimGM6mb)
                 ) -> np.ndarray:
     "Play the notes with the SoundFont's instrument; mono float32."
-    voices = load_voices(program); notes = list(notes)
+    voices = load_voices(program, str(soundfont or '')); notes = list(notes)
     end = max((s + d for _, s, d, _ in notes), default=0.0)
     n_total = int(round((duration if duration is not None else end + 0.5) * sr))
     out = np.zeros(n_total, np.float32)
@@ -211,6 +217,7 @@ class CorpusConfig:
     sr: int = 22050
     tempo_range: tuple = (80, 110)  # quarter notes per minute, drawn per tune
     seed: int = 0
+    soundfont: str = ''             # another General MIDI .sf2 for a held-out bank ('' : the shipped TimGM6mb)
 
     def validate(self):
         bad = [i for i in self.instruments if i not in INSTRUMENTS]
@@ -253,7 +260,7 @@ def build_corpus(out, # output folder
                  progress:bool|None=None) -> dict:
     "Render the corpus into `out`; see above. Returns the `corpus.json` record."
     cfg = (config or CorpusConfig()).validate(); out = Path(out)
-    info_path = out / 'corpus.json'; h = sha256_json(asdict(cfg))
+    info_path = out / 'corpus.json'; h = sha256_json({k: v for k, v in asdict(cfg).items() if k != 'soundfont' or v})   # corpora made before the field keep their hash
     if info_path.exists():
         old = read_json(info_path)
         if old.get('config_hash') != h:
@@ -272,7 +279,7 @@ def build_corpus(out, # output folder
         p = out / 'audio' / f'{clip_id(tune, ins, src)}.wav'
         nrng = np.random.default_rng([cfg.seed, 29, i])
         flat = [(pi, s, d, int(nrng.integers(80, 101))) for part in notes.values() for pi, s, d in part]
-        x = render_notes(flat, INSTRUMENTS[ins], cfg.sr, cfg.clip_sec)
+        x = render_notes(flat, INSTRUMENTS[ins], cfg.sr, cfg.clip_sec, cfg.soundfont)
         x = apply_chain(x, SOURCES[src], cfg.sr, rng)
         b = _wav_bytes(x, cfg.sr); write_bytes(p, b)
         return hashlib.sha256(b).hexdigest()
@@ -287,6 +294,6 @@ def build_corpus(out, # output folder
                          tempo=round(tempo, 3), sha256=res.results.get(i) or file_hash(out / rel)))
     write_csv(out / 'tracks.csv', rows)
     info = dict(config=asdict(cfg), config_hash=h, n_clips=len(rows), n_tunes=len(tunes), seconds_of_audio=len(rows) * cfg.clip_sec,
-                soundfont=soundfont_path().name, versions=package_versions(['signal_lab', 'numpy', 'music21', 'pretty_midi', 'sf2utils', 'soundfile']))
+                soundfont=soundfont_path(cfg.soundfont or None).name, versions=package_versions(['signal_lab', 'numpy', 'music21', 'pretty_midi', 'sf2utils', 'soundfile']))
     write_json(info_path, info)
     return info
