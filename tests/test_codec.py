@@ -271,3 +271,20 @@ def test_vector_only_decoder_is_flagged_as_ignoring_content(tmp_path):
     r = cli('codec', 'train', '--smoke', '--runs', tmp_path, '--content', 'vector', check=True, timeout=900)
     a = json.loads(next(tmp_path.glob('codec/run*/exit_audit.json')).read_text())
     assert a['exit_criteria']['content_ignored']['flagged'] and 'the decoder ignores content' in r.stdout
+
+
+FLUID = Path('/usr/share/sounds/sf2/FluidR3_GM.sf2')
+
+
+@pytest.mark.skipif(not FLUID.exists(), reason='FluidR3_GM.sf2 absent (Debian/Ubuntu: apt-get install fluid-soundfont-gm); the product never needs it')
+def test_held_out_soundfont_renders_another_bank(tmp_path):
+    """`codec corpus --soundfont` renders the built-in tunes with another General MIDI bank — the held-out audio the
+    tests and benchmarks use as user audio — and says which bank made them; a wrong path is one clear error."""
+    import soundfile as sf
+    args = ['--n-tunes', '1', '--instruments', 'trumpet', '--sources', 'studio']
+    cli('codec', 'corpus', '--out', tmp_path / 'tim', *args, check=True)
+    cli('codec', 'corpus', '--out', tmp_path / 'fluid', *args, '--soundfont', FLUID, check=True)
+    assert json.loads((tmp_path / 'fluid' / 'corpus.json').read_text())['soundfont'] == 'FluidR3_GM.sf2'
+    a, b = (sf.read(next((tmp_path / k / 'audio').glob('*.wav')))[0] for k in ('tim', 'fluid'))
+    n = min(len(a), len(b)); assert np.sqrt((b ** 2).mean()) > 0.01 and abs(np.corrcoef(a[:n], b[:n])[0, 1]) < 0.9   # another instrument sample
+    assert_user_error(cli('codec', 'corpus', '--out', tmp_path / 'x', *args, '--soundfont', tmp_path / 'none.sf2'), 'soundfont', 'not an .sf2 file')
