@@ -128,13 +128,8 @@ def _content_mats(cfg:AudioConfig):
 def chroma_from_mel(M:np.ndarray, # log-mel (n_mels, T) or (B, n_mels, T)
                     cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "Frame-level CRP chroma (…, 12, T) from the log-mel itself, on the log-mel's own frames: the time-resolved content."
-    A, K = _content_mats(cfg); M = np.asarray(M, np.float32); one = M.ndim == 2
-    p = np.einsum('sm,bmt->bst', A, np.exp(M[None] if one else M))
-    p = p / (p.max(axis=(1, 2), keepdims=True) + 1e-12)
-    v = np.einsum('ij,bjt->bit', K, np.log1p(1000.0 * p))
-    c = v.reshape(v.shape[0], -1, 12, v.shape[2]).sum(1)
-    c = (c / (np.linalg.norm(c, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
-    return c[0] if one else c
+    A, _ = _content_mats(cfg); M = np.asarray(M, np.float32)
+    return crp(A @ np.exp(M)) if M.ndim == 2 else np.stack([crp(A @ np.exp(m)) for m in M])
 
 def content_from_mel_np(M:np.ndarray, cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "The log-mel approximation of z_content, numpy (for checks)."

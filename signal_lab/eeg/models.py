@@ -125,12 +125,8 @@ def make_trunk(name:str, # one of TRUNKS
                 l = (v * torch.log(e.clamp_min(1e-30))[..., None, :]) @ v.transpose(-1, -2)
                 return (l[..., iu[0], iu[1]] * self.coef).flatten(1)
             def fit(self, covs):   # (N, [bands,] C, C) train covariances
-                from pyriemann.geometry.mean import mean_riemann   # pyRiemann ≥ 0.12 (settings.ini pins it)
-                from pyriemann.geometry.base import invsqrtm
                 s = self.shrink(self._bands(torch.as_tensor(np.asarray(covs)))).numpy()
-                for j in range(nb_):
-                    k = float(s[:, j].trace(axis1=1, axis2=2).mean())   # V² is ~1e-10: the mean at unit scale
-                    self.isqrt[j] = torch.from_numpy(invsqrtm(mean_riemann(s[:, j] / k)) / np.sqrt(k))
+                for j in range(nb_): self.isqrt[j] = torch.from_numpy(_isqrt_mean(s[:, j]))
                 t = self.vectors(torch.as_tensor(np.asarray(covs))); self.mu.copy_(t.mean(0)); self.sd.copy_(t.std(0).clamp_min(1e-6))
                 return self
             def forward(self, c): return ((self.vectors(c) - self.mu) / self.sd).float()
@@ -188,14 +184,19 @@ def make_trunk(name:str, # one of TRUNKS
         m = Frames(); m.out_dim = d
     return m
 
+def _isqrt_mean(c:np.ndarray) -> np.ndarray:
+    "Inverse square root of the Riemannian mean (pyRiemann) of shrunk covariances (N, C, C), computed at unit scale (V² is ~1e-10)."
+    from pyriemann.geometry.mean import mean_riemann   # pyRiemann ≥ 0.12 (settings.ini pins it)
+    from pyriemann.geometry.base import invsqrtm
+    k = float(np.einsum('nii->n', c).mean())
+    return invsqrtm(mean_riemann(c / k)) / np.sqrt(k)
+
 def recenter(covs, # (N, [bands,] C, C) channel covariances
              groups, # (N,) a group (subject) per window
              shrink:float=0.01) -> np.ndarray:
     """Each group's covariances whitened by that group's own Riemannian mean (re-centering, Zanini et al. 2018): what is
     common to all of a subject's windows — electrode gains, head shape — moves to the identity, what differs between their
     windows stays. No label is used; a subject needs windows of both classes for a within-subject label to survive."""
-    from pyriemann.geometry.mean import mean_riemann
-    from pyriemann.geometry.base import invsqrtm
     c0 = np.asarray(covs, np.float64); C = c0.shape[-1]
     c = c0.reshape(len(c0), -1, C, C)
     c = (1 - shrink) * c + shrink * (np.einsum('nbii->nb', c) / C)[..., None, None] * np.eye(C)
@@ -203,9 +204,7 @@ def recenter(covs, # (N, [bands,] C, C) channel covariances
     for g in np.unique(groups):
         i = np.flatnonzero(groups == g)
         for b in range(c.shape[1]):
-            k = float(np.einsum('nii->n', c[i, b]).mean())
-            w = invsqrtm(mean_riemann(c[i, b] / k)) / np.sqrt(k)
-            out[i, b] = w @ c[i, b] @ w
+            w = _isqrt_mean(c[i, b]); out[i, b] = w @ c[i, b] @ w
     return out.reshape(c0.shape).astype(np.float32)
 
 # %% ../../nbs/50_eeg.models.ipynb #5f5f4a70
