@@ -56,6 +56,11 @@ def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
     per = a['sf']['per_target_style']
     assert per and all({'judge', 'mfcc_judge', 'chance'} <= set(v) and 'conf_on_real' in v['judge'] for v in per.values()), per
     assert any(f'SF → {k}' in r.stdout for k in per)
+    # the per-style verdict: every target style rendered from many sources (log-mel, no vocoder), each judge on its own
+    assert sum(v['n_outputs'] for v in per.values()) > a['n_audited'], per
+    sv = c['style_vs_chance']; judged = [j for j in ('judge', 'mfcc_judge') if j in sv]
+    assert bool(judged) == any(v['n_outputs'] >= 10 for v in per.values()) and sv['passed'] == (all(sv[j]['passed'] for j in judged) if judged else None), sv
+    assert ('style: judge worst top-1' if judged else 'style: too few outputs') in r.stdout
     assert 'MPS' in r.stdout and 'oracle' in r.stdout
     rows = list(csv.DictReader(open(run / 'samples/posttrain_samples/generation_summary.csv')))
     assert len(rows) == 8 and all((run / 'samples/posttrain_samples' / row['fake_wav']).stat().st_size > 1000 for row in rows)

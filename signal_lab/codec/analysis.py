@@ -12,8 +12,8 @@ from ..core.config import UserError
 
 # %% auto #0
 __all__ = ['DESCRIPTOR_NAMES', 'AudioConfig', 'power_spec', 'mel_fb', 'logmel', 'semitone_fb', 'crp', 'pool_slots',
-           'content_projection', 'chroma_of', 'z_content', 'cosine', 'chroma_from_mel', 'content_from_mel_np',
-           'ContentFromMel', 'descriptor32', 'score_chroma', 'chroma_agreement', 'mel_to_audio']
+           'content_projection', 'chroma_of', 'z_content', 'cosine', 'chroma_from_mel', 'pitch_from_mel',
+           'content_from_mel_np', 'ContentFromMel', 'descriptor32', 'score_chroma', 'chroma_agreement', 'mel_to_audio']
 
 # %% ../../nbs/56_codec.analysis.ipynb #8cb7f374
 @dataclass(frozen=True)
@@ -86,11 +86,13 @@ def _dct_keep(n:int=84, drop:int=15) -> np.ndarray:
     return (D.T * keep) @ D
 
 def crp(semi_power:np.ndarray, # (84, frames) semitone power
-        eta:float=1000.0, drop:int=15) -> np.ndarray:
+        eta:float=1000.0, drop:int=15,
+        fold:bool=True # False: keep the octaves, (84, frames) — the pitch itself, its spectral envelope removed
+       ) -> np.ndarray:
     "CRP chroma (12, frames): log(1+η·p) → drop low pitch-cepstral coefficients → fold to 12 → L2 per frame."
     p = semi_power / (semi_power.max() + 1e-12)
     v = _dct_keep(semi_power.shape[0], drop) @ np.log1p(eta * p)
-    c = v.reshape(-1, 12, v.shape[1]).sum(0)                      # MIDI 24 is a C: rows fold to C, C#, ...
+    c = v.reshape(-1, 12, v.shape[1]).sum(0) if fold else v      # MIDI 24 is a C: rows fold to C, C#, ...
     return (c / (np.linalg.norm(c, axis=0, keepdims=True) + 1e-9)).astype(np.float32)
 
 def pool_slots(chroma:np.ndarray, n_slots:int=16) -> np.ndarray:
@@ -130,6 +132,12 @@ def chroma_from_mel(M:np.ndarray, # log-mel (n_mels, T) or (B, n_mels, T)
     "Frame-level CRP chroma (…, 12, T) from the log-mel itself, on the log-mel's own frames: the time-resolved content."
     A, _ = _content_mats(cfg); M = np.asarray(M, np.float32)
     return crp(A @ np.exp(M)) if M.ndim == 2 else np.stack([crp(A @ np.exp(m)) for m in M])
+
+def pitch_from_mel(M:np.ndarray, # log-mel (n_mels, T) or (B, n_mels, T)
+                   cfg:AudioConfig=AudioConfig()) -> np.ndarray:
+    "Frame-level CRP pitch (…, 84, T), MIDI 24–107: CRP before the octave fold — which octave sounds, its spectral envelope removed."
+    A, _ = _content_mats(cfg); M = np.asarray(M, np.float32)
+    return crp(A @ np.exp(M), fold=False) if M.ndim == 2 else np.stack([crp(A @ np.exp(m), fold=False) for m in M])
 
 def content_from_mel_np(M:np.ndarray, cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "The log-mel approximation of z_content, numpy (for checks)."

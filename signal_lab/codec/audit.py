@@ -17,7 +17,8 @@ from .labels import load_analysis, predict_style, predict_mfcc_judge
 from .train import load_generator, style_targets, other_styles, continuity_profile
 
 # %% auto #0
-__all__ = ['dist', 'find_oracles', 'lsd_db', 'scores_dir', 'exit_audit', 'audit_summary', 'sample_pack', 'plot_transfer']
+__all__ = ['dist', 'find_oracles', 'lsd_db', 'scores_dir', 'exit_audit', 'style_vs_chance', 'audit_summary', 'sample_pack',
+           'plot_transfer']
 
 # %% ../../nbs/58a_codec.audit.ipynb #1f1be179
 def dist(v) -> dict:
@@ -108,7 +109,7 @@ def exit_audit(run_dir, # a finished codec run
         stage1=_stage1(gen, rec, wav_rec, M, rows, acfg),
         frechet_z_style=dict(output_vs_real_target=fd(z_gen, z_real), unshifted_source_vs_real_target=fd(z_src, z_real), n_real=int(len(real_t))),
         leakage=A['info']['leakage'])
-    res['sf']['per_target_style'] = _sf_per_style(A, idx, M, y, styles, t, out, split)
+    res['sf']['per_target_style'] = _sf_per_style(gen, A, idx, M, y, styles, pool, split, seed)
     res['baselines'] = _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res)
     m = res['mps']['output']['mean']; sfv = res['sf']['judge_on_output']; mo = res['mps']['oracle']['mean']
     b = res['baselines']; ca_o, ca_r = res['content_vs_score'].get('output'), res['content_vs_score'].get('oracle')
@@ -121,6 +122,8 @@ def exit_audit(run_dir, # a finished codec run
         chroma_vs_oracle=dict(rule='chroma agreement with the score ≥ 0.8 × oracle', value=ca_o, oracle=ca_r,
                               passed=None if ca_o is None or ca_r is None else bool(ca_o >= 0.8 * ca_r)),
         stage1_vs_style_mean=dict(rule='stage-1 log-mel L1 ≤ 0.8 × the per-style-mean baseline', value=s1, baseline=s1_style, passed=bool(s1 <= 0.8 * s1_style)),
+        style_vs_chance=dict(rule='each independent judge: top-1 on the target style ≥ 2 × chance for every style with ≥ 10 outputs',
+                             **(sv := style_vs_chance(res['sf']['per_target_style'])), passed=all(v['passed'] for v in sv.values()) if sv else None),
         legacy_mps=dict(threshold=0.90, value=m, passed=bool(m is not None and m >= 0.90), note='absolute; the oracle itself may not reach it'),
         legacy_sf=dict(threshold=0.85, value=sfv, passed=bool(sfv >= 0.85), judge_on_real_target_audio=res['sf']['judge_on_real_target_audio']))
     res['exit_criteria']['mps'] = res['exit_criteria']['legacy_mps']; res['exit_criteria']['sf'] = res['exit_criteria']['legacy_sf']   # former names
@@ -136,9 +139,13 @@ def exit_audit(run_dir, # a finished codec run
     say(audit_summary(res))
     return res
 
-def _sf_per_style(A, idx, M, y, styles, t, out, split) -> dict:
-    """Per target style: the judge's confidence and top-1 on the outputs, beside both on real held-out audio of that style
-    from the style sources (what the judge can recognise there at all); the same for the MFCC judge when there is one."""
+def _sf_per_style(gen, A, idx, M, y, styles, pool, split, seed:int=0, n_rows:int=96) -> dict:
+    """Per target style: every chunk of `pool` (up to `n_rows`, seeded) rendered at the centroid of each other style (log-mel,
+    no vocoder: the judges read log-mel), the judges' confidence and top-1 on those outputs, beside both on real held-out
+    audio of that style from the style sources (what a judge can recognise there at all); the CNN judge and the MFCC judge."""
+    rng = np.random.default_rng([seed, 98]); rows = np.sort(rng.choice(pool, min(n_rows, len(pool)), replace=False))
+    S = len(styles); src = np.repeat(rows, S - 1); t = (np.repeat(y[rows], S - 1) + np.tile(np.arange(1, S), len(rows))) % S
+    out = np.concatenate([gen.render(src[i:i + 96], A['centroids'][t[i:i + 96]], audio=False)[0] for i in range(0, len(src), 96)])
     real = (idx.split == split).to_numpy() & idx.source.isin(A['info']['style_sources']).to_numpy()
     judges = dict(judge=lambda X: predict_style(A['judge'], X)[0])
     if A.get('mfcc_judge') is not None: judges['mfcc_judge'] = lambda X: predict_mfcc_judge(A['mfcc_judge'], X)
@@ -147,11 +154,27 @@ def _sf_per_style(A, idx, M, y, styles, t, out, split) -> dict:
     for k, name in enumerate(styles):
         o, rr = np.where(t == k)[0], np.where(real & (y == k))[0]
         if not len(o): continue
-        e = dict(n_outputs=int(len(o)), n_real=int(len(rr)), chance=r2(1 / len(styles)))
+        e = dict(n_outputs=int(len(o)), n_real=int(len(rr)), chance=r2(1 / S))
         for j, f in judges.items():
             po = f(out[o]); e[j] = dict(conf_on_output=r2(po[:, k].mean()), top1_on_output=r2((po.argmax(1) == k).mean()))
             if len(rr): pr = f(M[rr]); e[j].update(conf_on_real=r2(pr[:, k].mean()), top1_on_real=r2((pr.argmax(1) == k).mean()))
         res[name] = e
+    return res
+
+def style_vs_chance(per:dict, min_outputs:int=10, factor:float=2.0) -> dict:
+    """Per judge: does its top-1 on the target style reach `factor` × chance for every target style with ≥ `min_outputs` outputs
+    (`passed`)? Beside it, `deaf_to`: the styles whose *real* held-out audio the judge itself does not place at `factor` × chance —
+    it cannot vouch for outputs there — and `passed_where_it_hears`, the same rule over the other styles."""
+    res = {}
+    for j in ('judge', 'mfcc_judge'):
+        v = {k: e[j]['top1_on_output'] for k, e in per.items() if j in e and e['n_outputs'] >= min_outputs}
+        if not v: continue
+        thr = factor * next(iter(per.values()))['chance']
+        deaf = sorted(k for k in v if per[k][j].get('top1_on_real') is not None and per[k][j]['top1_on_real'] < thr)
+        heard = {k: x for k, x in v.items() if k not in deaf}
+        res[j] = dict(passed=bool(min(v.values()) >= thr), worst=min(v, key=v.get), worst_top1=min(v.values()), threshold=round(thr, 4),
+                      failing=sorted(k for k, x in v.items() if x < thr), deaf_to=deaf,
+                      passed_where_it_hears=bool(heard) and min(heard.values()) >= thr)
     return res
 
 def _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res) -> dict:
@@ -225,11 +248,18 @@ def audit_summary(res:dict) -> str:
                   f"MPS without the vocoder {f(b['mps_direct']['output']['mean'])} vs oracle {f(b['mps_direct']['oracle']['mean'])}, negative {f(b['mps_direct']['negative_control']['mean'])}",
                   f"stage-1 L1 {res['stage1']['logmel_l1']:.3f} vs own-style mean {f(b['stage1']['own_style_mean']['logmel_l1'])}, train mean {f(b['stage1']['train_mean']['logmel_l1'])} -> {ok(e['stage1_vs_style_mean'])} (≤ 0.8 × style mean); "
                   f"chroma vs score -> {ok(e['chroma_vs_oracle'])} (≥ 0.8 × oracle)"]
+        if 'style_vs_chance' in e and e['style_vs_chance']['passed'] is None: lines.append('style: too few outputs per target style to judge (fewer than 10 each)')
+        elif 'style_vs_chance' in e:
+            sv = e['style_vs_chance']
+            lines.append('style: ' + '; '.join(f"{j} worst top-1 {v['worst_top1']:.2f} ({v['worst']}) vs {v['threshold']:.2f}"
+                                               + (f", deaf to real {', '.join(v['deaf_to'])} (elsewhere {'PASS' if v['passed_where_it_hears'] else 'fail'})" if v['deaf_to'] else '')
+                                               for j, v in sv.items() if isinstance(v, dict))
+                         + f" -> {ok(sv)} (every target style ≥ 2 × chance, each judge)")
     return '\n'.join(lines + [
         f"MPS {f(m['output']['mean'])} (p10 {f(m['output']['p10'])}, ≥0.90: {f(m['output']['share_ge_090'])})  oracle {f(m['oracle']['mean'])}  negative control {f(m['negative_control']['mean'])}  -> {'PASS' if res['exit_criteria']['mps']['passed'] else 'fail'} (legacy ≥ 0.90)",
         f"SF  {f(s['judge_on_output'])} judge on outputs  vs {f(s['judge_on_real_target_audio'])} on real target-style audio (style net, in the loss: {f(s['style_net_on_output'])})  -> {'PASS' if res['exit_criteria']['sf']['passed'] else 'fail'} (legacy ≥ 0.85)"
         + (f"; baselines: target-style mean {f(b['target_style_mean']['judge_on_target'])}, source copied {f(b['source_copied']['judge_on_target'])}" if b else ''),
-        *[f"SF → {k} ({v['n_outputs']} outputs): judge {f(v['judge']['conf_on_output'])} (on real {k}: {f(v['judge'].get('conf_on_real'))})"
+        *[f"SF → {k} ({v['n_outputs']} outputs): judge {f(v['judge']['conf_on_output'])}, top-1 {f(v['judge']['top1_on_output'])} (on real {k}: {f(v['judge'].get('conf_on_real'))}, top-1 {f(v['judge'].get('top1_on_real'))})"
           + (f", MFCC judge top-1 {f(v['mfcc_judge']['top1_on_output'])} (on real {k}: {f(v['mfcc_judge'].get('top1_on_real'))}; chance {v['chance']:.2f})" if 'mfcc_judge' in v else '')
           for k, v in s.get('per_target_style', {}).items()],
         f"content vs score: output {f(res['content_vs_score'].get('output'))}, oracle {f(res['content_vs_score'].get('oracle'))}, negative {f(res['content_vs_score'].get('negative'))}; "

@@ -21,7 +21,7 @@ SMOKE_ENCODEC = dict(stage1_epochs=1, stage2_epochs=1, batch=16, trans_width=32)
 def smoke(root='runs', seed:int=0, workers:int=1, say=print,
           track:str='mel', # 'mel' (log-mel decoder) or 'encodec' (latent translator through a frozen EnCodec)
           encodec:str='tiny', # encodec track: the codec (see `codec.latent.load_encodec`)
-          content:str='frames' # mel track: 'frames' or 'vector' (see `TrainConfig.content`)
+          content:str|None=None # mel track: 'pitch', 'frames' or 'vector' (see `TrainConfig.content`); None: its default
          ):
     "Tiny corpus → cache → analysis → short training with audit and samples; returns the `Run`."
     from signal_lab.codec.corpus import build_corpus, CorpusConfig
@@ -36,7 +36,7 @@ def smoke(root='runs', seed:int=0, workers:int=1, say=print,
         say('smoke: analyze'); analyze(data / 'cache', epochs=10, seed=seed, say=lambda s: None)
     say(f'smoke: train ({track} track)')
     if track == 'encodec': return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, track='encodec', encodec=str(encodec), **SMOKE_ENCODEC), root, say=say)
-    return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, content=content, **SMOKE), root, say=say)
+    return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, **({} if content is None else dict(content=content)), **SMOKE), root, say=say)
 
 # %% ../../nbs/59_codec.cli.ipynb #82b9e881
 def _schema(v):
@@ -80,7 +80,9 @@ def _main(argv, prog):
     c = sub.add_parser('train', help='train the decoder (runs/codec/runN) or the EnCodec-latent translator (--track encodec: runs/codec_encodec/runN), or --resume RUN_DIR, or --smoke')
     c.add_argument('--cache', default=None, help='an analysed cache folder'); c.add_argument('--runs', default='runs', help='runs root (default runs)')
     c.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue this run in place'); c.add_argument('--smoke', action='store_true', help='tiny corpus → cache → analysis → training → audit (~1 min on CPU)')
-    for k, d in (('stage1-epochs', 6), ('stage2-epochs', 6), ('stage3-epochs', 0)): c.add_argument(f'--{k}', type=int_range(0, None), default=d, help=f'epochs of {k[:6]} (default {d})')
+    from signal_lab.codec.train import TrainConfig, CONTENTS
+    dflt = TrainConfig()   # one place for the defaults: the CLI shows the library's
+    for k, d in (('stage1-epochs', dflt.stage1_epochs), ('stage2-epochs', dflt.stage2_epochs), ('stage3-epochs', dflt.stage3_epochs)): c.add_argument(f'--{k}', type=int_range(0, None), default=d, help=f'epochs of {k[:6]} (default {d})')
     c.add_argument('--mode', choices=['centroid', 'exemplar', 'mix'], default='mix', help='stage-2 conditioning (default mix)'); c.add_argument('--batch', type=int_range(2, None), default=16, help='batch size')
     c.add_argument('--style-dropout-p', type=float_range(0, 1, hi_open=True), default=0.25, help='stage-3 style dropout probability'); c.add_argument('--mode-seeking-weight', type=float_range(0, None), default=0.0, help='stage-3 mode-seeking weight')
     c.add_argument('--threads', type=positive_int, default=2, help='torch threads (same count, same weights)'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
@@ -89,7 +91,8 @@ def _main(argv, prog):
     c.add_argument('--encodec', default='tiny', metavar='MODEL', help="encodec track: 'tiny' or '24khz' (random weights, offline), a local folder with the published "
                    "encodec_24khz-d7cc33bc.th (or one written by save_encodec), or 'hub' (downloads; online only). Default tiny")
     c.add_argument('--trans-width', type=positive_int, default=64, help='encodec track: translator channels (default 64)')
-    c.add_argument('--content', choices=['frames', 'vector'], default='frames', help='mel track: frames = frame-level chroma along time beside z_content (default); vector = z_content only')
+    c.add_argument('--content', choices=CONTENTS, default=dflt.content, help=f'mel track: pitch = frame-level CRP pitch (84 semitones), frames = frame-level chroma (12), '
+                   f'each along time and on the mel plane beside z_content; vector = z_content only (default {dflt.content})')
     c.add_argument('--w-stft', type=float_range(0, None), default=1.0, help='encodec track: weight of the multi-resolution STFT loss (default 1)')
     c = sub.add_parser('audit', help="exit audit of a run (writes RUN_DIR/exit_audit.json)"); c.add_argument('run', help='a run folder (runs/codec/runN)'); c.add_argument('--n-eval', type=positive_int, default=32, help='chunks audited')
     c = sub.add_parser('samples', help='sample pack of an audited run'); c.add_argument('run', help='an audited run folder'); c.add_argument('--n', type=positive_int, default=8, help='clips in the pack')

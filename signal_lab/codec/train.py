@@ -11,30 +11,32 @@ import numpy as np
 from ..core.config import UserError
 from ..core.io import write_bytes
 from ..core.runs import start_run, resume_run, Run
-from .analysis import AudioConfig, ContentFromMel, mel_to_audio, chroma_from_mel
+from .analysis import AudioConfig, ContentFromMel, mel_to_audio, chroma_from_mel, pitch_from_mel
 from .cache import load_cache, cache_audio_config
 from .labels import load_analysis
 
 # %% auto #0
-__all__ = ['MODES', 'CONTENTS', 'TRACKS', 'SMOKE', 'config_of', 'TrainConfig', 'Decoder', 'chroma_to_mel', 'Discriminator',
-           'continuity_profile', 'style_targets', 'other_styles', 'build_models', 'model_file', 'train_decoder',
-           'load_decoder', 'MelGenerator', 'load_generator']
+__all__ = ['MODES', 'CONTENTS', 'RECON_STYLES', 'TRACKS', 'SMOKE', 'config_of', 'TrainConfig', 'Decoder', 'content_frames',
+           'content_to_mel', 'semitone_to_mel', 'chroma_to_mel', 'Discriminator', 'continuity_profile', 'style_targets',
+           'style_stats', 'stats_loss', 'other_styles', 'build_models', 'model_file', 'train_decoder', 'load_decoder',
+           'MelGenerator', 'load_generator']
 
 # %% ../../nbs/58_codec.train.ipynb #2c1ff050
 MODES = ('centroid', 'exemplar', 'mix')
-CONTENTS = ('frames', 'vector')
+CONTENTS = ('frames', 'pitch', 'vector')
+RECON_STYLES = ('blend', 'own')
 
 def config_of(stored:dict) -> 'TrainConfig':
     "The `TrainConfig` of a stored run; a run made before `content` existed was a z_content-only decoder."
-    return TrainConfig(**{'content': 'vector', **stored})
+    return TrainConfig(**{'content': 'vector', 'style_env': False, 'recon_style': 'own', 'w_stats': 0.0, **stored})
 TRACKS = ('mel', 'encodec')
 
 @dataclass
 class TrainConfig:
     "Decoder training settings (stored in run_state.json)."
     cache: str = ''
-    stage1_epochs: int = 6
-    stage2_epochs: int = 6
+    stage1_epochs: int = 40
+    stage2_epochs: int = 4
     stage3_epochs: int = 0
     batch: int = 16
     lr: float = 2e-3
@@ -45,6 +47,7 @@ class TrainConfig:
     w_adv: float = 0.05
     w_cont: float = 0.5
     w_recon2: float = 0.5
+    w_stats: float = 0.0        # stage 2+: each mel band's mean and spread over time against the target style's (style sources' train chunks)
     style_dropout_p: float = 0.25
     mode_seeking_weight: float = 0.0
     noise_dim: int = 16
@@ -56,10 +59,13 @@ class TrainConfig:
     w_stft: float = 1.0         # encodec track: multi-resolution STFT loss against the source audio (stage 1, recon)
     trans_width: int = 64       # encodec track: translator channels
     content: str = 'frames'     # mel track: 'frames' (frame-level chroma along the time axis, beside z_content) or 'vector' (z_content only)
+    style_env: bool = True      # mel track: the style vector also sets a spectral envelope and a per-band gain on the notes, linearly
+    recon_style: str = 'blend'  # reconstruction conditioned on the chunk's own style vector ('own') or on a random blend of it with its style's centroid ('blend')
 
     def validate(self):
         if self.track not in TRACKS: raise UserError(f"track: {self.track!r} not allowed; allowed: {', '.join(TRACKS)}")
         if self.mode not in MODES: raise UserError(f"mode: {self.mode!r} not allowed; allowed: {', '.join(MODES)}")
+        if self.recon_style not in RECON_STYLES: raise UserError(f"recon_style: {self.recon_style!r} not allowed; allowed: {', '.join(RECON_STYLES)}")
         if self.content not in CONTENTS: raise UserError(f"content: {self.content!r} not allowed; allowed: {', '.join(CONTENTS)}")
         for k in ('stage1_epochs', 'stage2_epochs', 'stage3_epochs'):
             if getattr(self, k) < 0: raise UserError(f'{k}: {getattr(self, k)} must be >= 0')
@@ -76,10 +82,12 @@ SMOKE = dict(stage1_epochs=10, stage2_epochs=3, stage3_epochs=1, mode_seeking_we
 # %% ../../nbs/58_codec.train.ipynb #5db475a7
 def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=32, n_mels:int=128, n_frames:int=256, mean_mel=None,
             frames:bool=False, # also condition on frame-level chroma (B, 12, n_frames), added along the time axis at every scale
-            chroma_to_mel=None): # (n_mels, 12) where each pitch class lies on the mel axis (frames: the chroma drawn on the log-mel plane)
+            chroma_to_mel=None, # (n_mels, 12) where each pitch class lies on the mel axis (frames: the chroma drawn on the log-mel plane)
+            envelope:bool=False): # add a spectral envelope (n_mels) linear in the style vector, and (frames) a per-band gain on the notes
     "(z_content, style, noise[, chroma]) → log-mel (B, n_mels, n_frames)."
     import torch
     from torch import nn
+    K = 12 if chroma_to_mel is None else np.shape(chroma_to_mel)[1]   # 12 pitch classes, or 84 semitones
     cd = content_dim + style_dim + noise_dim; C = [4 * width, 2 * width, width, width // 2, width // 4]
     f0, t0 = n_mels // 16, n_frames // 16
     class Up(nn.Module):
@@ -98,10 +106,15 @@ def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=
             s.ups = nn.ModuleList([Up(a, b) for a, b in zip(C[:-1], C[1:])]); s.out = nn.Conv2d(C[-1], 1, 3, padding=1)
             s.frames = frames
             if frames:   # frame-level chroma -> time features (no pooling: the melody keeps its timing)
-                s.cenc = nn.Sequential(nn.Conv1d(12, C[0], 5, padding=2), nn.LeakyReLU(0.2), nn.Conv1d(C[0], C[0], 5, padding=2), nn.LeakyReLU(0.2))
-                s.register_buffer('c2m', torch.as_tensor(np.zeros((n_mels, 12)) if chroma_to_mel is None else chroma_to_mel, dtype=torch.float32).clone())
+                s.cenc = nn.Sequential(nn.Conv1d(K, C[0], 5, padding=2), nn.LeakyReLU(0.2), nn.Conv1d(C[0], C[0], 5, padding=2), nn.LeakyReLU(0.2))
+                s.register_buffer('c2m', torch.as_tensor(np.zeros((n_mels, K)) if chroma_to_mel is None else chroma_to_mel, dtype=torch.float32).clone())
             m = torch.zeros(n_mels, n_frames) if mean_mel is None else torch.as_tensor(np.asarray(mean_mel, np.float32)).expand(n_mels, n_frames).clone()
             s.register_buffer('mean', m)
+            s.envelope = envelope
+            if envelope:   # the timbre a style vector stands for, on a path short enough that stage 1 learns it in a few epochs
+                s.env = nn.Linear(style_dim, n_mels); s.gain = nn.Linear(style_dim, n_mels) if frames else None
+                for l in (s.env, s.gain):
+                    if l is not None: nn.init.zeros_(l.weight); nn.init.zeros_(l.bias)
         def forward(s, zc, st, nz=None, chroma=None):
             if nz is None: nz = torch.zeros(len(zc), noise_dim)
             if s.frames and chroma is None: raise UserError('this decoder (content = "frames") needs the frame-level chroma of the source')
@@ -111,8 +124,26 @@ def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=
             cm = torch.einsum('mk,bkt->bmt', s.c2m, chroma)[:, None] if s.frames else None   # (B, 1, n_mels, T): the notes where they sound
             if ct is not None: h = h + nn.functional.adaptive_avg_pool1d(ct, t0)[:, :, None, :]
             for u in s.ups: h = u(h, c, ct, cm)
-            return s.out(h)[:, 0] + s.mean
+            out = s.out(h)[:, 0] + s.mean
+            if s.envelope:
+                out = out + s.env(st)[:, :, None]
+                if cm is not None: out = out + s.gain(st)[:, :, None] * cm[:, 0]
+            return out
     return _D()
+
+def content_frames(M:np.ndarray, a, content:str) -> np.ndarray|None:
+    "The frame-level content of log-mel chunks `M` a decoder with `content` reads: chroma (…, 12, T), pitch (…, 84, T) or None."
+    return chroma_from_mel(M, a) if content == 'frames' else pitch_from_mel(M, a) if content == 'pitch' else None
+
+def content_to_mel(a, content:str) -> np.ndarray|None:
+    "Where each row of the frame-level content lies on the mel axis: `chroma_to_mel` (frames), `semitone_to_mel` (pitch), None (vector)."
+    return chroma_to_mel(a) if content == 'frames' else semitone_to_mel(a) if content == 'pitch' else None
+
+def semitone_to_mel(cfg) -> np.ndarray:
+    "(n_mels, 84): the share of each mel band that belongs to each semitone, MIDI 24–107."
+    from signal_lab.codec.analysis import mel_fb, semitone_fb
+    m = (semitone_fb(cfg.sr, cfg.n_fft) @ mel_fb(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).T).T
+    return (m / (m.sum(1, keepdims=True) + 1e-9)).astype(np.float32)
 
 def chroma_to_mel(cfg) -> np.ndarray:
     "(n_mels, 12): the share of each mel band's semitones that belong to each pitch class (rows sum to 1 where a band holds a semitone)."
@@ -149,6 +180,17 @@ def style_targets(t:np.ndarray, # target style index per chunk
     if mode == 'exemplar': return T[ex], ex
     return (a * C[t] + (1 - a) * T[ex]).astype(np.float32), ex
 
+def style_stats(M:np.ndarray, # log-mel chunks (N, n_mels, T)
+                y:np.ndarray, rows:np.ndarray, n_styles:int) -> dict:
+    "Per style, from chunks `rows`: `mel_mean` and `mel_std` (S, n_mels), each band's mean and spread over time, averaged over chunks."
+    mu, sd = M[rows].mean(2), M[rows].std(2); yy = y[rows]
+    f = lambda X: np.stack([X[yy == k].mean(0) if (yy == k).any() else X.mean(0) for k in range(n_styles)]).astype(np.float32)
+    return dict(mel_mean=f(mu), mel_std=f(sd))
+
+def stats_loss(out, mean, std):
+    "L1 between each band's mean and spread over time of `out` (B, n_mels, T) and the targets (B, n_mels): a style as feature statistics."
+    return (out.mean(2) - mean).abs().mean() + (out.std(2) - std).abs().mean()
+
 def other_styles(y:np.ndarray, n_styles:int, rng) -> np.ndarray:
     "A random style different from each chunk's own."
     return (y + rng.integers(1, n_styles, len(y))) % n_styles
@@ -169,8 +211,8 @@ def build_models(cfg:TrainConfig, arr, A, train_ix):
     import torch
     torch.manual_seed(cfg.seed)
     a = cache_audio_config(cfg.cache)
-    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, mean_mel=arr['logmel'][train_ix].mean(0), frames=cfg.content == 'frames',
-                chroma_to_mel=chroma_to_mel(a))
+    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, mean_mel=arr['logmel'][train_ix].mean(0), frames=cfg.content != 'vector',
+                chroma_to_mel=content_to_mel(a, cfg.content), envelope=cfg.style_env)
     return G, Discriminator(), a
 
 def _trainable(cfg:TrainConfig, idx, arr, A, train_ix, say=print):
@@ -181,7 +223,7 @@ def _trainable(cfg:TrainConfig, idx, arr, A, train_ix, say=print):
         return latent_trainable(cfg, idx, arr, A, say)
     import torch
     G, D, a = build_models(cfg, arr, A, train_ix); ZC = torch.from_numpy(arr['z_content'])
-    CH = torch.from_numpy(chroma_from_mel(arr['logmel'], a)) if cfg.content == 'frames' else None   # each chunk's own melody, frame by frame
+    CH = None if cfg.content == 'vector' else torch.from_numpy(content_frames(arr['logmel'], a, cfg.content))   # each chunk's own melody, frame by frame
     return G, D, a, (lambda b, st, nz: (G(ZC[b], st, nz, None if CH is None else CH[b]), None)), (lambda b, wav: {})
 
 def model_file(track:str) -> str:
@@ -221,7 +263,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
     run.rewind_history(steps_before[start_stage] + start_epoch)
     M = torch.from_numpy(arr['logmel']); T = torch.from_numpy(A['target160'])
     y = A['label']; n_styles = len(A['styles'])
-    bank = dict(centroids=A['centroids'], exemplars=A['exemplars'], target160=A['target160'])
+    bank = dict(centroids=A['centroids'], exemplars=A['exemplars'], target160=A['target160'], **style_stats(arr['logmel'], y, train_ix, n_styles))
     snet = A['style_net']; [p.requires_grad_(False) for p in snet.parameters()]
     content = ContentFromMel(acfg)
     done_here = 0
@@ -256,8 +298,13 @@ def _epoch(fwd, aux, G, D, optG, optD, snet, content, M, T, y, n_styles, bank, t
     rng = np.random.default_rng([cfg.seed, stage, ep]); g = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
     order = rng.permutation(train_ix); sums = {}; nb = 0
     G.train(); D.train()
+    rb = np.random.default_rng([cfg.seed, stage, ep, 7])   # its own stream: an 'own' run draws exactly what it always drew
+    def recon_style(b):   # 'blend': the centroid users and the audit condition on is a vector the decoder has seen
+        if cfg.recon_style == 'own': return T[b]
+        a = torch.from_numpy(rb.uniform(0, 1, (len(b), 1)).astype(np.float32))
+        return a * torch.from_numpy(bank['centroids'][y[b]]) + (1 - a) * T[b]
     def recon(L, b, m, nz):   # own style back: log-mel L1, plus the track's own terms (encodec: multi-resolution STFT)
-        out, wav = fwd(b, T[b], nz); L['recon'] = (out - m).abs().mean(); L.update(aux(b, wav))
+        out, wav = fwd(b, recon_style(b), nz); L['recon'] = (out - m).abs().mean(); L.update(aux(b, wav))
         return out, (L['recon'] + cfg.w_stft * L['stft']) if 'stft' in L else L['recon']
     for i in range(0, len(order) - cfg.batch + 1, cfg.batch):
         b = order[i:i + cfg.batch]; m = M[b]
@@ -282,8 +329,10 @@ def _epoch(fwd, aux, G, D, optG, optD, snet, content, M, T, y, n_styles, bank, t
             L['style'] = (F.cross_entropy(logits[keep], tt[keep]) + (1 - F.cosine_similarity(zs[keep], tv[keep, :zs.shape[1]])).mean()) if keep.any() else torch.zeros(())
             L['adv'] = -D(out).mean()
             L['cont'] = (continuity_profile(out).mean(0) - continuity_profile(m).mean(0)).abs().mean()
+            if cfg.w_stats > 0: L['stats'] = stats_loss(out, torch.from_numpy(bank['mel_mean'][t]), torch.from_numpy(bank['mel_std'][t]))
             _, rl = recon(L, b, m, nz)
             loss = cfg.w_content * L['content'] + cfg.w_style * L['style'] + cfg.w_adv * L['adv'] + cfg.w_cont * L['cont'] + cfg.w_recon2 * rl
+            if cfg.w_stats > 0: loss = loss + cfg.w_stats * L['stats']
             if stage == 3 and cfg.mode_seeking_weight > 0:
                 nz2 = torch.randn(len(b), cfg.noise_dim, generator=g); out2, _ = fwd(b, tv, nz2)
                 L['ms'] = (nz - nz2).abs().mean() / ((out - out2).abs().mean() + 1e-5)
@@ -302,7 +351,8 @@ def load_decoder(run_dir):
         raise UserError(f'{run.path}: no decoder.pt — the run has not finished training (resume it with --resume {run.path})')
     st = torch.load(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
     a = cache_audio_config(cfg.cache)
-    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, frames=cfg.content == 'frames')   # the mean log-mel comes back with the state dict
+    G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, frames=cfg.content != 'vector', chroma_to_mel=content_to_mel(a, cfg.content),
+                envelope=cfg.style_env)   # the mean log-mel comes back with the state dict
     G.load_state_dict(st['G']); return G.eval(), cfg
 
 # %% ../../nbs/58_codec.train.ipynb #3e0832e3
@@ -316,7 +366,7 @@ class MelGenerator:
     def render(self, rows, style, audio:bool=True):
         "(log-mel (B, n_mels, n_frames), audio (B, samples) or None) of chunks `rows` shifted to `style` (B, 160)."
         import torch
-        ch = torch.from_numpy(chroma_from_mel(self.arr['logmel'][rows], self.acfg)) if self.cfg.content == 'frames' else None   # the source's melody
+        ch = None if self.cfg.content == 'vector' else torch.from_numpy(content_frames(self.arr['logmel'][rows], self.acfg, self.cfg.content))   # the source's melody
         with torch.no_grad(): M = self.G(torch.from_numpy(self.arr['z_content'][rows]), torch.from_numpy(np.asarray(style, np.float32)), None, ch).numpy()
         return M, (mel_to_audio(M, self.acfg, self.gl_iter) if audio else None)
     def real_audio(self, rows):
