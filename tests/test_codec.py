@@ -11,19 +11,22 @@ pytest.importorskip('music21', reason='the codec pillar is not installed (pip in
 
 @pytest.fixture(scope='module')
 def smoke_run(tmp_path_factory):
-    "`signal-lab codec train --smoke` once for the module: (runs root, run folder)."
+    "`signal-lab codec train --smoke --no-audit` once for the module, then `codec audit` and `codec samples`: (runs root, run folder)."
     root = tmp_path_factory.mktemp('codec') / 'my runs'
-    cli('codec', 'train', '--smoke', '--runs', root, check=True, timeout=900)
-    return root, root / 'codec' / 'run1'
+    cli('codec', 'train', '--smoke', '--no-audit', '--runs', root, check=True, timeout=900)
+    run = root / 'codec' / 'run1'
+    assert (run / 'decoder.pt').exists() and not (run / 'exit_audit.json').exists()    # --no-audit is obeyed by --smoke too (#35)
+    r = cli('codec', 'audit', run, '--n-eval', '12', check=True)                      # audit as a user would
+    cli('codec', 'samples', run, check=True)
+    return root, run, r
 
 
 def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
-    root, run = smoke_run
+    root, run, r = smoke_run
     for p in ('run_state.json', 'history.csv', 'checkpoints/stage1_latest.pt', 'checkpoints/stage2_latest.pt', 'decoder.pt', 'exit_audit.json',
               'samples/posttrain_samples/generation_summary.csv'):
         assert (run / p).exists(), p
     assert json.loads((run / 'run_state.json').read_text())['status'] == 'done'
-    r = cli('codec', 'audit', run, '--n-eval', '12', check=True)            # audit again, as a user would
     a = json.loads((run / 'exit_audit.json').read_text())
     assert a['n_audited'] == 12
     for side in ('output', 'oracle', 'negative_control'):
@@ -70,7 +73,7 @@ def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
 
 @pytest.mark.slow   # fast twin: the stop/resume example in nbs/58_codec.train.ipynb
 def test_sigkill_then_resume_matches_an_uninterrupted_run(smoke_run):
-    root, _ = smoke_run
+    root, *_ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
     args = ('codec', 'train', '--cache', cache, '--runs', root / 'kill test', '--stage1-epochs', '2', '--stage2-epochs', '2', '--batch', '16',
             '--threads', '1', '--no-audit')
@@ -130,7 +133,7 @@ def test_cache_reads_formats_reports_short_clips_and_refuses_bad_input(tmp_path)
 def test_splits_group_by_tune_and_probe_control(smoke_run):
     import pandas as pd
     from signal_lab.codec.labels import leakage_probe
-    root, _ = smoke_run
+    root, *_ = smoke_run
     idx = pd.read_csv(root / 'codec_smoke_data' / 'cache' / 'index.csv', dtype={'group': str})
     assert idx.groupby('group').split.nunique().max() == 1             # a tune is never in two splits
     a = json.loads((root / 'codec_smoke_data' / 'cache' / 'analysis' / 'analysis.json').read_text())
@@ -155,7 +158,7 @@ os.kill(os.getpid(), signal.SIGKILL)       # the kernel dies between two decisio
 def test_triage_widget_resumes_after_a_killed_kernel_and_triages_the_sample_pack(smoke_run):
     import pandas as pd
     from signal_lab.codec.triage import ClipTriage
-    _, run = smoke_run
+    _, run, _ = smoke_run
     cli('codec', 'samples', run, '--n', '6', check=True)      # its own pack: another test rewrites the smoke run's with 2 clips
     summary = run / 'samples' / 'posttrain_samples' / 'generation_summary.csv'
     r = subprocess.run([sys.executable, '-c', KILLED_TRIAGE, str(summary)], capture_output=True, text=True, timeout=300)
@@ -179,7 +182,7 @@ def test_triage_widget_resumes_after_a_killed_kernel_and_triages_the_sample_pack
 def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke_run, tmp_path):
     import pandas as pd
     from signal_lab.codec.clap import tiny_clap
-    root, _ = smoke_run
+    root, *_ = smoke_run
     data = root / 'codec_smoke_data'
     clap = tiny_clap(tmp_path / 'tiny clap')        # saved locally by the test: nothing downloads
     labels = tmp_path / 'labels.csv'
@@ -214,7 +217,7 @@ def test_encodec_track_killed_resumed_audited_latent_cache_and_triage(smoke_run,
     import pandas as pd
     from signal_lab.codec.triage import ClipTriage
     from signal_lab.codec.train import TrainConfig, train_decoder
-    root, _ = smoke_run
+    root, *_ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
     args = ['codec', 'train', '--cache', cache, '--runs', tmp_path / 'my runs', '--track', 'encodec', '--stage1-epochs', '1', '--stage2-epochs', '1',
             '--batch', '16', '--trans-width', '16', '--threads', '1']

@@ -21,7 +21,8 @@ SMOKE_ENCODEC = dict(stage1_epochs=1, stage2_epochs=1, batch=16, trans_width=32)
 def smoke(root='runs', seed:int=0, workers:int=1, say=print,
           track:str='mel', # 'mel' (log-mel decoder) or 'encodec' (latent translator through a frozen EnCodec)
           encodec:str='tiny', # encodec track: the codec (see `codec.latent.load_encodec`)
-          content:str|None=None # mel track: 'pitch', 'frames' or 'vector' (see `TrainConfig.content`); None: its default
+          content:str|None=None, # mel track: 'pitch', 'frames' or 'vector' (see `TrainConfig.content`); None: its default
+          audit:bool=True # the exit audit and sample pack at the end (the CLI's --no-audit turns them off)
          ):
     "Tiny corpus → cache → analysis → short training with audit and samples; returns the `Run`."
     from signal_lab.codec.corpus import build_corpus, CorpusConfig
@@ -35,8 +36,8 @@ def smoke(root='runs', seed:int=0, workers:int=1, say=print,
     if not (data / 'cache' / 'analysis' / 'analysis.json').exists():
         say('smoke: analyze'); analyze(data / 'cache', epochs=10, seed=seed, say=lambda s: None)
     say(f'smoke: train ({track} track)')
-    if track == 'encodec': return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, track='encodec', encodec=str(encodec), **SMOKE_ENCODEC), root, say=say)
-    return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, **({} if content is None else dict(content=content)), **SMOKE), root, say=say)
+    if track == 'encodec': return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, track='encodec', encodec=str(encodec), **SMOKE_ENCODEC), root, audit=audit, say=say)
+    return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, **({} if content is None else dict(content=content)), **SMOKE), root, audit=audit, say=say)
 
 # %% ../../nbs/59_codec.cli.ipynb #82b9e881
 def _schema(v):
@@ -130,7 +131,7 @@ def _main(argv, prog):
         from signal_lab.core.doctor import preflight
         preflight('torch', 'torchaudio', 'soundfile', 'soxr', *(['encodec'] if a.track == 'encodec' else []), command=f'{prog} train')
         from signal_lab.codec.train import train_decoder, TrainConfig
-        if a.smoke: run = smoke(a.runs, a.seed, track=a.track, encodec=a.encodec, content=a.content)
+        if a.smoke: run = smoke(a.runs, a.seed, track=a.track, encodec=a.encodec, content=a.content, audit=not a.no_audit)
         elif a.resume: run = train_decoder(resume=a.resume, audit=not a.no_audit)
         else:
             if not a.cache: raise UserError('train: give --cache DIR (or --resume RUN_DIR, or --smoke)')

@@ -28,7 +28,7 @@ RECON_STYLES = ('blend', 'own')
 
 def config_of(stored:dict) -> 'TrainConfig':
     "The `TrainConfig` of a stored run; a run made before `content` existed was a z_content-only decoder."
-    return TrainConfig(**{'content': 'vector', 'style_env': False, 'recon_style': 'own', 'w_stats': 0.0, **stored})
+    return TrainConfig(**{'content': 'vector', 'style_env': False, 'recon_style': 'own', 'w_stats': 0.0, 'harmonics': 0, **stored})
 TRACKS = ('mel', 'encodec')
 
 @dataclass
@@ -60,12 +60,14 @@ class TrainConfig:
     trans_width: int = 64       # encodec track: translator channels
     content: str = 'frames'     # mel track: 'frames' (frame-level chroma along the time axis, beside z_content) or 'vector' (z_content only)
     style_env: bool = True      # mel track: the style vector also sets a spectral envelope and a per-band gain on the notes, linearly
+    harmonics: int = 0          # mel track, content='pitch': draw each note's first `harmonics` partials on planes of their own (0: off)
     recon_style: str = 'blend'  # reconstruction conditioned on the chunk's own style vector ('own') or on a random blend of it with its style's centroid ('blend')
 
     def validate(self):
         if self.track not in TRACKS: raise UserError(f"track: {self.track!r} not allowed; allowed: {', '.join(TRACKS)}")
         if self.mode not in MODES: raise UserError(f"mode: {self.mode!r} not allowed; allowed: {', '.join(MODES)}")
         if self.recon_style not in RECON_STYLES: raise UserError(f"recon_style: {self.recon_style!r} not allowed; allowed: {', '.join(RECON_STYLES)}")
+        if self.harmonics < 0 or (self.harmonics and self.content != 'pitch'): raise UserError(f"harmonics: {self.harmonics} needs content='pitch' (and ≥ 0)")
         if self.content not in CONTENTS: raise UserError(f"content: {self.content!r} not allowed; allowed: {', '.join(CONTENTS)}")
         for k in ('stage1_epochs', 'stage2_epochs', 'stage3_epochs'):
             if getattr(self, k) < 0: raise UserError(f'{k}: {getattr(self, k)} must be >= 0')
@@ -83,17 +85,20 @@ SMOKE = dict(stage1_epochs=10, stage2_epochs=3, stage3_epochs=1, mode_seeking_we
 def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=32, n_mels:int=128, n_frames:int=256, mean_mel=None,
             frames:bool=False, # also condition on frame-level chroma (B, 12, n_frames), added along the time axis at every scale
             chroma_to_mel=None, # (n_mels, 12) where each pitch class lies on the mel axis (frames: the chroma drawn on the log-mel plane)
-            envelope:bool=False): # add a spectral envelope (n_mels) linear in the style vector, and (frames) a per-band gain on the notes
+            envelope:bool=False, # add a spectral envelope (n_mels) linear in the style vector, and (frames) a per-band gain on the notes
+            harmonics:int=0): # with 84-semitone content: also draw where each note's 2nd … `harmonics`-th partial lies (more planes)
     "(z_content, style, noise[, chroma]) → log-mel (B, n_mels, n_frames)."
     import torch
     from torch import nn
     K = 12 if chroma_to_mel is None else np.shape(chroma_to_mel)[1]   # 12 pitch classes, or 84 semitones
+    if harmonics and K != 84: raise UserError(f'harmonics: {harmonics} needs the 84-semitone content (content = "pitch")')
+    shifts = [int(round(12 * np.log2(h))) for h in range(1, harmonics + 1)]   # semitones from a note to its h-th partial
     cd = content_dim + style_dim + noise_dim; C = [4 * width, 2 * width, width, width // 2, width // 4]
     f0, t0 = n_mels // 16, n_frames // 16
     class Up(nn.Module):
         def __init__(s, a, b):
             super().__init__(); s.conv = nn.Conv2d(a, b, 3, padding=1); s.film = nn.Linear(cd, 2 * b); s.norm = nn.GroupNorm(1, b, affine=False)
-            if frames: s.skip = nn.Conv1d(C[0], b, 1); s.plane = nn.Conv2d(1, b, 3, padding=1)   # content along time; and on the (mel, time) plane
+            if frames: s.skip = nn.Conv1d(C[0], b, 1); s.plane = nn.Conv2d(max(1, harmonics), b, 3, padding=1)   # content along time; and on the (mel, time) plane
         def forward(s, h, c, ct=None, cm=None):
             h = s.norm(s.conv(nn.functional.interpolate(h, scale_factor=2, mode='nearest')))
             if ct is not None: h = h + s.skip(nn.functional.adaptive_avg_pool1d(ct, h.shape[-1]))[:, :, None, :]
@@ -113,7 +118,8 @@ def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=
             s.envelope = envelope
             if envelope:   # the timbre a style vector stands for, on a path short enough that stage 1 learns it in a few epochs
                 s.env = nn.Linear(style_dim, n_mels); s.gain = nn.Linear(style_dim, n_mels) if frames else None
-                for l in (s.env, s.gain):
+                s.hamp = nn.Linear(style_dim, harmonics - 1) if harmonics > 1 else None
+                for l in (s.env, s.gain, s.hamp):
                     if l is not None: nn.init.zeros_(l.weight); nn.init.zeros_(l.bias)
         def forward(s, zc, st, nz=None, chroma=None):
             if nz is None: nz = torch.zeros(len(zc), noise_dim)
@@ -122,12 +128,15 @@ def Decoder(content_dim:int=128, style_dim:int=160, noise_dim:int=16, width:int=
             h = s.fc(c).view(len(c), C[0], 1, t0) + s.freq
             ct = s.cenc(chroma) if s.frames else None
             cm = torch.einsum('mk,bkt->bmt', s.c2m, chroma)[:, None] if s.frames else None   # (B, 1, n_mels, T): the notes where they sound
+            if shifts:   # (B, H, n_mels, T): plane h holds each note's h-th partial
+                cm = torch.stack([torch.einsum('mk,bkt->bmt', s.c2m, nn.functional.pad(chroma[:, :K - o], (0, 0, o, 0))) for o in shifts], 1)
             if ct is not None: h = h + nn.functional.adaptive_avg_pool1d(ct, t0)[:, :, None, :]
             for u in s.ups: h = u(h, c, ct, cm)
             out = s.out(h)[:, 0] + s.mean
             if s.envelope:
                 out = out + s.env(st)[:, :, None]
                 if cm is not None: out = out + s.gain(st)[:, :, None] * cm[:, 0]
+                if shifts[1:]: out = out + (s.hamp(st)[:, :, None, None] * cm[:, 1:]).sum(1)   # each partial's level: the style's timbre
             return out
     return _D()
 
@@ -212,7 +221,7 @@ def build_models(cfg:TrainConfig, arr, A, train_ix):
     torch.manual_seed(cfg.seed)
     a = cache_audio_config(cfg.cache)
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, mean_mel=arr['logmel'][train_ix].mean(0), frames=cfg.content != 'vector',
-                chroma_to_mel=content_to_mel(a, cfg.content), envelope=cfg.style_env)
+                chroma_to_mel=content_to_mel(a, cfg.content), envelope=cfg.style_env, harmonics=cfg.harmonics)
     return G, Discriminator(), a
 
 def _trainable(cfg:TrainConfig, idx, arr, A, train_ix, say=print):
@@ -352,7 +361,7 @@ def load_decoder(run_dir):
     st = torch.load(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
     a = cache_audio_config(cfg.cache)
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, frames=cfg.content != 'vector', chroma_to_mel=content_to_mel(a, cfg.content),
-                envelope=cfg.style_env)   # the mean log-mel comes back with the state dict
+                envelope=cfg.style_env, harmonics=cfg.harmonics)   # the mean log-mel comes back with the state dict
     G.load_state_dict(st['G']); return G.eval(), cfg
 
 # %% ../../nbs/58_codec.train.ipynb #3e0832e3
