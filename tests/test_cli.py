@@ -137,3 +137,19 @@ assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (tmp_path / 'p.png').stat().st_size > 10000 and (tmp_path / 'p2.png').stat().st_size > 10000
+
+
+@pytest.mark.parametrize('argv', [
+    ['codec', 'corpus', '--out', '{f}/sub'],
+    ['dispersion', 'generate', '--samples', '2', '--set', 'paths.output_root={f}/data'],
+    ['quickstart', '--out', '{f}/q', '--pillars', 'defects'],
+    ['defects', 'generate', '--output', '{f}/sub', '--num-images', '25'],
+])
+def test_an_output_path_under_a_file_is_one_line_and_exit_2(tmp_path, capsys, argv):
+    "#35 item 1: a file where a folder must go is the user's to fix — one line naming it, exit 2, the file untouched (one mechanism: `run_cli`)."
+    from signal_lab.cli import main
+    f = tmp_path / 'afile'; f.write_text('keep me')
+    rc = main([a.format(f=f) for a in argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count('\n') == 1 and 'Traceback' not in err and str(f) in err, err
+    assert f.read_text() == 'keep me'

@@ -5,10 +5,12 @@
 # %% ../../nbs/06_core.cli.ipynb #cc01ce0a
 from __future__ import annotations
 import argparse, os, sys
+from pathlib import Path
 from .config import UserError
 
 # %% auto #0
-__all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'file_backend', 'run_cli', 'int_range', 'float_range']
+__all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'file_backend', 'os_error_line', 'run_cli', 'int_range',
+           'float_range']
 
 # %% ../../nbs/06_core.cli.ipynb #b4cabeb5
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -69,10 +71,35 @@ def file_backend(argv=()):
     if '--show' in argv or 'matplotlib.pyplot' in sys.modules: return
     os.environ.setdefault('MPLBACKEND', 'Agg')
 
+def _blocker(p:Path) -> Path|None:
+    "The nearest ancestor of `p` that exists and is not a folder (the file in the way)."
+    return next((q for q in [p, *p.parents] if q.exists() and not q.is_dir()), None)
+
+def os_error_line(e:OSError) -> str|None:
+    """One line, naming the path, for an `OSError` a user causes — a file where a folder must go, a name that
+    exists, no permission, a read-only or full disk, a missing file — or None for any other (a bug: let it raise)."""
+    import errno, shutil
+    if e.filename is None: return None
+    p = Path(str(e.filename))
+    if isinstance(e, (NotADirectoryError, FileExistsError)) or e.errno in (errno.ENOTDIR, errno.EEXIST):
+        b = _blocker(p)
+        if b is not None and b != p: return f'{p}: {b} is a file, so no folder can be made under it; choose another path'
+        return f'{p}: exists and is in the way; choose another path' + ('' if p.is_dir() else ' (a file stands where a folder must go)')
+    if isinstance(e, IsADirectoryError): return f'{p}: is a folder; a file was expected'
+    if isinstance(e, PermissionError): return f'{p}: permission denied (not readable or not writable by this user)'
+    if isinstance(e, FileNotFoundError): return f'{p}: not found'
+    if e.errno == errno.EROFS: return f'{p}: the file system is read-only; write somewhere else'
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        q = next((a for a in [p, *p.parents] if a.exists()), Path('.'))
+        free = shutil.disk_usage(q if q.is_dir() else q.parent).free / 2**20
+        return (f'{p}: no space left on the device ({free:.0f} MiB free there); files already written are kept — '
+                'free some space and rerun (with --resume where the command has one)')
+    return None
+
 def run_cli(fn, # `fn(argv) -> int | None`
             argv=None, # arguments (default: `sys.argv[1:]`)
             prog:str='signal-lab'): # name printed before errors
-    "Run a CLI entry point: `UserError` → one line on stderr and exit code 2; Ctrl-C → 130."
+    "Run a CLI entry point: `UserError`, and an `OSError` the user caused (`os_error_line`), → one line on stderr and exit code 2; Ctrl-C → 130."
     if argv is None: file_backend(sys.argv[1:])   # a command-line process; in-process calls (notebooks) keep their backend
     try: return fn(sys.argv[1:] if argv is None else list(argv)) or 0
     except UserError as e:
@@ -83,6 +110,10 @@ def run_cli(fn, # `fn(argv) -> int | None`
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
+    except OSError as e:     # a file in the way, no permission, a full disk: the user's to fix, in one line
+        msg = os_error_line(e)
+        if msg is None: raise
+        print(f'{prog}: error: {msg}', file=sys.stderr); return 2
 
 def _bounds(lo, hi, lo_open, hi_open):
     parts = ([f"{'>' if lo_open else '>='} {lo}"] if lo is not None else []) + ([f"{'<' if hi_open else '<='} {hi}"] if hi is not None else [])
