@@ -296,3 +296,11 @@ def test_held_out_soundfont_renders_another_bank(tmp_path):
     a, b = (sf.read(next((tmp_path / k / 'audio').glob('*.wav')))[0] for k in ('tim', 'fluid'))
     n = min(len(a), len(b)); assert np.sqrt((b ** 2).mean()) > 0.01 and abs(np.corrcoef(a[:n], b[:n])[0, 1]) < 0.9   # another instrument sample
     assert_user_error(cli('codec', 'corpus', '--out', tmp_path / 'x', *args, '--soundfont', tmp_path / 'none.sf2'), 'soundfont', 'not an .sf2 file')
+
+
+def test_a_failed_start_leaves_no_run_folder(smoke_run, tmp_path):
+    "#35 item 10: a run whose input check fails removes its empty run folder, so the next good run is run1."
+    root, *_ = smoke_run
+    cache = root / 'codec_smoke_data' / 'cache'
+    assert_user_error(cli('codec', 'train', '--cache', cache, '--batch', '100000', '--runs', tmp_path / 'runs'), 'at least batch=100000')
+    assert not (tmp_path / 'runs' / 'codec').exists()

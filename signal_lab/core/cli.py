@@ -101,19 +101,26 @@ def run_cli(fn, # `fn(argv) -> int | None`
             prog:str='signal-lab'): # name printed before errors
     "Run a CLI entry point: `UserError`, and an `OSError` the user caused (`os_error_line`), → one line on stderr and exit code 2; Ctrl-C → 130."
     if argv is None: file_backend(sys.argv[1:])   # a command-line process; in-process calls (notebooks) keep their backend
+    from signal_lab.core import runs
+    n_runs = len(runs.STARTED)   # a run folder this call starts and leaves empty is removed when the call fails
     try: return fn(sys.argv[1:] if argv is None else list(argv)) or 0
-    except UserError as e:
+    except BaseException as e:
+        runs.discard_unstarted(n_runs)
+        rc = _exit_code(e, prog)
+        if rc is None: raise
+        return rc
+
+def _exit_code(e:BaseException, prog:str) -> int|None:
+    "Print the one line for a failure the user can act on and return its exit code; None: not such a failure (re-raise)."
+    if isinstance(e, UserError):
         msg = str(e).replace('\n', ' ')
         print(msg if msg.startswith(prog) else f'{prog}: error: {msg}', file=sys.stderr); return 2
-    except KeyboardInterrupt:
-        print(f'{prog}: interrupted', file=sys.stderr); return 130
-    except BrokenPipeError:  # output piped into `head` and closed: not an error
-        import os
+    if isinstance(e, KeyboardInterrupt): print(f'{prog}: interrupted', file=sys.stderr); return 130
+    if isinstance(e, BrokenPipeError):   # output piped into `head` and closed: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
-    except OSError as e:     # a file in the way, no permission, a full disk: the user's to fix, in one line
-        msg = os_error_line(e)
-        if msg is None: raise
+    if isinstance(e, OSError) and (msg := os_error_line(e)) is not None:   # a file in the way, no permission, a full disk
         print(f'{prog}: error: {msg}', file=sys.stderr); return 2
+    return None
 
 def _bounds(lo, hi, lo_open, hi_open):
     parts = ([f"{'>' if lo_open else '>='} {lo}"] if lo is not None else []) + ([f"{'<' if hi_open else '<='} {hi}"] if hi is not None else [])

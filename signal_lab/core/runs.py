@@ -11,7 +11,8 @@ from .io import write_json, read_json, write_text
 from .manifest import package_versions
 
 # %% auto #0
-__all__ = ['NAME_RE', 'RUN_RE', 'check_run_name', 'next_run_dir', 'Run', 'start_run', 'resume_run']
+__all__ = ['NAME_RE', 'RUN_RE', 'STARTED', 'check_run_name', 'next_run_dir', 'Run', 'start_run', 'is_unstarted',
+           'discard_unstarted', 'resume_run']
 
 # %% ../../nbs/03_core.runs.ipynb #c01b8877
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
@@ -79,7 +80,22 @@ def start_run(root, name:str, config=None, **state) -> Run:
     write_json(r.state_path, dict(name=name, run=r.path.name, status='running', step=0, created=_now(), updated=_now(),
                                   config=cfg, config_hash=config_hash(cfg) if cfg is not None else None,
                                   versions=package_versions(), **state))
-    return r
+    STARTED.append(r.path); return r
+
+STARTED: list = []   # the run folders this process created, in order (a CLI whose start fails discards the empty ones)
+
+def is_unstarted(path) -> bool:
+    "True when a run folder holds nothing but its `run_state.json` (empty folders aside): a start that failed before any work."
+    return [p.name for p in Path(path).rglob('*') if p.is_file()] == ['run_state.json']
+
+def discard_unstarted(since:int=0) -> list:
+    "Remove the run folders this process started (`STARTED[since:]`) that did no work, and their name folder when it is left empty."
+    import shutil
+    gone = [p for p in STARTED[since:] if p.is_dir() and is_unstarted(p)]
+    for p in gone:
+        shutil.rmtree(p, ignore_errors=True)
+        if p.parent.is_dir() and not any(p.parent.iterdir()): p.parent.rmdir()
+    return gone
 
 def resume_run(path) -> Run:
     "Open an existing run folder to continue it; errors name what is wrong."
