@@ -153,3 +153,20 @@ def test_an_output_path_under_a_file_is_one_line_and_exit_2(tmp_path, capsys, ar
     err = capsys.readouterr().err
     assert rc == 2 and err.count('\n') == 1 and 'Traceback' not in err and str(f) in err, err
     assert f.read_text() == 'keep me'
+
+
+@pytest.mark.parametrize('argv, needle', [
+    (['al', 'simulate', '--rounds', '0'], 'expected an integer >= 1'),
+    (['al', 'experiments', '--rounds', '0'], 'expected an integer >= 1'),
+    (['dispersion', 'init-config', '{d}/my.txt'], 'the example config is YAML'),
+    (['dispersion', 'generate', '--config', '{d}/empty.yaml', '--samples', '1'], 'empty.yaml: the file is empty'),
+])
+def test_nonsense_is_refused_not_run(tmp_path, capsys, argv, needle):
+    "#35 item 8: zero rounds, an init-config that `generate` would refuse, an empty config file: one line, exit 2, nothing written."
+    from signal_lab.cli import main
+    (tmp_path / 'empty.yaml').write_text('')
+    before = sorted(tmp_path.rglob('*'))
+    rc = main([a.format(d=tmp_path) for a in argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count('\n') == 1 and needle in err, err
+    assert sorted(tmp_path.rglob('*')) == before

@@ -76,6 +76,7 @@ def read_config_file(path) -> dict:
         else: raise ConfigError(p, '-', f"unknown config format {suf!r}; allowed: .yaml, .yml, .toml, .json")
     except ConfigError: raise
     except Exception as ex: raise ConfigError(p, *_parse_error(ex, suf)) from None
+    if data is None and not text.strip(): raise ConfigError(p, '-', 'the file is empty; give settings, or leave out the config to run on the defaults')
     if data is None: data = {}
     if not isinstance(data, dict): raise ConfigError(p, '-', f'top level must be a mapping, got {type(data).__name__}')
     return data

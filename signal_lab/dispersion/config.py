@@ -151,6 +151,7 @@ def load_dispersion_config(path=None, # YAML/TOML/JSON file, or the name of a sh
 def init_config(path, overwrite:bool=False) -> Path:
     "Write the documented example config to `path` (refuses to overwrite unless asked)."
     p = Path(path)
+    if p.suffix.lower() not in ('.yaml', '.yml'): raise UserError(f'{p}: the example config is YAML; use a name ending in .yaml or .yml')
     if p.exists() and not overwrite: raise UserError(f'{p}: already exists (pass --overwrite to replace it)')
     p.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shipped_config(), p); return p
