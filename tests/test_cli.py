@@ -170,3 +170,17 @@ def test_nonsense_is_refused_not_run(tmp_path, capsys, argv, needle):
     err = capsys.readouterr().err
     assert rc == 2 and err.count('\n') == 1 and needle in err, err
     assert sorted(tmp_path.rglob('*')) == before
+
+
+@pytest.mark.parametrize('argv, target', [
+    (['al', 'simulate', '--out-dir', '{d}/sim'], 'sim'),
+    (['metrics', 'compute', '--real', '{d}/a', '--fake', '{d}/b', '--out', '{d}/m.json'], 'm.json'),
+])
+def test_results_already_there_are_never_replaced_silently(tmp_path, capsys, argv, target):
+    "#35 item 4, one policy (`core.io.check_output`): results already at the output path are kept unless --overwrite is given."
+    from signal_lab.cli import main
+    (tmp_path / 'sim').mkdir(); (tmp_path / 'sim' / 'lr_metrics.csv').write_text('old'); (tmp_path / 'm.json').write_text('{"old": 1}')
+    rc = main([a.format(d=tmp_path) for a in argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count('\n') == 1 and 'pass --overwrite' in err and target in err, err
+    assert (tmp_path / 'sim' / 'lr_metrics.csv').read_text() == 'old' and (tmp_path / 'm.json').read_text() == '{"old": 1}'

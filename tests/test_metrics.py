@@ -157,7 +157,7 @@ def test_local_inception_dinov2_clip_weights(tmp_path):
     env = dict(SIGNAL_LAB_CACHE=str(tmp_path / 'cache'), HF_HUB_OFFLINE='1')
     for ex, dim, ident in ((tmp_path / 'pt_inception.pth', 2048, 'inception-v3-compat'), (tmp_path / 'dinov2', 32, 'hf:dinov2'),
                            (tmp_path / 'clipv', 16, 'hf:clip_vision_model')):
-        cli('metrics', 'compute', '--real', a, '--fake', b, '--extractor', ex, '--metrics', 'fid,prc', '--fid-boot', '0', '--out', tmp_path / 'm.json', env=env, check=True)
+        cli('metrics', 'compute', '--real', a, '--fake', b, '--extractor', ex, '--metrics', 'fid,prc', '--fid-boot', '0', '--out', tmp_path / 'm.json', '--overwrite', env=env, check=True)
         m = json.loads((tmp_path / 'm.json').read_text())
         assert m['extractor']['id'] == ident and m['metrics']['dim'] == dim and len(m['extractor']['weights_hash']) == 64, m['extractor']
         assert m['metrics']['overall']['fid']['value'] > 0

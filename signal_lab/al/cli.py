@@ -27,6 +27,7 @@ def _main(argv, prog):
     s.add_argument('--diversity', nargs='?', const='kcenter', default=None, choices=['kcenter', 'kmeans++'], help='diversity on the uncertainty top candidates (bare flag: kcenter)')
     s.add_argument('--classifiers', type=_csv_list, default=['lr', 'rf', 'svc', 'gb'], help=f'comma list of {",".join(CLASSIFIERS)}')
     s.add_argument('--out-dir', default='artifacts/embedding_cnn/al_embeddings_results', help='where metrics, queries and the summary go')
+    s.add_argument('--overwrite', action='store_true', help='replace the results already in --out-dir')
     s.add_argument('--seed', type=seed_int, default=0, help='seed of the seed set and of the classifiers')
     s.add_argument('--seed-method', choices=['random', 'kmeans++'], default='random', help='how the seed set is drawn (kmeans++: a cold start that covers the pool)')
     e = sub.add_parser('experiments', help='grid of classifiers x strategies x diversity x repeats, resumable')
@@ -62,6 +63,8 @@ def _main(argv, prog):
     l.add_argument('--out', default='artifacts/active_learning', help='state, CSVs and checkpoints per round')
     a = p.parse_args(argv)
     if a.cmd == 'simulate':
+        from signal_lab.core.io import check_output
+        check_output(a.out_dir, a.overwrite)
         from signal_lab.al.simulate import run_simulate
         res = run_simulate(a.embeddings_dir, a.out_dir, a.classifiers, a.strategy, a.diversity, a.seed_size, a.rounds, a.query_size, a.seed,
                            seed_method=a.seed_method)

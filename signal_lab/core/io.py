@@ -12,7 +12,7 @@ from .config import UserError
 # %% auto #0
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
            'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
-           'read_jsonl']
+           'read_jsonl', 'check_output']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -205,3 +205,22 @@ def read_jsonl(path, missing_ok:bool=True) -> list[dict]:
                 # complete JSON but no newline: the writer died before the newline; keep it
                 pass
     return out
+
+# %% ../../nbs/01_core.io.ipynb #a17ae40a
+def check_output(path, # the output folder or file a command is about to write
+                 overwrite:bool=False, # allow replacing what is there
+                 kind:str='folder' # 'folder' or 'file'
+                ) -> Path:
+    "Refuse an output path that cannot or should not be written (see above); returns it as a `Path`."
+    if kind not in ('folder', 'file'): raise ValueError(f'kind: {kind!r}; allowed: folder, file')
+    p = Path(path); flag = '--overwrite'
+    b = next((q for q in p.parents if q.exists() and not q.is_dir()), None)
+    if b is not None: raise UserError(f'{p}: {b} is a file, so no folder can be made under it; choose another path')
+    if p.exists():
+        if kind == 'folder' and not p.is_dir(): raise UserError(f'{p}: is a file; a folder is needed here')
+        if kind == 'file' and p.is_dir(): raise UserError(f'{p}: is a folder; give a file name')
+        if not overwrite and (kind == 'file' or any(p.iterdir())):
+            raise UserError(f'{p}: already holds results; pass {flag} to replace them, or choose another path')
+    base = next(q for q in [p, *p.parents] if q.exists())
+    if not os.access(base if base.is_dir() else base.parent, os.W_OK): raise UserError(f'{p}: {base} is not writable by this user')
+    return p

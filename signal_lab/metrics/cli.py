@@ -107,6 +107,7 @@ def _main(argv, prog):
     c.add_argument('--batch-size', type=positive_int, default=64, help='samples per forward pass')
     c.add_argument('--device', default=None, help='torch device for feature extraction (default: cuda when available)')
     c.add_argument('--out', default='metrics.json', help='the JSON result')
+    c.add_argument('--overwrite', action='store_true', help='replace an existing --out file')
     t = sub.add_parser('tstr', help='train on synthetic, test on real (and the reverse) with a classifier config')
     t.add_argument('--real', required=True, help='real spectrogram dataset folder (train/val/test splits)')
     t.add_argument('--fake', required=True, help='generated spectrogram dataset folder')
@@ -115,6 +116,8 @@ def _main(argv, prog):
     t.add_argument('--out', default='tstr_out', help='folder for the views, runs and tstr.json')
     a = p.parse_args(argv)
     if a.cmd == 'compute':
+        from signal_lab.core.io import check_output
+        check_output(a.out, a.overwrite, 'file')
         if a.device not in (None, 'cpu') and not str(a.device).startswith('cuda'): raise UserError(f'--device: {a.device!r}; allowed: cpu, cuda, cuda:N')
         res = compare(a.real, a.fake, a.extractor, a.metrics, a.labels, a.real_split, a.fake_split, a.kid_subsets, a.kid_subset_size,
                       a.kid_seed, a.n_boot, a.fid_boot, a.seed, False if a.no_cache else a.cache, a.batch_size, a.device, a.checkpoint, out=a.out)
