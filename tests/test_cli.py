@@ -184,3 +184,15 @@ def test_results_already_there_are_never_replaced_silently(tmp_path, capsys, arg
     err = capsys.readouterr().err
     assert rc == 2 and err.count('\n') == 1 and 'pass --overwrite' in err and target in err, err
     assert (tmp_path / 'sim' / 'lr_metrics.csv').read_text() == 'old' and (tmp_path / 'm.json').read_text() == '{"old": 1}'
+
+
+@pytest.mark.skipif(__import__('torch').cuda.is_available(), reason='this machine has CUDA: --device cuda is valid here')
+@pytest.mark.parametrize('argv', [['eeg', 'sample', '{d}/run1', '--device', 'cuda', '--out', '{d}/gen'],
+                                  ['metrics', 'compute', '--real', '{d}/a', '--fake', '{d}/b', '--device', 'cuda', '--out', '{d}/m.json']])
+def test_device_cuda_without_cuda_is_one_line(tmp_path, capsys, argv):
+    "#35 item 3: `--device cuda` on a machine without CUDA was a traceback; now one line, exit 2, nothing written."
+    from signal_lab.cli import main
+    rc = main([a.format(d=tmp_path) for a in argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count('\n') == 1 and 'no CUDA device' in err, err
+    assert not any(tmp_path.iterdir())

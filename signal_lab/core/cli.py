@@ -10,7 +10,7 @@ from .config import UserError
 
 # %% auto #0
 __all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'file_backend', 'os_error_line', 'run_cli', 'int_range',
-           'float_range']
+           'float_range', 'check_device']
 
 # %% ../../nbs/06_core.cli.ipynb #b4cabeb5
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -154,3 +154,16 @@ positive_int = int_range(1)
 positive_int.__doc__ = "argparse type: an integer >= 1."
 seed_int = int_range(0, 2**32 - 1)
 seed_int.__doc__ = "argparse type: a seed, an integer in [0, 2**32-1]."
+
+# %% ../../nbs/06_core.cli.ipynb #fe80a93e
+def check_device(device:str|None, # a `--device` value as given
+                 flag:str='--device') -> str|None:
+    "`None` (the command's default), 'cpu', or a 'cuda' / 'cuda:N' this machine has; anything else is one clear `UserError`."
+    import re
+    if device in (None, 'cpu'): return device
+    if not re.fullmatch(r'cuda(:\d+)?', str(device)): raise UserError(f'{flag}: {device!r}; allowed: cpu, cuda, cuda:N')
+    import torch
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if not n: raise UserError(f'{flag} {device}: this machine has no CUDA device that torch can use; use --device cpu or leave it out')
+    if int(str(device).partition(':')[2] or 0) >= n: raise UserError(f'{flag} {device}: this machine has {n} CUDA device(s): cuda:0 … cuda:{n - 1}')
+    return device

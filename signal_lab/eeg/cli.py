@@ -99,7 +99,8 @@ def _main(argv, prog):
         print(f'run: {run.path}  (sample: signal-lab eeg sample {run.path} --n 64 --out generated)'); return 0
     if a.cmd == 'sample':
         if a.guidance is not None and not 0 <= a.guidance <= 50: raise UserError(f'--guidance: {a.guidance}; allowed: 0 to 50 (1: no guidance)')
-        if a.device not in (None, 'cpu') and not str(a.device).startswith('cuda'): raise UserError(f'--device: {a.device!r}; allowed: cpu, cuda, cuda:N')
+        from signal_lab.core.cli import check_device
+        check_device(a.device)
         from signal_lab.eeg.sample import sample_dataset
         s = sample_dataset(a.run, a.n, a.classes, a.captions, a.guidance, a.steps, a.seed, a.out, a.images, a.batch_size, a.overwrite, a.device)
         print(f"generated: {a.out} ({s['n']} samples; metrics: signal-lab metrics compute --real DATA --fake {a.out})"); return 0

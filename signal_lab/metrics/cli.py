@@ -118,7 +118,8 @@ def _main(argv, prog):
     if a.cmd == 'compute':
         from signal_lab.core.io import check_output
         check_output(a.out, a.overwrite, 'file')
-        if a.device not in (None, 'cpu') and not str(a.device).startswith('cuda'): raise UserError(f'--device: {a.device!r}; allowed: cpu, cuda, cuda:N')
+        from signal_lab.core.cli import check_device
+        check_device(a.device)
         res = compare(a.real, a.fake, a.extractor, a.metrics, a.labels, a.real_split, a.fake_split, a.kid_subsets, a.kid_subset_size,
                       a.kid_seed, a.n_boot, a.fid_boot, a.seed, False if a.no_cache else a.cache, a.batch_size, a.device, a.checkpoint, out=a.out)
         for line in summary(res): print(line)
