@@ -246,3 +246,16 @@ def test_riemann_trunk_trains_and_evaluates_on_stored_covariances(tmp_path):
     for f in folder.glob('*/*/*.cov.npy'): f.unlink()
     with pytest.raises(UserError, match='no channel covariances beside .*preprocess again'):
         train('state', sets, log=None)
+
+
+def test_resume_from_another_directory_finds_the_data(tmp_path, monkeypatch):
+    "#35 item 9: a run started with a relative data.folder stores it absolute, so `--resume` from elsewhere finds the same data."
+    from signal_lab.core.io import read_json
+    from signal_lab.eeg.train import train
+    folder = _dataset(tmp_path / 'd', 6, seconds=16, seed=2); rel = folder.resolve().relative_to(tmp_path.resolve())
+    monkeypatch.chdir(tmp_path)
+    run = train('smoke', [f'data.folder={rel}', f'runs_root={tmp_path / "runs"}', 'train.epochs=2', 'train.tensorboard=false'], log=None, stop_after=1)
+    assert read_json(run.state_path)['config']['data']['folder'] == str(folder.resolve())
+    (tmp_path / 'elsewhere').mkdir(); monkeypatch.chdir(tmp_path / 'elsewhere')
+    train(resume=run.path, log=None)
+    assert read_json(run.state_path)['status'] == 'finished'

@@ -302,6 +302,8 @@ def _open_config(cls, load, config, overrides, resume):
         run = resume_run(resume); cfg = from_dict(cls, run.state['config'], source=run.state_path)
     else:
         cfg = config if isinstance(config, cls) else load(config, overrides)
+        for k in ('folder', 'settings'):   # stored absolute: a resume from another directory finds the same data
+            if getattr(cfg.data, k, None): setattr(cfg.data, k, str(Path(getattr(cfg.data, k)).resolve()))
     tc = cfg.train
     cuda = torch.cuda.is_available() and tc.device != 'cpu'
     if tc.device == 'cuda' and not torch.cuda.is_available(): raise UserError('train.device: cuda is not available here; allowed: auto, cpu')
