@@ -51,14 +51,22 @@ class ManifestReport:
     duplicate_ids: list = field(default_factory=list)
     duplicate_hashes: list = field(default_factory=list)
     missing_files: list = field(default_factory=list)
+    bad_files: list = field(default_factory=list)   # present but not what the manifest says (sha256) or unreadable (truncated archive)
     @property
-    def ok(self): return not (self.duplicate_ids or self.duplicate_hashes or self.missing_files)
+    def ok(self): return self.n_records > 0 and not (self.duplicate_ids or self.duplicate_hashes or self.missing_files or self.bad_files)
     def __str__(self):
         s = f'{self.path}: {self.n_records} records, {len(self.duplicate_ids)} duplicate ids, ' \
-            f'{len(self.duplicate_hashes)} duplicate hashes, {len(self.missing_files)} missing files'
-        for k in ('duplicate_ids', 'duplicate_hashes', 'missing_files'):
+            f'{len(self.duplicate_hashes)} duplicate hashes, {len(self.missing_files)} missing files, {len(self.bad_files)} bad files'
+        if not self.n_records: s += '\n  no records: the manifest is empty'
+        for k in ('duplicate_ids', 'duplicate_hashes', 'missing_files', 'bad_files'):
             for x in getattr(self, k)[:10]: s += f'\n  {k[:-1].replace("_", " ")}: {x}'
         return s + ('\nOK' if self.ok else '\nINVALID')
+
+def _zip_ok(f) -> bool:
+    import zipfile
+    try:
+        with zipfile.ZipFile(f) as z: return z.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError): return False
 
 def resolve_path(manifest_path, p) -> Path:
     "A record path resolved against the manifest's folder."
@@ -66,7 +74,7 @@ def resolve_path(manifest_path, p) -> Path:
     return p if p.is_absolute() else Path(manifest_path).parent / p
 
 def validate_manifest(path, check_files:bool=True) -> ManifestReport:
-    "Check a JSONL manifest for duplicate ids, duplicate `param_hash`es and missing files."
+    "Check a JSONL manifest for records at all, duplicate ids, duplicate `param_hash`es, and files missing, unreadable or unlike their `file_sha256`."
     recs = read_jsonl(path, missing_ok=False)
     rep = ManifestReport(str(path), len(recs))
     ids = Counter(r.get('id') for r in recs); hs = Counter(r.get('param_hash') for r in recs)
@@ -75,7 +83,11 @@ def validate_manifest(path, check_files:bool=True) -> ManifestReport:
     if check_files:
         for r in recs:
             for role, p in (r.get('paths') or {}).items():
-                if not resolve_path(path, p).exists(): rep.missing_files.append(f"{r.get('id')}:{role}:{p}")
+                f = resolve_path(path, p)
+                if not f.exists(): rep.missing_files.append(f"{r.get('id')}:{role}:{p}"); continue
+                want = (r.get('file_sha256') or {}).get(role)
+                if want and file_hash(f) != want: rep.bad_files.append(f"{r.get('id')}:{role}:{p} (sha256 differs from the manifest's)")
+                elif not want and f.suffix == '.npz' and not _zip_ok(f): rep.bad_files.append(f"{r.get('id')}:{role}:{p} (not a readable .npz)")
     return rep
 
 # %% ../../nbs/02_core.manifest.ipynb #df8342ab
