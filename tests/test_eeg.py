@@ -108,13 +108,16 @@ def test_corrupt_file_reported_rest_completes(raw, tmp_path):
     (src / 'math' / 'Subject03_2.edf').write_bytes(good[:1000])  # truncated EDF
     cfg = _settings(tmp_path, src, tmp_path / 'out')
     r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'math')
-    assert r.returncode == 1 and 'Subject03_2.edf' in r.stderr and 'Traceback' not in r.stderr
+    assert r.returncode == 2 and 'Subject03_2.edf' in r.stderr and 'Traceback' not in r.stderr
     s = json.loads((tmp_path / 'out/math/run_summary.json').read_text())
     assert s['n_failed'] == 1 and s['errors'][0]['file'].endswith('Subject03_2.edf') and s['n_windows'] == 15 * 3
+    assert len([l for l in r.stderr.splitlines() if 'failed' in l]) == 1 and 'all listed in' in r.stderr      # one summary line (#35 item 11)
+    assert 'Subject03_2.edf' in (tmp_path / 'out/math/failures.csv').read_text()
     (src / 'math' / 'Subject03_2.edf').write_bytes(good)
     r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'math', '--resume', check=True)
     assert '(15 already done, 0 failed)' in r.stdout
     assert json.loads((tmp_path / 'out/math/run_summary.json').read_text())['n_windows'] == 16 * 3
+    assert not (tmp_path / 'out/math/failures.csv').exists()                                          # no stale list after a clean rerun
 
 
 def test_bad_settings_and_missing_channels(raw, tmp_path):
@@ -128,7 +131,7 @@ def test_bad_settings_and_missing_channels(raw, tmp_path):
     x, names = synthetic_eeg(18, 24, 500.0)
     write_recording(src / 'math' / 'Subject00_1.edf', x, ['EEG ' + c for c in ['Fp1', 'Fp2', 'F3', 'F4', 'F7', 'F8', 'T3', 'T4', 'C3', 'C4', 'T5', 'T6', 'P3', 'P4', 'O1', 'O2', 'Fz', 'Cz']], 500.0)
     r = cli('eeg', 'preprocess', '--config', _settings(tmp_path, src, tmp_path / 'out2'), '--datasets', 'math')
-    assert r.returncode == 1 and 'Pz' in r.stderr and 'Subject00_1.edf' in r.stderr
+    assert r.returncode == 2 and 'Pz' in r.stderr and 'Subject00_1.edf' in r.stderr
 
 
 def test_tasks_cli():
@@ -187,7 +190,7 @@ def test_seed_cnt(tmp_path):
     # without the per-file override that file fails alone, with a clear per-file error
     cfg2 = _settings(tmp_path, tmp_path / 'raw', tmp_path / 'out2', '[datasets.seed]\nroot = "seed"\nrecompute_n_samples = []\n')
     r = cli('eeg', 'preprocess', '--config', cfg2, '--datasets', 'seed')
-    assert r.returncode == 1 and '7_1_20180411.cnt' in r.stderr and 'Traceback' not in r.stderr
+    assert r.returncode == 2 and '7_1_20180411.cnt' in r.stderr and 'Traceback' not in r.stderr
 
 
 def test_seed_bad_header_reported(tmp_path):
@@ -196,4 +199,4 @@ def test_seed_bad_header_reported(tmp_path):
     r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'seed')
     s = json.loads((tmp_path / 'out/seed/run_summary.json').read_text())
     files = sorted(Path(e['file']).name for e in s['errors'])
-    assert r.returncode == 1 and '2_2_20180412.cnt' in files and s['n_recordings'] - s['n_failed'] >= 4, s['errors']
+    assert r.returncode == 2 and '2_2_20180412.cnt' in files and s['n_recordings'] - s['n_failed'] >= 4, s['errors']

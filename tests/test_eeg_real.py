@@ -106,7 +106,7 @@ def test_mit_fixture_quirks_through_the_cli(tmp_path):
     cfg = tmp_path / 'eeg.toml'
     cfg.write_text('data_root = "raw"\noutput_root = "out"\n[datasets.mit]\nroot = "mit"\n')   # relative to this file
     r = cli('eeg', 'preprocess', '--config', cfg, '--datasets', 'mit', cwd='/')
-    assert r.returncode == 1 and 'Traceback' not in r.stderr
+    assert r.returncode == 2 and 'Traceback' not in r.stderr
     line = next(l for l in r.stderr.splitlines() if 'chb02_02.edf' in l)
     assert line.count('chb02_02.edf') == 1 and 'not listed in chb02-summary.txt' in line       # the path once
     s = json.loads((tmp_path / 'out' / 'mit' / 'run_summary.json').read_text())

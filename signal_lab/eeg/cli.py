@@ -9,7 +9,7 @@ from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int
 from ..core.config import UserError
 
 # %% auto #0
-__all__ = ['PREPROCESSORS', 'preprocessor', 'main']
+__all__ = ['PREPROCESSORS', 'preprocessor', 'report_failures', 'main']
 
 # %% ../../nbs/49_eeg.cli.ipynb #bb3abdb3
 PREPROCESSORS = {'math': 'signal_lab.eeg.preprocess:MathPreprocessor', 'parkinsons': 'signal_lab.eeg.sources:ParkinsonsPreprocessor',
@@ -129,10 +129,25 @@ def _main(argv, prog):
         s = pre.run(overwrite=a.overwrite, resume=a.resume, workers=a.workers)
         print(f"{pre.name}: {s['n_recordings']} recordings ({s['n_skipped']} already done, {s['n_failed']} failed), {s['n_windows']} windows "
               f"{s['windows_per_split']} from {s['n_subjects']} subjects in {s['seconds']:.1f} s -> {pre.output}")
-        for e in s['errors']: print(f"  FAILED {e['file']}: {e['error']}", file=sys.stderr)
+        report_failures(pre.name, s, pre.output)
         for w in s.get('warnings', []): print(f"warning: {pre.name}: {w}", file=sys.stderr)
         failed += s['n_failed']
-    return 1 if failed else 0
+    return 2 if failed else 0
+
+def report_failures(name:str, # the dataset
+                    summary:dict, # a preprocessor's run summary ('errors': [{file, error}], 'n_recordings', 'n_failed')
+                    out) -> Path|None:
+    "One stderr line per dataset with failed recordings (how many, the first with its reason) and every failure in `out/failures.csv`; a clean run removes an old list."
+    from pathlib import Path
+    from signal_lab.core.io import write_csv
+    f = Path(out) / 'failures.csv'; errs = summary.get('errors') or []
+    if not errs:
+        if f.exists(): f.unlink()
+        return None
+    write_csv(f, [dict(file=e['file'], error=' '.join(str(e['error']).split())) for e in errs], ['file', 'error'])
+    e = errs[0]; more = f' (and {len(errs) - 1} more)' if len(errs) > 1 else ''
+    print(f"{name}: {len(errs)} of {summary['n_recordings']} recordings failed — {e['file']}: {' '.join(str(e['error']).split())}{more}; all listed in {f}", file=sys.stderr)
+    return f
 
 def main(argv=None, prog='signal-lab eeg') -> int:
     "Entry point for `signal-lab eeg`."
