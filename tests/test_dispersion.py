@@ -188,3 +188,13 @@ def test_group_images_follow_group_labels_and_labels_match_a_converged_reference
     out = tmp_path / 'g.png'
     assert cli_here('dispersion', 'inspect', '--config', 'config_example.yaml', '--set', f'paths.output_root={root}',
                     '--set', 'physics.velocity=group', '--output', out).returncode == 0 and out.stat().st_size > 10000
+
+
+def test_a_second_writer_into_the_same_folder_is_refused(tmp_path):
+    "#35 item 12: while one `generate` writes a folder (its lock held here), a second one is one line, exit 2, and writes nothing."
+    from signal_lab.core.io import output_lock
+    root = tmp_path / 'data'
+    with output_lock(root):
+        r = cli('dispersion', 'generate', '--samples', '2', '--set', f'paths.output_root={root}')
+    assert_user_error(r, str(root), 'is writing here now')
+    assert not root.exists() or not any(root.rglob('*.jsonl'))

@@ -12,7 +12,7 @@ from .config import UserError
 # %% auto #0
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
            'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
-           'read_jsonl', 'check_output']
+           'read_jsonl', 'check_output', 'output_lock']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -224,3 +224,21 @@ def check_output(path, # the output folder or file a command is about to write
     base = next(q for q in [p, *p.parents] if q.exists())
     if not os.access(base if base.is_dir() else base.parent, os.W_OK): raise UserError(f'{p}: {base} is not writable by this user')
     return p
+
+# %% ../../nbs/01_core.io.ipynb #595a61ad
+@contextlib.contextmanager
+def output_lock(folder): # the output folder a long job is about to write
+    "Hold an exclusive lock on `folder` while writing it (see above); yields the folder."
+    d = Path(folder).resolve()
+    try: import fcntl
+    except ImportError: yield d; return
+    d.parent.mkdir(parents=True, exist_ok=True)
+    f = open(d.parent / f'.{d.name}.signal_lab.lock', 'a+')
+    try:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); who = f.read().strip() or 'another process'
+            raise UserError(f'{d}: {who} is writing here now; wait for it to finish, or choose another output') from None
+        f.seek(0); f.truncate(); f.write(f'pid {os.getpid()}'); f.flush()
+        yield d
+    finally: f.close()   # closing the file releases the lock

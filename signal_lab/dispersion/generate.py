@@ -8,7 +8,7 @@ import functools, hashlib, json, os, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError, config_hash, to_dict
-from ..core.io import write_npz, npz_bytes, write_bytes, write_json, write_text, file_hash
+from ..core.io import write_npz, npz_bytes, write_bytes, write_json, write_text, file_hash, output_lock
 from ..core.manifest import Manifest, make_record, package_versions, param_hash
 from ..core.parallel import pmap, open_executor, reuse_freed_memory
 from .config import DispersionConfig
@@ -190,6 +190,10 @@ def generate(cfg:DispersionConfig, # the dataset config
     seed = cfg.seed if seed is None else seed
     chash = generation_hash(cfg)
     P = dataset_paths(cfg)
+    with output_lock(P['root']):   # one writer at a time: a second process into this folder is refused, not interleaved
+        return _generate(cfg, n, seed, chash, P, workers, scheduler, resume, progress)
+
+def _generate(cfg, n, seed, chash, P, workers, scheduler, resume, progress):
     man = Manifest(P['manifest'])
     mine = {r['provenance']['index']: r for r in man.records()
             if r.get('provenance', {}).get('config_hash') == chash and r['provenance'].get('seed') == seed}
