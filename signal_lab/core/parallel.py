@@ -12,7 +12,8 @@ import numpy as np
 from .config import UserError
 
 # %% auto #0
-__all__ = ['item_rng', 'limit_threads', 'one_blas_thread', 'reuse_freed_memory', 'Failure', 'MapResult', 'pmap', 'open_executor']
+__all__ = ['item_rng', 'limit_threads', 'one_blas_thread', 'reuse_freed_memory', 'Failure', 'disk_full', 'MapResult', 'pmap',
+           'open_executor']
 
 # %% ../../nbs/04_core.parallel.ipynb #6979e1ca
 def item_rng(seed:int, index:int) -> np.random.Generator:
@@ -129,6 +130,13 @@ class Failure:
     trace: str = ''
     def __str__(self): return f'item {self.index}: {self.error}: {self.message}'
 
+def disk_full(f:Failure) -> OSError|None:
+    "An `OSError(ENOSPC)` naming the path, when failure `f` ran out of disk space (no later item can succeed); else None."
+    import errno, re
+    if 'No space left on device' not in f.message and 'Disk quota exceeded' not in f.message: return None
+    m = re.search(r": '([^']+)'", f.message)
+    return OSError(errno.ENOSPC, 'No space left on device', m.group(1) if m else '.')
+
 @dataclass
 class MapResult:
     "What `pmap` did."
@@ -187,7 +195,9 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
         if ok:
             if keep_results: res.results[i] = val
             pending_out[i] = val
-        else: res.failures.append(Failure(i, *val))
+        else:
+            res.failures.append(f := Failure(i, *val))
+            if (full := disk_full(f)) is not None: raise full   # stop at once: every later item would fail the same way
         done[i] = ok
         while nxt < len(order) and order[nxt] in done:
             j = order[nxt]
