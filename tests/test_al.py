@@ -328,3 +328,17 @@ def test_cnn_loop_on_own_small_rgb_mixed_size_numeric_classes(tmp_path):
     assert len(app.session.labeled) == 32 and 'joined the labeled pool' in app.al_status.value
     lab = load_labels(tmp_path / 'own', tmp_path / 'labels' / 'human_labels.csv')
     assert set(lab.label) - {''} == {'0', '1', '2'}    # strings stay strings ('0', not 0)
+
+
+def test_labels_for_files_that_are_gone_are_listed_not_fatal(tmp_path):
+    "#35 item 16: a label naming an image that is not (or no longer) in the folder: the app draws the rest and lists the missing ones."
+    from signal_lab.al.app import LabelingApp
+    rows = _own_dataset(tmp_path / 'own')
+    app = LabelingApp(tmp_path / 'own', labels_dir=tmp_path / 'labels', annotator='me')
+    first = app.queue()[0]
+    app.store.set(first, '1'); app.store.set('never_there.png', '0')
+    (tmp_path / 'own' / first).unlink()                      # deleted after it was labelled
+    app.rev_filter.value = 'all labelled'; app._refresh_review()
+    assert len(app.rev_grid.children) == 2 and {first, 'never_there.png'} <= app.missing
+    assert 'not in' in app.error.value and 'never_there.png' in app.error.value and 'labels are kept' in app.error.value
+    assert app.store.labels[first] == '1'                    # nothing lost

@@ -315,6 +315,24 @@ class LabelingApp:
         display(self.widget)
 
     # --- queue and batch
+    def _thumb(self, f) -> bytes:
+        "The thumbnail of image `f`, or a grey 'missing' tile when the file is not (or no longer) in the folder: its label stays, the app keeps drawing."
+        p = self.data_root / f
+        if p.is_file():
+            try: return _png_bytes(p, self.thumb)
+            except OSError: pass   # unreadable: shown as missing too
+        if not hasattr(self, 'missing'): self.missing = set()
+        self.missing.add(str(f))
+        from PIL import Image, ImageDraw
+        import io
+        im = Image.new('RGB', (self.thumb, self.thumb), (200, 200, 200)); ImageDraw.Draw(im).text((8, self.thumb // 2 - 6), 'missing', fill=(120, 0, 0))
+        b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
+    def _say_missing(self):
+        miss = sorted(getattr(self, 'missing', ()))
+        if miss:
+            import html
+            self.error.value = (f'<div style="color:#8a5a00">{len(miss)} image(s) named in the labels are not in {html.escape(str(self.data_root))}: '
+                                f'{html.escape(", ".join(miss[:10]))}{" …" if len(miss) > 10 else ""} — their labels are kept; the rest is shown.</div>')
     def queue(self) -> list:
         "Images still to label in the current mode, in order (skipped ones last)."
         lab, sk, marks = self.store.labels, self.store.skipped, self.store.marks
@@ -334,8 +352,9 @@ class LabelingApp:
             dd = W.ToggleButtons(options=self.classes, value=None, style=dict(button_width=f'{self.thumb // 2 - 4}px'),
                                  layout=W.Layout(width=f'{self.thumb + 10}px'))
             self.choices[f] = dd
-            cells.append(W.VBox([W.Image(value=_png_bytes(self.data_root / f, self.thumb), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
+            cells.append(W.VBox([W.Image(value=self._thumb(f), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
         self.grid.children = cells
+        self._say_missing()
         self._update_progress()
         if hasattr(self, 'rev_filter'): self._refresh_review()   # the Review tab follows every change
     def _update_progress(self):
@@ -372,8 +391,9 @@ class LabelingApp:
             dd = W.Dropdown(options=self.classes + ['unsure', 'ignore'], value=cur if cur in self.classes + ['unsure', 'ignore'] else None,
                             layout=W.Layout(width=f'{self.thumb + 10}px'))
             self.rev_choices[f] = (dd, cur)
-            cells.append(W.VBox([W.Image(value=_png_bytes(self.data_root / f, self.thumb), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
+            cells.append(W.VBox([W.Image(value=self._thumb(f), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
         self.rev_grid.children = cells
+        self._say_missing()
     def _refresh_review(self):
         opts = self._review_options()
         if list(self.rev_filter.options) != opts:
