@@ -136,3 +136,20 @@ def test_layout_loads_with_huggingface_datasets(tmp_path):
     assert names == ['none', 'scratch', 'pit_corrosion', 'stain', 'crack']
     got = sorted(names[l] for l in hf['train']['label'])
     assert got == sorted(r['label'] for r in rows if r['split'] == 'train')
+
+
+def test_label_errors_name_the_file_that_holds_the_label(tmp_path, capsys):
+    "#35 item 6: no label column, and a bad label in --human-labels, each blamed on the file that is actually wrong."
+    import pandas as pd
+    from signal_lab.cli import main
+    assert main(['defects', 'generate', '--output', str(tmp_path / 'ds'), '--num-images', '25', '--seed', '1']) == 0
+    md = pd.read_csv(tmp_path / 'ds' / 'metadata.csv', dtype=str, keep_default_na=False)
+    capsys.readouterr()
+    hl = tmp_path / 'hl.csv'; pd.DataFrame(dict(file_name=[md.file_name[md.split == 'train'].iloc[0]], label=['wormhole'])).to_csv(hl, index=False)
+    assert main(['defects', 'train', '--data-root', str(tmp_path / 'ds'), '--human-labels', str(hl), '--epochs', '1', '--out', str(tmp_path / 'o')]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('signal-lab') and f"{hl}: label 'wormhole'" in err and 'metadata.csv' not in err, err
+    md.drop(columns='label').to_csv(tmp_path / 'ds' / 'metadata.csv', index=False)
+    assert main(['defects', 'train', '--data-root', str(tmp_path / 'ds'), '--human-labels', str(tmp_path / 'none.csv'), '--epochs', '1', '--out', str(tmp_path / 'o2')]) == 2
+    err = capsys.readouterr().err
+    assert 'metadata.csv: has no label column' in err and 'none.csv' in err, err

@@ -42,6 +42,7 @@ def load_labels(data_root, human_labels=None):
         md.loc[hit, 'label'] = md.loc[hit, 'file_name'].map(m); md.loc[hit, 'label_source'] = 'human'
         if 'flag' in h.columns:                                   # marked `ignore` in the app: out of training
             md = md[~md.file_name.isin(set(h.file_name[h.flag == 'ignore']))].reset_index(drop=True)
+    md.attrs.update(metadata=str(p), human_labels=str(hp), has_label_column='label' in cols)   # for errors that name the right file
     return md
 
 def image_format(paths) -> tuple[int, tuple[int, int]]:
@@ -75,7 +76,8 @@ def DefectDataset(data_root, split:str, classes=None, return_mask:bool=False, hu
     bad = sorted(set(rows.label) - set(classes) - {''})
     if bad:
         f = rows.file_name[rows.label == bad[0]].iloc[0]
-        raise UserError(f"{root / 'metadata.csv'}: label {bad[0]!r} of {f} is not a class; allowed: {classes} (or empty for unlabeled)")
+        src = md.attrs.get('human_labels') if (rows.label_source[rows.label == bad[0]] == 'human').iloc[0] else root / 'metadata.csv'
+        raise UserError(f"{src}: label {bad[0]!r} of {f} is not a class; allowed: {classes} (or empty for unlabeled)")
     def load(f, standardize=True):
         with Image.open(root / f) as im:
             im = im.convert('RGB' if channels == 3 and standardize else 'L')   # masks stay one channel
@@ -193,7 +195,11 @@ def train_classifier(data_root, out, epochs:int=20, batch_size:int=32, lr:float=
     ds = {s: DefectDataset(data_root, s, human_labels=human_labels) for s in ('train', 'val', 'test')}
     classes = ds['train'].classes
     xy = {s: (d.x[d.y >= 0], d.y[d.y >= 0]) for s, d in ds.items()}      # unlabeled images (label -1) are not trained on
-    if len(xy['train'][1]) == 0: raise UserError(f'{data_root}: the train split has no labeled image')
+    if len(xy['train'][1]) == 0:
+        md = load_labels(data_root, human_labels)
+        why = 'has no label column' if not md.attrs['has_label_column'] else 'labels no train image'
+        raise UserError(f"{md.attrs['metadata']}: {why}, and no human label in {md.attrs['human_labels']} covers the train split: "
+                        'nothing to train on; add labels there, or label images with the LabelingApp')
     n_unl = sum(int((d.y < 0).sum()) for d in ds.values())
     if log: log(f"{len(xy['train'][1])} train / {len(xy['val'][1])} val / {len(xy['test'][1])} test images, {len(classes)} classes, "
                 f"{ds['train'].channels} channel(s) at {ds['train'].size[0]}x{ds['train'].size[1]} px, "
