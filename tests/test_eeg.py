@@ -200,3 +200,13 @@ def test_seed_bad_header_reported(tmp_path):
     s = json.loads((tmp_path / 'out/seed/run_summary.json').read_text())
     files = sorted(Path(e['file']).name for e in s['errors'])
     assert r.returncode == 2 and '2_2_20180412.cnt' in files and s['n_recordings'] - s['n_failed'] >= 4, s['errors']
+
+
+def test_a_missing_label_column_is_named_with_its_file(raw, tmp_path):
+    "#35 item 6: subject-info.csv without Gender: the warning names the file and the column (it named neither)."
+    import pandas as pd
+    d, _ = raw
+    src = tmp_path / 'raw'; shutil.copytree(d / 'math', src / 'math')
+    info = pd.read_csv(src / 'math' / 'subject-info.csv'); info.drop(columns='Gender').to_csv(src / 'math' / 'subject-info.csv', index=False)
+    r = cli('eeg', 'preprocess', '--config', _settings(tmp_path, src, tmp_path / 'out'), '--datasets', 'math', check=True)
+    assert f"{src / 'math' / 'subject-info.csv'}: no Gender (or Sex) column" in r.stderr and 'gender is missing for every subject' in r.stderr, r.stderr

@@ -235,6 +235,7 @@ class BaseSpectrogramPreprocessor:
         summ['missing_labels'] = missing_labels(rows, self.label_columns)
         summ['warnings'] = [f'split {s} has no windows ({len(subjects)} subjects for splits {dict(self.settings.splits)}): '
                             f'its metrics will be undefined; add subjects or change splits' for s, n in summ['windows_per_split'].items() if n == 0]
+        summ['warnings'] += list(getattr(self, 'column_notes', []))   # a whole column absent: the file and the column, first
         summ['warnings'] += [f"label {k} is missing in {v['windows']} of {len(rows)} windows ({v['subjects']} subjects: "
                              f"{', '.join(v['subject_ids'][:5])}{', …' if v['subjects'] > 5 else ''})" for k, v in summ['missing_labels'].items()]
         write_json(self.output / 'run_summary.json', summ)
@@ -287,6 +288,8 @@ class MathPreprocessor(BaseSpectrogramPreprocessor):
         t = pd.read_csv(f)
         sc, gc, ac, qc = _col(t, 'subject'), _col(t, 'gender', 'sex'), _col(t, 'age'), _col(t, 'count quality')
         if sc is None: raise UserError(f'{f}: no Subject column (has {", ".join(t.columns)})')
+        self.column_notes = [f'{f}: no {want} column (has {", ".join(map(str, t.columns))}): {lab} is missing for every subject'
+                             for c, want, lab in ((gc, 'Gender (or Sex)', 'gender'), (ac, 'Age', 'age')) if c is None]
         out = {}
         for _, r in t.iterrows():
             m = _re.search(r'(\d+)', str(r[sc]))
