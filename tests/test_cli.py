@@ -196,3 +196,20 @@ def test_device_cuda_without_cuda_is_one_line(tmp_path, capsys, argv):
     err = capsys.readouterr().err
     assert rc == 2 and err.count('\n') == 1 and 'no CUDA device' in err, err
     assert not any(tmp_path.iterdir())
+
+
+def test_truncated_arrays_are_one_line_naming_the_file(tmp_path, capsys):
+    "#35 item 2: a truncated .npz (al simulate) and .npy (metrics compute) are one line naming the file, not BadZipFile/mmap tracebacks."
+    import numpy as np
+    from signal_lab.cli import main
+    emb = tmp_path / 'emb'; emb.mkdir()
+    for s in ('train', 'val', 'test'):
+        np.savez(emb / f'{s}_embeddings.npz', embeddings=np.random.default_rng(0).normal(size=(40, 8)).astype(np.float32), labels=np.arange(40) % 2,
+                 classes=np.array(['a', 'b']), file_names=np.array([f'{i}.png' for i in range(40)]))
+    (emb / 'train_embeddings.npz').write_bytes((emb / 'train_embeddings.npz').read_bytes()[:300])
+    np.save(tmp_path / 'a.npy', np.ones((20, 3, 8, 8), np.float32)); (tmp_path / 'a.npy').write_bytes((tmp_path / 'a.npy').read_bytes()[:500])
+    np.save(tmp_path / 'b.npy', np.ones((20, 3, 8, 8), np.float32))
+    for argv, name in ((['al', 'simulate', '--embeddings-dir', str(emb), '--out-dir', str(tmp_path / 'sim')], 'train_embeddings.npz'),
+                       (['metrics', 'compute', '--real', str(tmp_path / 'a.npy'), '--fake', str(tmp_path / 'b.npy'), '--out', str(tmp_path / 'm.json')], 'a.npy')):
+        rc = main(argv); err = capsys.readouterr().err
+        assert rc == 2 and err.count('\n') == 1 and f'{name}: cannot be read as' in err and 'Traceback' not in err, err

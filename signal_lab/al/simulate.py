@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_csv, write_json
+from ..core.io import write_csv, write_json, load_npz
 from .strategies import Strategy
 
 # %% auto #0
@@ -25,9 +25,9 @@ def load_embeddings(emb_dir, # folder with `{split}_embeddings.npz`
     for s in splits:
         f = d / f'{s}_embeddings.npz'
         if not f.exists(): raise UserError(f'{f}: missing (needs {", ".join(x + "_embeddings.npz" for x in splits)})')
-        z = np.load(f, allow_pickle=False)
+        z = load_npz(f)
         for k in ('embeddings', 'labels'):
-            if k not in z: raise UserError(f'{f}: no {k!r} array (has {", ".join(z.files)})')
+            if k not in z: raise UserError(f'{f}: no {k!r} array (has {", ".join(z)})')
         X, y = z['embeddings'].astype(np.float32), z['labels'].astype(int)
         if X.ndim != 2 or len(X) != len(y): raise UserError(f'{f}: embeddings must be (n, d) with one label each, got {X.shape} and {y.shape}')
         c = [str(v) for v in z['classes']] if 'classes' in z else [str(i) for i in range(int(y.max()) + 1)]

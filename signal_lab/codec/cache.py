@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_bytes, write_json, write_csv, read_json, npz_bytes, sha256_json, file_hash
+from ..core.io import write_bytes, write_json, write_csv, read_json, npz_bytes, sha256_json, file_hash, load_npz
 from ..core.manifest import package_versions
 from ..core.parallel import pmap
 from ..core.splits import load_or_assign, check_disjoint
@@ -220,7 +220,7 @@ def load_cache(folder) -> tuple:
         hint = ' (a build was interrupted: rerun the same cache command to finish it)' if (folder / 'building.json').exists() else ''
         raise UserError(f'{folder}: not a codec cache (no cache.json){hint}')
     idx = pd.read_csv(folder / 'index.csv', dtype={'group': str, 'track_id': str})
-    z = np.load(folder / 'features.npz')
+    z = load_npz(folder / 'features.npz')
     arr = dict(logmel=z['logmel'].astype(np.float32), z_content=z['z_content'], descriptor=z['descriptor'])
     if list(z['chunk_id']) != idx.chunk_id.tolist(): raise UserError(f'{folder}: index.csv and features.npz disagree; rebuild the cache')
     return idx, arr

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_json, write_bytes, npz_bytes, write_csv, read_json
+from ..core.io import write_json, write_bytes, npz_bytes, write_csv, read_json, load_npz
 from .cache import load_cache
 
 # %% auto #0
@@ -224,7 +224,7 @@ def load_analysis(cache) -> dict:
     "Everything `analyze` wrote: nets, features, bank and the json record."
     a = Path(cache) / 'analysis'
     if not (a / 'analysis.json').exists(): raise UserError(f'{cache}: not analysed yet; run `signal-lab codec analyze --cache {cache}` first')
-    f, b = np.load(a / 'features.npz'), np.load(a / 'style_bank.npz')
+    f, b = load_npz(a / 'features.npz'), load_npz(a / 'style_bank.npz')
     return dict(info=read_json(a / 'analysis.json'), style_net=load_net(a / 'style_net.pt')[0], judge=load_net(a / 'judge.pt')[0],
                 z_style=f['z_style'], target160=f['target160'], label=f['label'], desc_mean=f['desc_mean'], desc_std=f['desc_std'],
                 styles=[str(s) for s in b['styles']], centroids=b['centroids'], exemplars=b['exemplars'],

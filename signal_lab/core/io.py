@@ -12,7 +12,7 @@ from .config import UserError
 # %% auto #0
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
            'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
-           'read_jsonl', 'check_output', 'output_lock']
+           'read_jsonl', 'check_output', 'output_lock', 'CorruptFile', 'reading', 'load_npz', 'load_npy']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -242,3 +242,28 @@ def output_lock(folder): # the output folder a long job is about to write
         f.seek(0); f.truncate(); f.write(f'pid {os.getpid()}'); f.flush()
         yield d
     finally: f.close()   # closing the file releases the lock
+
+# %% ../../nbs/01_core.io.ipynb #7c4d1b2e
+class CorruptFile(UserError):
+    "A file that exists but cannot be read as what it should be."
+
+@contextlib.contextmanager
+def reading(path, # the file being read in the block
+            what:str|None=None): # what it should be (default: its suffix)
+    "Inside the block, a failure to parse `path` becomes one `CorruptFile` naming the file (a missing one: 'not found')."
+    import pickle
+    try: yield
+    except UserError: raise
+    except FileNotFoundError: raise UserError(f'{path}: not found') from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, pickle.UnpicklingError) as e:
+        kind = what or (Path(path).suffix.lstrip('.') or 'this kind of file')
+        msg = ' '.join(str(e).split())[:200]
+        raise CorruptFile(f'{path}: cannot be read as {kind} ({type(e).__name__}: {msg}); it may be truncated or another kind of file') from None
+
+def load_npz(path) -> dict:
+    "Every array of an `.npz`, read now (a damaged archive is one `CorruptFile` naming it)."
+    with reading(path, '.npz'), np.load(path, allow_pickle=False) as z: return {k: z[k] for k in z.files}
+
+def load_npy(path, mmap:bool=True):
+    "A `.npy` array (memory-mapped by default; a truncated or foreign file is one `CorruptFile` naming it)."
+    with reading(path, '.npy'): return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)

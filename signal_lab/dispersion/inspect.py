@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from ..core.config import UserError
 from ..core.manifest import Manifest
+from ..core.io import load_npz, CorruptFile
 from .spectrum import curve_resolvable
 
 # %% auto #0
@@ -19,8 +20,9 @@ __all__ = ['QUALITY_COUNTS', 'load_record', 'find_record', 'plot_record', 'recor
 def load_record(path) -> dict:
     "A record `.npz` as a dict of arrays."
     try:
-        with np.load(path) as z: return {k: z[k] for k in z.files}
-    except FileNotFoundError: raise UserError(f'{path}: record not found') from None
+        return load_npz(path)
+    except CorruptFile: raise
+    except UserError: raise UserError(f'{path}: record not found') from None
 
 def find_record(manifest_path, sample_id:str|None=None, seed:int=0) -> Path:
     "Path of the record with `sample_id` (a prefix is enough), or of a random one."

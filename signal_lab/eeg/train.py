@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
-from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json
+from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json, load_npy
 from ..core.runs import start_run, resume_run
 from .models import TRUNKS, INPUTS, Task, make_task, MultiTaskNet, multitask_loss, relative_db, recenter
 
@@ -153,10 +153,10 @@ def load_split(folder, md, split:str, specs:dict,
         p = Path(folder) / cov_file(f)
         if not p.exists(): raise UserError(f'{p}: no channel covariances beside {f} (preprocessed before they were stored); preprocess again (signal-lab eeg preprocess) to use model.trunk = "riemann"')
         return p
-    first = np.load(path(rows.file_name.iloc[0]), mmap_mode='r')
+    first = load_npy(path(rows.file_name.iloc[0]))
     x = np.empty((len(rows),) + first.shape[1:], first.dtype)
     for f, g in rows.groupby('file_name', sort=False):
-        a = np.load(path(f), mmap_mode='r')
+        a = load_npy(path(f))
         if a.shape[1:] != x.shape[1:]: raise UserError(f'{Path(folder) / f}: windows of shape {a.shape[1:]}, others {x.shape[1:]} — train on datasets with the same channels and STFT')
         x[g.index.to_numpy()] = a[g.window_index.to_numpy()]
     return dict(x=x, y=encode_targets(rows, specs), rows=rows, subjects=rows.subject_key.to_numpy())

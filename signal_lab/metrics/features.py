@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from ..core.config import UserError
-from ..core.io import file_hash, sha256_json, write_npz, read_json
+from ..core.io import file_hash, sha256_json, write_npz, read_json, load_npy
 
 # %% auto #0
 __all__ = ['IMAGE_EXT', 'Input', 'open_input', 'Extractor', 'RandomCNN', 'ClassifierTrunk', 'InceptionLocal', 'HFVision',
@@ -38,7 +38,7 @@ class Input:
         p = self.root / self.files[i]
         if self.kind == 'images':
             with Image.open(p) as im: return np.asarray(im.convert('RGB'))
-        a = np.load(p, mmap_mode='r')
+        a = load_npy(p)
         return np.asarray(a[self.index[i]] if self.index is not None else a, np.float32)
 
 def _labels_from(md, labels, where):
@@ -57,7 +57,7 @@ def open_input(path, # an image folder, a signal_lab array dataset folder, or a 
     if p.is_file():
         if p.suffix != '.npy': raise UserError(f'{p}: a file input must be a .npy array (N, ...); allowed: .npy file, image folder, dataset folder')
         if split or labels: raise UserError(f'{p}: a .npy array has no splits or label columns')
-        n = np.load(p, mmap_mode='r').shape[0]
+        n = load_npy(p).shape[0]
         return Input('arrays', p.parent, [p.name] * n, list(range(n)), selection=dict(file=p.name))
     md_path = p / 'metadata.csv'
     md = pd.read_csv(md_path, dtype=str, keep_default_na=False) if md_path.exists() else None
