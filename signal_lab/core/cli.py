@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, os, sys
 from pathlib import Path
 from .config import UserError
+from .io import file_in_the_way
 
 # %% auto #0
 __all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'file_backend', 'os_error_line', 'run_cli', 'int_range',
@@ -71,10 +72,6 @@ def file_backend(argv=()):
     if '--show' in argv or 'matplotlib.pyplot' in sys.modules: return
     os.environ.setdefault('MPLBACKEND', 'Agg')
 
-def _blocker(p:Path) -> Path|None:
-    "The nearest ancestor of `p` that exists and is not a folder (the file in the way)."
-    return next((q for q in [p, *p.parents] if q.exists() and not q.is_dir()), None)
-
 def os_error_line(e:OSError) -> str|None:
     """One line, naming the path, for an `OSError` a user causes — a file where a folder must go, a name that
     exists, no permission, a read-only or full disk, a missing file — or None for any other (a bug: let it raise)."""
@@ -82,8 +79,8 @@ def os_error_line(e:OSError) -> str|None:
     if e.filename is None: return None
     p = Path(str(e.filename))
     if isinstance(e, (NotADirectoryError, FileExistsError)) or e.errno in (errno.ENOTDIR, errno.EEXIST):
-        b = _blocker(p)
-        if b is not None and b != p: return f'{p}: {b} is a file, so no folder can be made under it; choose another path'
+        b = file_in_the_way(p)
+        if b is not None: return f'{p}: {b} is a file, so no folder can be made under it; choose another path'
         return f'{p}: exists and is in the way; choose another path' + ('' if p.is_dir() else ' (a file stands where a folder must go)')
     if isinstance(e, IsADirectoryError): return f'{p}: is a folder; a file was expected'
     if isinstance(e, PermissionError): return f'{p}: permission denied (not readable or not writable by this user)'

@@ -12,7 +12,8 @@ from .config import UserError
 # %% auto #0
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
            'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
-           'read_jsonl', 'check_output', 'output_lock', 'CorruptFile', 'reading', 'load_npz', 'load_npy']
+           'read_jsonl', 'file_in_the_way', 'check_output', 'output_lock', 'CorruptFile', 'reading', 'load_npz',
+           'load_npy']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -207,6 +208,10 @@ def read_jsonl(path, missing_ok:bool=True) -> list[dict]:
     return out
 
 # %% ../../nbs/01_core.io.ipynb #a17ae40a
+def file_in_the_way(p) -> Path|None:
+    "The nearest ancestor of `p` that exists and is not a folder: the file that stops a folder being made at `p`."
+    return next((q for q in Path(p).parents if q.exists() and not q.is_dir()), None)
+
 def check_output(path, # the output folder or file a command is about to write
                  overwrite:bool=False, # allow replacing what is there
                  kind:str='folder' # 'folder' or 'file'
@@ -214,7 +219,7 @@ def check_output(path, # the output folder or file a command is about to write
     "Refuse an output path that cannot or should not be written (see above); returns it as a `Path`."
     if kind not in ('folder', 'file'): raise ValueError(f'kind: {kind!r}; allowed: folder, file')
     p = Path(path); flag = '--overwrite'
-    b = next((q for q in p.parents if q.exists() and not q.is_dir()), None)
+    b = file_in_the_way(p)
     if b is not None: raise UserError(f'{p}: {b} is a file, so no folder can be made under it; choose another path')
     if p.exists():
         if kind == 'folder' and not p.is_dir(): raise UserError(f'{p}: is a file; a folder is needed here')
