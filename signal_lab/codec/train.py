@@ -156,10 +156,7 @@ def semitone_to_mel(cfg) -> np.ndarray:
 
 def chroma_to_mel(cfg) -> np.ndarray:
     "(n_mels, 12): the share of each mel band's semitones that belong to each pitch class (rows sum to 1 where a band holds a semitone)."
-    from signal_lab.codec.analysis import mel_fb, semitone_fb
-    w = semitone_fb(cfg.sr, cfg.n_fft) @ mel_fb(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).T   # (84 semitones, n_mels) overlap
-    m = w.T.reshape(cfg.n_mels, -1, 12).sum(1)                                                         # MIDI 24 is a C: fold to 12
-    return (m / (m.sum(1, keepdims=True) + 1e-9)).astype(np.float32)
+    return semitone_to_mel(cfg).reshape(cfg.n_mels, -1, 12).sum(1)   # MIDI 24 is a C: the semitones folded to 12 pitch classes
 
 def Discriminator(width:int=16):
     "Patch discriminator on log-mel (B, n_mels, T) → logits (B, patches)."
