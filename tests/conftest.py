@@ -53,3 +53,9 @@ def assert_user_error(r, *needles):
     assert len(lines) == 1, r.stderr
     assert 'Traceback' not in r.stderr
     for n in needles: assert n in lines[0], (n, lines[0])
+
+
+def tree(root):
+    "{relative path: sha256} of every file under `root`: hash an output tree before and after a command that must not change it."
+    import hashlib
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(root).rglob('*')) if p.is_file()}

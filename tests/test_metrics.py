@@ -5,7 +5,7 @@ import json, os
 from pathlib import Path
 import numpy as np
 import pytest
-from conftest import cli, assert_user_error
+from conftest import cli, assert_user_error, tree
 
 
 def _feats(seed, n, d, shift=0.0, dtype=np.float32):
@@ -117,6 +117,16 @@ def test_classifier_trunk_extractor_and_tstr_cli(eeg_pair, tmp_path):
     assert 'TSTR' in r.stdout and res['n_fake'] > 0
     r2 = cli('metrics', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'tstr', check=True)
     assert json.loads((tmp_path / 'tstr' / 'tstr.json').read_text())['tasks'] == res['tasks']   # rerun: finished runs reused, same scores
+    # #35 item 5: another generated set, another config or a copied folder never reuse the old runs; nothing there changes
+    import pandas as pd
+    before = tree(tmp_path / 'tstr')
+    md2 = pd.read_csv(gen / 'metadata.csv', dtype=str).iloc[:-1]; md2['file_name'] = [str((gen / f).resolve()) for f in md2.file_name]   # one window fewer
+    (tmp_path / 'gen2').mkdir(); md2.to_csv(tmp_path / 'gen2' / 'metadata.csv', index=False)
+    assert_user_error(cli('metrics', 'tstr', '--real', real, '--fake', tmp_path / 'gen2', '--config', 'health', *sets, '--out', tmp_path / 'tstr'), 'other inputs (fake changed)', '--overwrite')
+    assert_user_error(cli('metrics', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets[:-2], '--out', tmp_path / 'tstr'), 'other inputs (config changed)')
+    import shutil; shutil.copytree(tmp_path / 'tstr', tmp_path / 'copy')
+    assert_user_error(cli('metrics', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'copy'), 'was written at')
+    assert tree(tmp_path / 'tstr') == before
     run = Path(res['runs']['trtr'])
     env = dict(SIGNAL_LAB_CACHE=str(tmp_path / 'cache'))
     cli('metrics', 'compute', '--real', real, '--real-split', 'train', '--fake', gen, '--extractor', run, '--metrics', 'kid,prc',

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_csv, write_json, read_json, write_bytes, sha256_json
+from ..core.io import write_csv, write_json, read_json, write_bytes, sha256_json, load_torch
 from .strategies import Strategy
 
 # %% auto #0
@@ -39,7 +39,7 @@ class ALSession:
         if checkpoint:
             import torch
             if not Path(checkpoint).exists(): raise UserError(f'--checkpoint: {checkpoint} not found (run `signal-lab defects train` first)')
-            ck = torch.load(checkpoint, map_location='cpu')
+            ck = load_torch(checkpoint, map_location='cpu', weights_only=False)
             if list(ck.get('classes', [])) != list(self.classes):
                 raise UserError(f"--checkpoint {checkpoint}: classes {ck.get('classes')} differ from the dataset's {self.classes}")
             self.emb_dim = int(ck.get('emb_dim', 128))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import save_figure, write_csv, write_text
+from ..core.io import save_figure, write_csv, write_text, read_csv
 
 # %% auto #0
 __all__ = ['CLASSIFIER_NAMES', 'METRIC_NAMES', 'load_results', 'plot_learning_curves', 'plot_strategy_comparison', 'plot_heatmap',
@@ -21,7 +21,7 @@ def load_results(out_dir) -> dict:
     need = ('all_al_curves.csv', 'baseline_results.csv', 'summary.csv')
     miss = [n for n in need if not (d / n).exists()]
     if miss: raise UserError(f'--out-dir {d}: missing {", ".join(miss)} (run `signal-lab al experiments` to completion first)')
-    return dict(curves=pd.read_csv(d / 'all_al_curves.csv'), baselines=pd.read_csv(d / 'baseline_results.csv'), summary=pd.read_csv(d / 'summary.csv'))
+    return dict(curves=read_csv(d / 'all_al_curves.csv'), baselines=read_csv(d / 'baseline_results.csv'), summary=read_csv(d / 'summary.csv'))
 
 CLASSIFIER_NAMES = dict(lr='logistic regression', rf='random forest', svc='SVM (calibrated)', gb='gradient boosting')
 METRIC_NAMES = dict(macro_f1='macro-F1', accuracy='accuracy', final_accuracy='final accuracy', aulc_mean='AULC (macro-F1)')

@@ -29,6 +29,9 @@ def load_embeddings(emb_dir, # folder with `{split}_embeddings.npz`
         for k in ('embeddings', 'labels'):
             if k not in z: raise UserError(f'{f}: no {k!r} array (has {", ".join(z)})')
         X, y = z['embeddings'].astype(np.float32), z['labels'].astype(int)
+        if not np.isfinite(X).all():
+            bad = np.flatnonzero(~np.isfinite(X).all(1)) if X.ndim == 2 else []
+            raise UserError(f"{f}: {len(bad)} embedding row(s) hold NaN or inf (first: row {bad[0] if len(bad) else '?'}); re-export the embeddings or drop those rows")
         if X.ndim != 2 or len(X) != len(y): raise UserError(f'{f}: embeddings must be (n, d) with one label each, got {X.shape} and {y.shape}')
         c = [str(v) for v in z['classes']] if 'classes' in z else [str(i) for i in range(int(y.max()) + 1)]
         if classes is not None and c != classes: raise UserError(f'{f}: classes {c} differ from the other splits {classes}')

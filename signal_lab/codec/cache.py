@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_bytes, write_json, write_csv, read_json, npz_bytes, sha256_json, file_hash, load_npz
+from ..core.io import write_bytes, write_json, write_csv, read_json, npz_bytes, sha256_json, file_hash, load_npz, read_csv, reading
 from ..core.manifest import package_versions
 from ..core.parallel import pmap
 from ..core.splits import load_or_assign, check_disjoint
@@ -27,7 +27,7 @@ def read_manifest(path, check_files:bool=True) -> list[dict]:
     "Rows of a track manifest, checked; `path` resolved against the CSV's folder, `is_music` (default 1) and `group` (default track_id) filled."
     path = Path(path)
     if not path.is_file(): raise UserError(f'{path}: track manifest not found')
-    with open(path, newline='') as f: rows = list(csv.DictReader(f))
+    with reading(path, 'a CSV track manifest'), open(path, newline='', encoding='utf-8') as f: rows = list(csv.DictReader(f))
     if not rows: raise UserError(f'{path}: no rows')
     miss = [c for c in REQUIRED if c not in rows[0]]
     if miss: raise UserError(f"{path}: missing column(s) {', '.join(miss)}; required: {', '.join(REQUIRED)} (optional: is_music, group)")
@@ -219,7 +219,7 @@ def load_cache(folder) -> tuple:
     if not (folder / 'cache.json').exists():
         hint = ' (a build was interrupted: rerun the same cache command to finish it)' if (folder / 'building.json').exists() else ''
         raise UserError(f'{folder}: not a codec cache (no cache.json){hint}')
-    idx = pd.read_csv(folder / 'index.csv', dtype={'group': str, 'track_id': str})
+    idx = read_csv(folder / 'index.csv', required=('chunk_id', 'track_id', 'split'), dtype={'group': str, 'track_id': str})
     z = load_npz(folder / 'features.npz')
     arr = dict(logmel=z['logmel'].astype(np.float32), z_content=z['z_content'], descriptor=z['descriptor'])
     if list(z['chunk_id']) != idx.chunk_id.tolist(): raise UserError(f'{folder}: index.csv and features.npz disagree; rebuild the cache')

@@ -78,6 +78,7 @@ def _main(argv, prog):
     c.add_argument('--epochs', type=positive_int, default=12, help='style net and judge epochs'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
     c.add_argument('--auto-labels', type=int_range(2, None), default=None, metavar='K', help='also cluster target160 into K buckets')
     c.add_argument('--labels-out', default=None, help='manifest CSV written by --auto-labels (default: CACHE/auto_labels_kK.csv)')
+    c.add_argument('--overwrite', action='store_true', help='replace the analysis already in CACHE/analysis (runs trained on it are then judged by the new one)')
     c = sub.add_parser('train', help='train the decoder (runs/codec/runN) or the EnCodec-latent translator (--track encodec: runs/codec_encodec/runN), or --resume RUN_DIR, or --smoke')
     c.add_argument('--cache', default=None, help='an analysed cache folder'); c.add_argument('--runs', default='runs', help='runs root (default runs)')
     c.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue this run in place'); c.add_argument('--smoke', action='store_true', help='tiny corpus → cache → analysis → training → audit (~1 min on CPU)')
@@ -120,7 +121,10 @@ def _main(argv, prog):
         print(cache_summary(info))
     elif a.cmd == 'analyze':
         from signal_lab.codec.labels import analyze, auto_labels
-        info = analyze(a.cache, _schema(a.schema), a.balance_sources, a.min_sources, a.music_only, a.style_sources, a.judge_sources, a.epochs, seed=a.seed)
+        schema = _schema(a.schema)
+        if (Path(a.cache) / 'analysis' / 'analysis.json').exists() and not a.overwrite:
+            raise UserError(f'{Path(a.cache) / "analysis"}: already holds an analysis (decoders trained on this cache depend on it); pass --overwrite to replace it')
+        info = analyze(a.cache, schema, a.balance_sources, a.min_sources, a.music_only, a.style_sources, a.judge_sources, a.epochs, seed=a.seed)
         for k, v in info['leakage']['probes'].items():
             if v.get('balanced_accuracy') is not None: print(f"source predictable from {k}: balanced acc {v['balanced_accuracy']:.2f} (chance {v['chance']:.2f}, shuffled {v['shuffled']:.2f})")
         print(f"style net held-out acc {info['style_net']['heldout_acc']:.2f}; judge on sources it never saw {info['judge']['acc_on_other_sources']}")

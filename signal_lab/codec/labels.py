@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_json, write_bytes, npz_bytes, write_csv, read_json, load_npz
+from ..core.io import write_json, write_bytes, npz_bytes, write_csv, read_json, load_npz, load_torch
 from .cache import load_cache
 
 # %% auto #0
@@ -138,7 +138,7 @@ def _save_net(path, net, n_classes, width, classes):
 def load_net(path):
     "A saved `StyleNet` (style net or judge) and its class names."
     import torch
-    d = torch.load(path, map_location='cpu', weights_only=True)
+    d = load_torch(path, map_location='cpu', weights_only=True)
     net = StyleNet(d['n_classes'], width=d['width']); net.load_state_dict(d['state']); return net.eval(), d['classes']
 
 def split_sources(sources) -> tuple[list, list]:

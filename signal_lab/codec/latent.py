@@ -8,7 +8,7 @@ import hashlib, io, time, warnings
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_bytes, write_json, read_json, npz_bytes
+from ..core.io import write_bytes, write_json, read_json, npz_bytes, load_torch
 from .analysis import AudioConfig, mel_fb
 from .cache import load_cache, load_audio, cache_audio_config
 
@@ -275,7 +275,7 @@ def load_latent_generator(run_dir, arr:dict|None=None) -> LatentGenerator:
     from signal_lab.codec.train import TrainConfig, config_of
     p = Path(run_dir) / 'translator.pt'
     if not p.exists(): raise UserError(f'{Path(run_dir)}: no translator.pt — the run has not finished training (resume it with --resume {run_dir})')
-    st = torch.load(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
+    st = load_torch(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
     idx, arr0 = load_cache(cfg.cache); acfg = cache_audio_config(cfg.cache)
     path = LatentPath(latent_dir(cfg.cache, cfg.encodec), idx, acfg)
     T = Translator(path.dim, 128, 160, cfg.noise_dim, cfg.trans_width); T.load_state_dict(st['G'])

@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_bytes
+from ..core.io import write_bytes, load_torch
 from ..core.runs import start_run, resume_run, Run
 from .analysis import AudioConfig, ContentFromMel, mel_to_audio, chroma_from_mel, pitch_from_mel
 from .cache import load_cache, cache_audio_config
@@ -262,7 +262,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
     for s, _ in reversed(plan):
         ck = run.checkpoint(f'stage{s}_latest')
         if ck.exists():
-            st = torch.load(ck, map_location='cpu', weights_only=False)
+            st = load_torch(ck, map_location='cpu', weights_only=False)
             G.load_state_dict(st['G']); D.load_state_dict(st['D']); optG.load_state_dict(st['optG']); optD.load_state_dict(st['optD'])
             start_stage, start_epoch = s, st['epoch']; say(f'resuming {run.path} at stage {s}, epoch {st["epoch"]}'); break
     steps_before = {s: sum(n for k, n in plan if k < s) for s, _ in plan}
@@ -355,7 +355,7 @@ def load_decoder(run_dir):
     if not p.exists():
         if (run.path / 'translator.pt').exists(): raise UserError(f'{run.path}: an encodec-track run (translator.pt); use `load_generator`')
         raise UserError(f'{run.path}: no decoder.pt — the run has not finished training (resume it with --resume {run.path})')
-    st = torch.load(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
+    st = load_torch(p, map_location='cpu', weights_only=False); cfg = config_of(st['config'])
     a = cache_audio_config(cfg.cache)
     G = Decoder(128, 160, cfg.noise_dim, cfg.width, a.n_mels, a.n_frames, frames=cfg.content != 'vector', chroma_to_mel=content_to_mel(a, cfg.content),
                 envelope=cfg.style_env, harmonics=cfg.harmonics)   # the mean log-mel comes back with the state dict

@@ -65,7 +65,8 @@ def read_config_file(path) -> dict:
     "Read a `.yaml`/`.yml`, `.toml` or `.json` file into a dict, with errors that name the file."
     p = Path(path)
     if not p.is_file(): raise ConfigError(p, '-', 'config file not found')
-    text = p.read_text()
+    try: text = p.read_text(encoding='utf-8')
+    except UnicodeDecodeError as ex: raise ConfigError(p, '-', f'not a text file (byte {ex.start} is not UTF-8); a YAML, TOML or JSON config is expected') from None
     suf = p.suffix.lower()
     try:
         if suf in ('.yaml', '.yml'):

@@ -13,7 +13,7 @@ from .config import UserError
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
            'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
            'read_jsonl', 'file_in_the_way', 'check_output', 'output_lock', 'CorruptFile', 'reading', 'load_npz',
-           'load_npy']
+           'load_npy', 'read_csv', 'load_torch', 'load_safetensors', 'check_checkpoint', 'load_image']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -85,6 +85,7 @@ def read_json(path):
     try: return json.loads(Path(path).read_text())
     except FileNotFoundError: raise UserError(f'{path}: file not found') from None
     except json.JSONDecodeError as e: raise UserError(f'{path}: invalid JSON ({e})') from None
+    except UnicodeDecodeError as e: raise UserError(f'{path}: invalid JSON (not a text file: byte {e.start} is not UTF-8)') from None
 
 def write_csv(path, rows, columns=None, fsync=True):
     "Atomically write a CSV from a DataFrame or a list of dicts (columns in first-seen order unless given)."
@@ -238,15 +239,24 @@ def output_lock(folder): # the output folder a long job is about to write
     try: import fcntl
     except ImportError: yield d; return
     d.parent.mkdir(parents=True, exist_ok=True)
-    f = open(d.parent / f'.{d.name}.signal_lab.lock', 'a+')
-    try:
+    lock = d.parent / f'.{d.name}.signal_lab.lock'
+    while True:
+        f = open(lock, 'a+')
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            f.seek(0); who = f.read().strip() or 'another process'
+            f.seek(0); who = f.read().strip() or 'another process'; f.close()
             raise UserError(f'{d}: {who} is writing here now; wait for it to finish, or choose another output') from None
+        try: same = os.fstat(f.fileno()).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        f.close()   # the holder removed it as we opened it: take the new one
+    try:
         f.seek(0); f.truncate(); f.write(f'pid {os.getpid()}'); f.flush()
         yield d
-    finally: f.close()   # closing the file releases the lock
+    finally:   # removed while still held (nothing is left beside the output), then closing releases the lock
+        try: lock.unlink()
+        except FileNotFoundError: pass
+        f.close()
 
 # %% ../../nbs/01_core.io.ipynb #7c4d1b2e
 class CorruptFile(UserError):
@@ -254,13 +264,18 @@ class CorruptFile(UserError):
 
 @contextlib.contextmanager
 def reading(path, # the file being read in the block
-            what:str|None=None): # what it should be (default: its suffix)
+            what:str|None=None, # what it should be (default: its suffix)
+            also:tuple=()): # more exception types that mean 'damaged' for this reader (e.g. RuntimeError for torch)
     "Inside the block, a failure to parse `path` becomes one `CorruptFile` naming the file (a missing one: 'not found')."
     import pickle
     try: yield
     except UserError: raise
-    except FileNotFoundError: raise UserError(f'{path}: not found') from None
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, pickle.UnpicklingError) as e:
+    except FileNotFoundError as e:
+        if e.filename is not None and Path(str(e.filename)) != Path(path): raise   # another file: not this reader's to name
+        raise UserError(f'{path}: not found') from None
+    except Exception as e:
+        known = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, pickle.UnpicklingError, *also)
+        if not isinstance(e, known) and type(e).__name__ != 'SafetensorError': raise
         kind = what or (Path(path).suffix.lstrip('.') or 'this kind of file')
         msg = ' '.join(str(e).split())[:200]
         raise CorruptFile(f'{path}: cannot be read as {kind} ({type(e).__name__}: {msg}); it may be truncated or another kind of file') from None
@@ -272,3 +287,41 @@ def load_npz(path) -> dict:
 def load_npy(path, mmap:bool=True):
     "A `.npy` array (memory-mapped by default; a truncated or foreign file is one `CorruptFile` naming it)."
     with reading(path, '.npy'): return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
+
+def read_csv(path, # a CSV file: a manifest, metadata or labels a user hands in
+             required=(), # columns that must be there
+             **kw): # passed on to `pandas.read_csv`
+    "A CSV as a DataFrame: empty, binary or malformed → one `CorruptFile`; a missing required column → one `UserError` naming it and the columns there are."
+    import pandas as pd
+    with reading(path, 'CSV'):
+        try: df = pd.read_csv(path, **kw)
+        except pd.errors.EmptyDataError: raise CorruptFile(f'{path}: is empty; a CSV with a header row is expected') from None
+    missing = [c for c in required if c not in df.columns]
+    if missing: raise UserError(f"{path}: missing column(s) {', '.join(missing)}; it has: {', '.join(map(str, df.columns))[:200]}")
+    return df
+
+def load_torch(path, **kw): # passed on to `torch.load` (map_location, weights_only)
+    "`torch.load(path)`; a truncated or foreign file is one `CorruptFile` naming it."
+    import torch
+    with reading(path, 'a PyTorch checkpoint', also=(RuntimeError,)): return torch.load(path, **kw)
+
+def load_safetensors(path, device:str='cpu'): # the `.safetensors` file; where the tensors go
+    "Every tensor of a `.safetensors` file; a truncated or foreign file is one `CorruptFile` naming it."
+    from safetensors.torch import load_file
+    with reading(path, 'safetensors'): return load_file(str(path), device=device)
+
+def check_checkpoint(folder): # a checkpoint folder (accelerate's `save_state`, a model folder)
+    "Open the header of every `.safetensors` and the archive index of every `.bin`/`.pt` under `folder` before a resume loads them: a damaged one is one `CorruptFile` naming it."
+    for p in sorted(Path(folder).rglob('*')):
+        if p.suffix == '.safetensors':
+            from safetensors import safe_open
+            with reading(p, 'safetensors'), safe_open(str(p), 'pt') as f: list(f.keys())
+        elif p.suffix in ('.bin', '.pt') and not zipfile.is_zipfile(p):
+            raise CorruptFile(f'{p}: cannot be read as a PyTorch checkpoint (not a complete archive); it may be truncated or another kind of file')
+    return Path(folder)
+
+def load_image(path, mode:str|None=None): # the image file; PIL mode to convert to (e.g. 'L', 'RGB')
+    "A PIL image, decoded now (a truncated or foreign file is one `CorruptFile` naming it, not a failure later in a batch)."
+    from PIL import Image
+    with reading(path, 'an image'), Image.open(path) as im:
+        im.load(); return im.convert(mode) if mode else im.copy()

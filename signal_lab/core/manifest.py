@@ -8,6 +8,7 @@ import importlib.metadata, os, platform
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from .config import UserError
 from .io import JsonlWriter, read_jsonl, sha256_json, file_hash, load_npz, CorruptFile
 
 # %% auto #0
@@ -61,6 +62,14 @@ class ManifestReport:
         for k in ('duplicate_ids', 'duplicate_hashes', 'missing_files', 'bad_files'):
             for x in getattr(self, k)[:10]: s += f'\n  {k[:-1].replace("_", " ")}: {x}'
         return s + ('\nOK' if self.ok else '\nINVALID')
+    @property
+    def verdict(self) -> str:
+        "One line: OK, or INVALID with the first problem found (for stderr)."
+        if self.ok: return f'{self.path}: OK ({self.n_records} records)'
+        if not self.n_records: return f'{self.path}: INVALID: no records (the manifest is empty)'
+        k = next(k for k in ('missing_files', 'bad_files', 'duplicate_ids', 'duplicate_hashes') if getattr(self, k))
+        n = sum(len(getattr(self, x)) for x in ('missing_files', 'bad_files', 'duplicate_ids', 'duplicate_hashes'))
+        return f'{self.path}: INVALID: {k[:-1].replace("_", " ")} {getattr(self, k)[0]}' + (f' (and {n - 1} more problem(s) listed above)' if n > 1 else '')
 
 def resolve_path(manifest_path, p) -> Path:
     "A record path resolved against the manifest's folder."
@@ -91,6 +100,12 @@ class Manifest:
     "An append-only JSONL manifest."
     def __init__(self, path): self.path = Path(path)
     def records(self) -> list[dict]: return read_jsonl(self.path)
+    def require(self) -> list[dict]:
+        "The records; a missing or empty manifest is one `UserError` saying which."
+        if not self.path.is_file(): raise UserError(f'{self.path}: manifest not found' + (' (a folder was given)' if self.path.is_dir() else ''))
+        recs = self.records()
+        if not recs: raise UserError(f'{self.path}: no samples in the manifest (generate some first)')
+        return recs
     def by_id(self) -> dict: return {r['id']: r for r in self.records()}
     def append(self, records, fsync_every:int=64):
         "Append records (an iterable of dicts)."

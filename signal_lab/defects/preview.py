@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
+from ..core.io import read_csv, load_image
 from .config import dataset_classes
 
 # %% auto #0
@@ -28,7 +29,7 @@ def preview(data_root, # dataset folder
     if mask not in MASK_STYLES: raise UserError(f'mask: {mask!r} is not one of {", ".join(MASK_STYLES)}')
     root = Path(data_root)
     if not (root / 'metadata.csv').exists(): raise UserError(f'{root}: no metadata.csv (not a defects dataset)')
-    md = pd.read_csv(root / 'metadata.csv')
+    md = read_csv(root / 'metadata.csv', required=('file_name', 'label'))
     if split: md = md[md.split == split]
     order = dataset_classes(root) if (root / 'summary.json').is_file() else []
     classes = [c for c in order if c in set(md.label)] or list(dict.fromkeys(md.label))
@@ -42,11 +43,11 @@ def preview(data_root, # dataset folder
             if j == 0: ax.set_ylabel(c, fontsize=10)
             if j // k >= len(rows): continue
             r = rows.iloc[j // k]
-            m = np.asarray(Image.open(root / r.mask_file_name)) if isinstance(r.get('mask_file_name'), str) else None
+            m = np.asarray(load_image(root / r.mask_file_name)) if isinstance(r.get('mask_file_name'), str) else None
             if mask == 'side' and j % k == 1:
                 if m is not None: ax.imshow(m, cmap='gray', vmin=0, vmax=255)
                 ax.set_title('mask', fontsize=7); continue
-            ax.imshow(np.asarray(Image.open(root / r.file_name)), cmap='gray', vmin=0, vmax=255)
+            ax.imshow(np.asarray(load_image(root / r.file_name)), cmap='gray', vmin=0, vmax=255)
             if m is not None and m.any() and mask == 'outline':   # drawn 4 px outside the mask, so a thin defect stays visible
                 ax.contour(binary_dilation(m > 127, iterations=4), levels=[0.5], colors='#ffd400', linewidths=0.7)
             if m is not None and m.any() and mask == 'fill': ax.imshow(np.ma.masked_equal(m, 0), cmap='autumn', alpha=0.45)

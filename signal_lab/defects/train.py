@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_csv, write_json, save_figure, write_npz
+from ..core.io import write_csv, write_json, save_figure, write_npz, read_csv, load_image
 from .config import dataset_classes
 
 # %% auto #0
@@ -22,11 +22,11 @@ def load_labels(data_root, human_labels=None):
     root = Path(data_root)
     p = root / 'metadata.csv'
     if not p.exists(): raise UserError(f'{root}: no metadata.csv (generate a dataset, write one with file_name[,split,label], or use LabelingApp.from_folder)')
-    cols = list(pd.read_csv(p, nrows=0).columns)
+    cols = list(read_csv(p, nrows=0).columns)
     if 'file_name' not in cols: raise UserError(f'{p}: needs a file_name column (has {cols})')
     # names stay strings exactly as written ('0', '007', 'NA' are class names); an empty label means unlabeled
     text = [c for c in ('file_name', 'split', 'label', 'mask_file_name') if c in cols]
-    md = pd.read_csv(p, dtype=dict.fromkeys(text, str), keep_default_na=False,
+    md = read_csv(p, dtype=dict.fromkeys(text, str), keep_default_na=False,
                      na_values={c: ['', 'NA', 'NaN', 'nan', 'null'] for c in cols if c not in text})
     if 'label' not in md.columns: md['label'] = ''
     if 'split' not in md.columns: md['split'] = 'train'             # no split column: every image is in the pool
@@ -34,8 +34,11 @@ def load_labels(data_root, human_labels=None):
     md['generated_label'] = md['label']; md['label_source'] = 'generated'
     hp = Path(human_labels) if human_labels else Path('artifacts/labels/human_labels.csv')
     if hp.exists():
-        h = pd.read_csv(hp, dtype=str, keep_default_na=False)   # class names such as '0' stay strings
-        if not {'file_name', 'label'} <= set(h.columns): raise UserError(f'{hp}: needs columns file_name,label')
+        h = read_csv(hp, required=('file_name', 'label'), dtype=str, keep_default_na=False)   # class names such as '0' stay strings
+        unknown = sorted(set(h.file_name) - set(md.file_name))
+        if unknown:
+            import warnings
+            warnings.warn(f'{hp}: {len(unknown)} label(s) name images not in {p} (e.g. {unknown[0]}); they are ignored')
         lab = h[h.label != '']                                    # a row may carry only a mark (unsure/ignore)
         m = dict(zip(lab.file_name, lab.label))
         hit = md.file_name.isin(m)
@@ -79,10 +82,9 @@ def DefectDataset(data_root, split:str, classes=None, return_mask:bool=False, hu
         src = md.attrs.get('human_labels') if (rows.label_source[rows.label == bad[0]] == 'human').iloc[0] else root / 'metadata.csv'
         raise UserError(f"{src}: label {bad[0]!r} of {f} is not a class; allowed: {classes} (or empty for unlabeled)")
     def load(f, standardize=True):
-        with Image.open(root / f) as im:
-            im = im.convert('RGB' if channels == 3 and standardize else 'L')   # masks stay one channel
-            if im.size != size[::-1]: im = im.resize(size[::-1], Image.NEAREST if not standardize else Image.BILINEAR)
-            a = np.asarray(im, np.float32) / 255
+        im = load_image(root / f, 'RGB' if channels == 3 and standardize else 'L')   # masks stay one channel
+        if im.size != size[::-1]: im = im.resize(size[::-1], Image.NEAREST if not standardize else Image.BILINEAR)
+        a = np.asarray(im, np.float32) / 255
         a = torch.from_numpy(a.transpose(2, 0, 1).copy() if a.ndim == 3 else a[None])
         a = torch.nn.functional.avg_pool2d(a[None], downsample)[0] if downsample > 1 else a
         # per-image standardisation: texture brightness and illumination vary far more than the defects

@@ -35,7 +35,7 @@ def _parser(prog):
     s.add_argument('--output', required=True, help='PNG to write')
     s.add_argument('--show', action='store_true', help='also open the figure in a window')
     s.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config value, as for generate')
-    s = sub.add_parser('validate', help='check a manifest for duplicate ids/hashes and missing files')
+    s = sub.add_parser('validate', help='check a manifest: records present, no duplicate ids/hashes, every file there and equal to its sha256 (exit 0: valid, 1: invalid)')
     s.add_argument('manifest', help='labels.jsonl of a dataset')
     s = sub.add_parser('quality', help='per-mode label quality: peak within sigma, MAE')
     s.add_argument('manifest', help='labels.jsonl of a dataset')
@@ -72,7 +72,9 @@ def _main(argv, prog='signal-lab dispersion'):
         return 0
     if a.cmd == 'validate':
         from signal_lab.core.manifest import validate_manifest
-        rep = validate_manifest(a.manifest); print(rep); return 0 if rep.ok else 1
+        rep = validate_manifest(a.manifest); print(rep)
+        if not rep.ok: print(f'{prog}: {rep.verdict}', file=sys.stderr)
+        return 0 if rep.ok else 1
     if a.cmd == 'quality':
         from signal_lab.dispersion.inspect import label_quality, quality_table
         q = label_quality(a.manifest, a.sigma)

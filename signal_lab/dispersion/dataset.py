@@ -24,8 +24,7 @@ def DispersionDataset(manifest, # path of the JSONL manifest
     if masks not in ('disk', 'render', 'none'): raise UserError(f"masks={masks!r}; allowed: 'disk', 'render', 'none'")
     class _DS(Dataset):
         def __init__(self):
-            self.m = Manifest(manifest); self.recs = self.m.records()
-            if not self.recs: raise UserError(f'{manifest}: no samples')
+            self.m = Manifest(manifest); self.recs = self.m.require()
         def __len__(self): return len(self.recs)
         def __getitem__(self, i):
             r = self.recs[i]

@@ -26,8 +26,7 @@ def load_record(path) -> dict:
 
 def find_record(manifest_path, sample_id:str|None=None, seed:int=0) -> Path:
     "Path of the record with `sample_id` (a prefix is enough), or of a random one."
-    m = Manifest(manifest_path); recs = m.records()
-    if not recs: raise UserError(f'{manifest_path}: no samples (generate some first)')
+    m = Manifest(manifest_path); recs = m.require()
     if sample_id:
         hits = [r for r in recs if r['id'].startswith(sample_id)]
         if not hits: raise UserError(f'--sample-id {sample_id!r}: no such sample in {manifest_path}')
@@ -91,8 +90,7 @@ def label_quality(manifest_path, # labels.jsonl
                   sigma:float=60.0, factor:float=1.0, rel_tol:float=0.05, bins:int=2, # as in `record_quality`
                   limit:int|None=None) -> dict: # only the first `limit` records
     "Per-mode hit rates (sigma, relative, bins), MAE, max-on-another-mode and crowding over the records of a manifest."
-    m = Manifest(manifest_path); recs = m.records()[:limit]
-    if not recs: raise UserError(f'{manifest_path}: no samples')
+    m = Manifest(manifest_path); recs = m.require()[:limit]
     tot = None
     for r in recs:
         q = record_quality(load_record(m.resolve(r['paths']['record'])), sigma, factor, rel_tol, bins)

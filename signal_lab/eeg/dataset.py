@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
+from ..core.io import read_csv
 from .preprocess import load_window
 from ..core.splits import check_disjoint
 from .labels import registry, merge_registries, REGISTRIES
@@ -26,7 +27,7 @@ def SpectrogramDataset(folder, # a preprocessed dataset folder (with metadata.cs
     root = Path(folder)
     f = root / 'metadata.csv'
     if not f.exists(): raise UserError(f'{root}: no metadata.csv (run `signal-lab eeg preprocess` first)')
-    md = pd.read_csv(f, dtype={'subject_id': str, 'session': str})
+    md = read_csv(f, required=('file_name', 'split', 'subject_id', 'dataset'), dtype={'subject_id': str, 'session': str})
     check_disjoint(zip(md.dataset.astype(str) + ':' + md.subject_id, md.split))
     if split not in ('train', 'val', 'test'): raise UserError(f'split: {split!r} is not allowed; allowed: train, val, test')
     rows = md[md.split == split].reset_index(drop=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
-from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json
+from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json, load_safetensors, check_checkpoint
 from ..core.runs import start_run, resume_run, Run
 
 # %% auto #0
@@ -568,7 +568,6 @@ def load_generator(run, # a diffusion run folder (runs/<name>/runN) or its model
                    device=None) -> SpectrogramDiffusion:
     "The trained generator of a run (EMA weights from `model/`), ready to `sample`."
     import torch
-    from safetensors.torch import load_file
     p = Path(run)
     if (p / 'model' / 'generator.json').exists(): p = p / 'model'
     if not (p / 'generator.json').exists(): raise UserError(f'{run}: no model/generator.json (not a diffusion run, or no checkpoint written yet)')
@@ -577,7 +576,7 @@ def load_generator(run, # a diffusion run folder (runs/<name>/runN) or its model
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     gen = SpectrogramDiffusion(cfg, CondSpace.from_dict(meta['space']), tuple(meta['shape']), tuple(meta['db_range']), device, meta.get('fixed_channels'))
     if meta.get('norm'): gen.set_norm(mean=meta['norm']['mean'], std=meta['norm']['std'], clip=meta['norm']['clip'])
-    w = load_file(str(p / 'weights.safetensors'))
+    w = load_safetensors(p / 'weights.safetensors')
     own = dict(gen.net.named_parameters())
     missing = [k for k in w if k not in own]
     if missing: raise UserError(f'{p / "weights.safetensors"}: {len(missing)} weights do not fit this architecture (e.g. {missing[0]})')
@@ -661,7 +660,7 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
     if resume is not None:
         if not last.exists() and (ck / 'last.old').exists(): (ck / 'last.old').rename(last)
         if last.exists():
-            acc.load_state(str(last))
+            acc.load_state(str(check_checkpoint(last)))
             if main: say(f'resuming {run.path} at step {st.step} of {tc.steps}')
         elif main: say(f'{run.path}: no checkpoint yet; starting over')
         if main: run.rewind_history(st.step); _rewrite_jsonl(run.path / 'metrics.jsonl', st.step)

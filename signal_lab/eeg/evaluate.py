@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_json, read_json, write_csv, save_figure
+from ..core.io import write_json, read_json, write_csv, save_figure, load_safetensors
 from ..core.runs import resume_run
 from .models import Task, MultiTaskNet, recenter
 from .train import read_metadata, load_split, predict, task_metrics
@@ -23,7 +23,6 @@ def load_checkpoint(run, # a run folder
                    ) -> tuple:
     "`(model in eval mode, tasks, meta)` of one checkpoint of a run."
     import torch
-    from safetensors.torch import load_file
     r = resume_run(run); ck = r.path / 'checkpoints'
     if checkpoint == 'best':
         idx = ck / 'index.json'
@@ -38,7 +37,7 @@ def load_checkpoint(run, # a run folder
     m = meta['model']
     model = MultiTaskNet(tasks, tuple(meta['in_shape']), m['trunk'], m['width'], m['depth'], m['dropout'],
                          input=m.get('input', 'db'), freqs=meta.get('freqs'), bands=m.get('bands') or None)   # runs made before `input` existed: 'db'
-    model.load_state_dict(load_file(d / 'model.safetensors')); model.eval()
+    model.load_state_dict(load_safetensors(d / 'model.safetensors')); model.eval()
     meta['checkpoint'] = checkpoint
     return model, tasks, meta
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np
 from ..core.config import UserError
+from ..core.io import read_csv
 
 # %% auto #0
 __all__ = ['meta_weights', 'weight_diagnostics', 'MetaSampler', 'materialize_meta']
@@ -71,7 +72,7 @@ def materialize_meta(folders:dict, # dataset name -> preprocessed folder
     for name, f in folders.items():
         p = Path(f) / 'metadata.csv'
         if not p.exists(): raise UserError(f'{p}: missing (run `signal-lab eeg preprocess --datasets {name}` or pass --preprocess)')
-        m = pd.read_csv(p, dtype={'subject_id': str, 'session': str}); m['source_root'] = str(f); mds.append(m)
+        m = read_csv(p, required=('file_name', 'split', 'subject_id'), dtype={'subject_id': str, 'session': str}); m['source_root'] = str(f); mds.append(m)
     md = pd.concat(mds, ignore_index=True)
     for c in ('gender', 'health', 'age'):
         if c not in md.columns: md[c] = None

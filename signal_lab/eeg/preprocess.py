@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError, to_dict
-from ..core.io import write_json, read_json, write_csv, write_npy, file_hash, sha256_json
+from ..core.io import write_json, read_json, write_csv, write_npy, file_hash, sha256_json, read_csv
 from .settings import EEGSettings, load_settings
 from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
 
@@ -285,7 +285,7 @@ class MathPreprocessor(BaseSpectrogramPreprocessor):
         import pandas as pd
         f = self.root / 'subject-info.csv'
         if not f.exists(): raise UserError(f'{f}: missing (EEGMAT ships it next to the EDF files)')
-        t = pd.read_csv(f)
+        t = read_csv(f)
         sc, gc, ac, qc = _col(t, 'subject'), _col(t, 'gender', 'sex'), _col(t, 'age'), _col(t, 'count quality')
         if sc is None: raise UserError(f'{f}: no Subject column (has {", ".join(t.columns)})')
         self.column_notes = [f'{f}: no {want} column (has {", ".join(map(str, t.columns))}): {lab} is missing for every subject'

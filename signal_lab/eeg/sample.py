@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_json, read_json, write_csv, write_npy, sha256_json
+from ..core.io import write_json, read_json, write_csv, write_npy, sha256_json, read_csv
 from .diffusion import load_generator
 from .preprocess import window_caption
 
@@ -119,7 +119,7 @@ def plot_real_vs_generated(real, # a preprocessed dataset folder
     import matplotlib.pyplot as plt, pandas as pd
     from signal_lab.eeg.preprocess import load_window
     real, generated = Path(real), Path(generated)
-    rm = pd.read_csv(real / 'metadata.csv', dtype={'subject_id': str}); gm = pd.read_csv(generated / 'metadata.csv', dtype={'subject_id': str})
+    rm = read_csv(real / 'metadata.csv', dtype={'subject_id': str}); gm = read_csv(generated / 'metadata.csv', dtype={'subject_id': str})
     if task is None:
         task = next((c for c in ('health', 'gender', 'state', 'seizure') if c in gm.columns and gm[c].notna().any()), None)
         if task is None: raise UserError(f'{generated}: no class column (health, gender, state, seizure) to split the rows by')
@@ -243,7 +243,7 @@ def model_resolution_view(run, # a diffusion run folder
     from signal_lab.eeg.diffusion import to_model_space, from_model_space
     gen = load_generator(run, 'cpu'); real, out = Path(real), Path(out)
     if (out / 'metadata.csv').exists() and not overwrite: raise UserError(f'{out}: exists; pass overwrite=True or choose another folder')
-    md = pd.read_csv(real / 'metadata.csv', dtype={'subject_id': str, 'session': str})
+    md = read_csv(real / 'metadata.csv', dtype={'subject_id': str, 'session': str})
     for f in sorted(set(md.file_name)):
         a = np.load(real / f).astype(np.float32)
         b = np.concatenate([from_model_space(to_model_space(a[i:i + 64], gen.db_range, gen.layout, gen.size), a.shape[1:], gen.db_range, gen.layout)

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
+from ..core.io import read_csv
 from .preprocess import BaseSpectrogramPreprocessor, Recording, MathPreprocessor, _norm_gender, _col, _age, load_window
 
 # %% auto #0
@@ -34,7 +35,7 @@ class ParkinsonsPreprocessor(BaseSpectrogramPreprocessor):
         import pandas as pd
         f = self.root / 'participants.tsv'
         if not f.exists(): raise UserError(f'{f}: missing (a BIDS dataset lists its participants there)')
-        t = pd.read_csv(f, sep='\t', dtype=str)
+        t = read_csv(f, sep='\t', dtype=str)
         pidc = _col(t, 'participant_id')
         if pidc is None: raise UserError(f'{f}: no participant_id column (has {", ".join(t.columns)})')
         sexc, agec, grpc = _col(t, 'sex', 'gender'), _col(t, 'age'), _col(t, 'group', 'diagnosis')
@@ -117,7 +118,7 @@ class MITPreprocessor(BaseSpectrogramPreprocessor):
         import pandas as pd
         f = self.root / 'SUBJECT-INFO'
         if not f.exists(): return {}
-        t = pd.read_csv(f, sep='\t', dtype=str)
+        t = read_csv(f, sep='\t', dtype=str)
         case, gen, age = _col(t, 'case'), _col(t, 'gender', 'sex'), _col(t, 'age (years)', 'age')
         if case is None: raise UserError(f'{f}: no Case column (has {", ".join(map(str, t.columns))})')
         return {str(r[case]).strip(): dict(gender=_norm_gender(r[gen]) if gen else None, age=_age(r[age]) if age else None)
@@ -224,7 +225,7 @@ class SEEDPreprocessor(BaseSpectrogramPreprocessor):
         import pandas as pd
         f = self.root / 'participants_info.csv'
         if not f.exists(): return {}            # labels then count as missing in run_summary.json, with a warning
-        t = pd.read_csv(f, dtype=str)
+        t = read_csv(f, dtype=str)
         sc, gc, ac = _col(t, 'subject', 'subject_id', 'participant_id'), _col(t, 'gender', 'sex'), _col(t, 'age')
         if sc is None: raise UserError(f'{f}: no subject column (has {", ".join(t.columns)})')
         return {str(int(re.sub(r'\D', '', str(r[sc])))): dict(gender=_norm_gender(r[gc]) if gc else None, age=_age(r[ac]) if ac else None)
@@ -235,7 +236,7 @@ class SEEDPreprocessor(BaseSpectrogramPreprocessor):
         f = self.root / 'trial_info.csv'
         if not f.exists():
             return {s: [(float(a), float(b), SEED_EMOTIONS[e]) for a, b, e in zip(*t)] for s, t in SEED_TRIALS.items()}
-        t = pd.read_csv(f)
+        t = read_csv(f, required=('session', 'trial', 'start_s', 'end_s', 'emotion'))
         out = {}
         for r in t.itertuples():
             if r.emotion not in SEED_EMOTIONS: raise UserError(f'{f}: emotion {r.emotion!r} is not allowed; allowed: {", ".join(SEED_EMOTIONS)}')

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
-from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json, load_npy
+from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json, load_npy, check_checkpoint, read_csv
 from ..core.runs import start_run, resume_run
 from .models import TRUNKS, INPUTS, Task, make_task, MultiTaskNet, multitask_loss, relative_db, recenter
 
@@ -114,7 +114,7 @@ def read_metadata(folder) -> 'pd.DataFrame':
     from signal_lab.core.splits import check_disjoint
     f = Path(folder) / 'metadata.csv'
     if not f.exists(): raise UserError(f'{folder}: no metadata.csv (run `signal-lab eeg preprocess` or `signal-lab eeg meta` first, or set data.folder)')
-    md = pd.read_csv(f, dtype={'subject_id': str, 'session': str})
+    md = read_csv(f, dtype={'subject_id': str, 'session': str})
     for c in ('file_name', 'window_index', 'split', 'subject_id', 'dataset'):
         if c not in md.columns: raise UserError(f'{f}: no {c!r} column (not a signal_lab spectrogram dataset?)')
     md['subject_key'] = md.dataset.astype(str) + ':' + md.subject_id
@@ -380,7 +380,7 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     if resume is not None:
         if not last.exists() and (ck / 'last.old').exists(): (ck / 'last.old').rename(last)   # killed between the two renames
         if last.exists():
-            acc.load_state(str(last))
+            acc.load_state(str(check_checkpoint(last)))
             if main: say(f'resuming {run.path} at step {st.step} of {total}')
         elif main: say(f'{run.path}: no checkpoint yet; starting over')
         if main:

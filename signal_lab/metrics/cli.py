@@ -113,7 +113,8 @@ def _main(argv, prog):
     t.add_argument('--fake', required=True, help='generated spectrogram dataset folder')
     t.add_argument('--config', default='smoke', help='classifier config: a file or a shipped name (signal-lab eeg configs)')
     t.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one config field, e.g. train.epochs=5')
-    t.add_argument('--out', default='tstr_out', help='folder for the views, runs and tstr.json')
+    t.add_argument('--out', default='tstr_out', help='folder for the views, runs and tstr.json (a rerun with the same inputs resumes there)')
+    t.add_argument('--overwrite', action='store_true', help='start over in an --out that holds results of other inputs or another config')
     a = p.parse_args(argv)
     if a.cmd == 'compute':
         from signal_lab.core.io import check_output
@@ -125,7 +126,7 @@ def _main(argv, prog):
         for line in summary(res): print(line)
         print(f'metrics: {a.out}'); return 0
     from signal_lab.metrics.tstr import tstr
-    tstr(a.real, a.fake, a.config, a.out, a.set)
+    tstr(a.real, a.fake, a.config, a.out, a.set, overwrite=a.overwrite)
     print(f"tstr: {Path(a.out) / 'tstr.json'}"); return 0
 
 def main(argv=None, prog='signal-lab metrics') -> int:

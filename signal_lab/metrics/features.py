@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from ..core.config import UserError
-from ..core.io import file_hash, sha256_json, write_npz, read_json, load_npy
+from ..core.io import file_hash, sha256_json, write_npz, read_json, load_npy, read_csv, load_image, reading
 
 # %% auto #0
 __all__ = ['IMAGE_EXT', 'Input', 'open_input', 'Extractor', 'RandomCNN', 'ClassifierTrunk', 'InceptionLocal', 'HFVision',
@@ -37,9 +37,11 @@ class Input:
         "Sample `i`: uint8 RGB (H, W, 3) for images, float32 for arrays."
         p = self.root / self.files[i]
         if self.kind == 'images':
-            with Image.open(p) as im: return np.asarray(im.convert('RGB'))
-        a = load_npy(p)
-        return np.asarray(a[self.index[i]] if self.index is not None else a, np.float32)
+            return np.asarray(load_image(p, 'RGB'))
+        a = np.asarray(load_npy(p)[self.index[i]] if self.index is not None else load_npy(p), np.float32)
+        if not np.isfinite(a).all():
+            raise UserError(f"{p}{f' (sample {self.index[i]})' if self.index is not None else ''}: holds NaN or inf values; features of it would be meaningless — fix or drop this sample")
+        return a
 
 def _labels_from(md, labels, where):
     if labels is None: return None
@@ -57,10 +59,12 @@ def open_input(path, # an image folder, a signal_lab array dataset folder, or a 
     if p.is_file():
         if p.suffix != '.npy': raise UserError(f'{p}: a file input must be a .npy array (N, ...); allowed: .npy file, image folder, dataset folder')
         if split or labels: raise UserError(f'{p}: a .npy array has no splits or label columns')
-        n = load_npy(p).shape[0]
+        shape = load_npy(p).shape
+        if len(shape) not in (3, 4): raise UserError(f'{p}: an array of shape {shape}; a .npy input is a stack of samples, (N, H, W) or (N, C, H, W)')
+        n = shape[0]
         return Input('arrays', p.parent, [p.name] * n, list(range(n)), selection=dict(file=p.name))
     md_path = p / 'metadata.csv'
-    md = pd.read_csv(md_path, dtype=str, keep_default_na=False) if md_path.exists() else None
+    md = read_csv(md_path, dtype=str, keep_default_na=False) if md_path.exists() else None
     if md is not None and 'file_name' in md.columns:
         sel = dict(extra_files=['metadata.csv'])
         if split is not None:
@@ -128,7 +132,7 @@ class RandomCNN(Extractor):
             self._build(3); self.preprocessing = dict(input='images', mode='RGB', resize=[self.image_size] * 2, interp='bilinear', scale='x/255')
             return
         x = x[None] if x.ndim == 2 else x
-        if x.ndim != 3: raise UserError(f'{real.root}: arrays of shape {x.shape}; random-cnn takes (C, H, W) or (H, W)')
+        if x.ndim != 3: raise UserError(f'{real.root / real.files[0]}: samples of shape {x.shape}; random-cnn takes (C, H, W) or (H, W)')
         self._build(x.shape[0]); s, ss, n = 0.0, 0.0, 0
         for i in range(len(real)):
             a = real.read(i).astype(np.float64); a = a[None] if a.ndim == 2 else a
@@ -180,7 +184,8 @@ class InceptionLocal(Extractor):
         p = Path(path); self.dev = _device(device)
         if not p.is_file(): raise UserError(f'{p}: no such weights file (the InceptionV3 .pth torch-fidelity uses)')
         self.weights_hash = file_hash(p)
-        self.net = FeatureExtractorInceptionV3('inception-v3-compat', ['2048'], feature_extractor_weights_path=str(p)).to(self.dev)
+        with reading(p, 'an InceptionV3 .pth state dict', also=(RuntimeError,)):
+            self.net = FeatureExtractorInceptionV3('inception-v3-compat', ['2048'], feature_extractor_weights_path=str(p)).to(self.dev)
         self.id = 'inception-v3-compat'
         self.preprocessing = dict(input='images', mode='RGB', dtype='uint8', resize='inside, to 299 (TF1 bilinear)')
     def batch(self, items:list) -> np.ndarray:

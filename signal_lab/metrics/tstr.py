@@ -7,17 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_json, write_csv
+from ..core.io import write_json, write_csv, read_csv, read_json, file_hash, sha256_json
 
 # %% auto #0
-__all__ = ['above_chance', 'tstr']
+__all__ = ['OUTPUTS', 'above_chance', 'tstr']
 
 # %% ../../nbs/62_metrics.tstr.ipynb #348ef181
 def _rows(folder:Path, fake:bool, real_datasets=None, val_share:float=0.15, seed:int=0):
     import pandas as pd
     f = folder / 'metadata.csv'
     if not f.exists(): raise UserError(f'{folder}: no metadata.csv (a signal_lab spectrogram dataset is needed for TSTR)')
-    md = pd.read_csv(f, dtype={'subject_id': str, 'session': str})
+    md = read_csv(f, dtype={'subject_id': str, 'session': str})
     for c in ('file_name', 'window_index'):
         if c not in md.columns: raise UserError(f'{f}: no {c!r} column (not a signal_lab spectrogram dataset?)')
     md['file_name'] = [str((folder / p).resolve()) for p in md.file_name]
@@ -36,6 +36,35 @@ def _rows(folder:Path, fake:bool, real_datasets=None, val_share:float=0.15, seed
             if not (md.split == 'val').any():                      # one generated "subject": hold out windows instead
                 md['split'] = np.where(rng.random(len(md)) < val_share, 'val', 'train')
     return md
+
+def _fingerprint(real:Path, fake:Path, r, f, cfg, val_share:float) -> dict:
+    "What a TSTR output depends on: each side's folder, metadata and data files (every one must exist), and the resolved config."
+    from signal_lab.core.config import to_dict
+    def side(folder, md):
+        files = sorted(set(md.file_name)); gone = [p for p in files if not Path(p).is_file()]
+        if gone: raise UserError(f'{gone[0]}: not found ({len(gone)} of the {len(files)} files {folder / "metadata.csv"} lists are missing); nothing was written')
+        return dict(folder=str(folder.resolve()), metadata_sha256=file_hash(folder / 'metadata.csv'), n_files=len(files),
+                    files_sha256=sha256_json([[p, Path(p).stat().st_size] for p in files]))
+    return dict(real=side(real, r), fake=side(fake, f), config=sha256_json(to_dict(cfg)), config_name=cfg.name, val_share=val_share)
+
+OUTPUTS = ('views', 'runs', 'eval', 'tstr.json', 'tstr_inputs.json')   # what `tstr` writes under its `out`
+
+def _claim(out:Path, fp:dict, overwrite:bool):
+    "Refuse an `out` that holds other inputs' results (or is not a TSTR folder) unless `overwrite`; then record `fp` there."
+    import shutil
+    fp = dict(fp, out=str(out.resolve())); f = out / 'tstr_inputs.json'
+    if out.exists() and any(out.iterdir()):
+        old = read_json(f) if f.exists() else None
+        why = ('it is not a TSTR output folder (no tstr_inputs.json)' if old is None else
+               f"it was written at {old.get('out')} (TSTR folders do not move: their runs point there)" if old.get('out') != fp['out'] else
+               f"it holds results of other inputs ({', '.join(k for k in fp if old.get(k) != fp[k])} changed)" if old != fp else None)
+        if why and not overwrite: raise UserError(f'{out}: {why}; choose another --out, or pass --overwrite to start over there')
+        if why:
+            for n in OUTPUTS:
+                p = out / n
+                if p.is_dir(): shutil.rmtree(p)
+                elif p.exists(): p.unlink()
+    write_json(f, fp)
 
 def _view(out:Path, name:str, parts:list):
     import pandas as pd
@@ -71,7 +100,8 @@ def tstr(real, # the real spectrogram dataset (train/val/test splits)
          out='tstr_out', # where the views, runs and tstr.json go
          overrides=(), # `KEY=VALUE` changes to the config (e.g. train.epochs=5)
          val_share:float=0.15, # share of generated subjects held out for model selection when it has no val split
-         log=print # progress lines (None: quiet)
+         log=print, # progress lines (None: quiet)
+         overwrite:bool=False # replace results in `out` that come from other inputs or another config (else: refused)
         ) -> dict:
     "TRTR, TSTR and TRTS scores of one classifier config; writes `<out>/tstr.json`."
     from signal_lab.eeg.train import load_classifier_config
@@ -82,6 +112,7 @@ def tstr(real, # the real spectrogram dataset (train/val/test splits)
     for s in ('train', 'val', 'test'):
         if 'split' not in r.columns or not (r.split == s).any(): raise UserError(f'{real}: no {s!r} rows; TSTR needs the real train, val and test splits')
     f = _rows(fake, True, sorted(set(r.dataset.astype(str))), val_share, cfg.train.seed)
+    _claim(out, _fingerprint(real, fake, r, f, cfg, val_share), overwrite)   # a rerun with the same inputs resumes; other inputs never mix in
     quiet = (lambda *a: None)
     say = log or quiet
     v_real = _view(out, 'trtr', [r])
