@@ -54,7 +54,8 @@ def _weights(run):
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     folder = _dataset(tmp_path, 16, seconds=32, seed=3, splits='{"train": 0.6, "val": 0.2, "test": 0.2}')
     sets = [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.epochs=6', 'train.batch_size=4', 'train.eval_strategy=steps',
-            'train.eval_steps=4', 'model.width=8', 'tasks.age={}']
+            'train.eval_steps=4', 'model.width=8', 'tasks.age={}',
+            'checkpoint.monitor={"health.balanced_accuracy": 1, "health.auroc": 0.3, "health.accuracy": 0.7}']   # 3 keys, not in sorted order (#35 item 14)
     args = [sys.executable, '-m', 'signal_lab.eeg.train', '--config', 'health'] + [x for s in sets for x in ('--set', s)]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = tmp_path / 'runs' / 'health' / 'run1'
@@ -73,6 +74,10 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     whole = tmp_path / 'runs' / 'health' / 'run2'
     strip = lambda f: [{k: v for k, v in json.loads(l).items() if k != 'windows_per_s'} for l in f.read_text().splitlines()]
     assert strip(killed / 'metrics.jsonl') == strip(whole / 'metrics.jsonl')
+    import csv
+    hist = lambda d: [{k: v for k, v in r.items() if k != 'windows_per_s'} for r in csv.DictReader(open(d / 'history.csv'))]
+    assert hist(killed) == hist(whole)                                 # byte for byte as text, wall-clock aside: no ULP drift in `monitor`
+    assert not list(killed.rglob('*.tmp')), list(killed.rglob('*.tmp'))
     wa, wu = _weights(killed), _weights(whole)
     assert wa.keys() == wu.keys() and all((wa[k] == wu[k]).all() for k in wu)
     ia, iu = (json.loads((d / 'checkpoints' / 'index.json').read_text()) for d in (killed, whole))

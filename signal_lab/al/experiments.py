@@ -8,7 +8,7 @@ import importlib, itertools, json, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_csv, write_json, read_json, write_text, sha256_json
+from ..core.io import write_csv, write_json, read_json, write_text, sha256_json, locks_output
 from ..core.manifest import package_versions
 from .strategies import UNCERTAINTY, Strategy
 from .simulate import CLASSIFIERS, load_embeddings, simulate, fit_proba, aulc
@@ -110,6 +110,7 @@ def summary_markdown(rows) -> str:
     return '\n'.join(out) + '\n'
 
 # %% ../../nbs/32_al.experiments.ipynb #d206a15c
+@locks_output('out_dir')   # one writer at a time
 def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pass `data`)
                     out_dir='artifacts/embedding_cnn/al_experiments',
                     classifiers=CLASSIFIERS, strategies=UNCERTAINTY, diversity=('off', 'kcenter'), repeats:int=3,

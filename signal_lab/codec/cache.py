@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_bytes, write_json, write_csv, read_json, npz_bytes, sha256_json, file_hash, load_npz, read_csv, reading
+from ..core.io import write_bytes, write_json, write_csv, read_json, npz_bytes, sha256_json, file_hash, load_npz, read_csv, reading, locks_output
 from ..core.manifest import package_versions
 from ..core.parallel import pmap
 from ..core.splits import load_or_assign, check_disjoint
@@ -112,6 +112,7 @@ def fitting_chunk_sec(durations, # seconds of the tracks that should fit
     hops = int(np.floor(min(durations) * audio.sr / audio.hop))
     return round(hops * audio.hop / audio.sr, 3) if hops >= audio.n_slots else None
 
+@locks_output('out')   # one writer at a time
 def build_cache(manifest, # track manifest CSV
                 out, # cache folder
                 audio:AudioConfig=AudioConfig(), # analysis settings

@@ -12,8 +12,8 @@ from .config import UserError
 # %% auto #0
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
            'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
-           'read_jsonl', 'file_in_the_way', 'check_output', 'output_lock', 'CorruptFile', 'reading', 'load_npz',
-           'load_npy', 'read_csv', 'load_torch', 'load_safetensors', 'check_checkpoint', 'load_image']
+           'read_jsonl', 'file_in_the_way', 'check_output', 'output_lock', 'locks_output', 'CorruptFile', 'reading',
+           'load_npz', 'load_npy', 'read_csv', 'load_torch', 'load_safetensors', 'check_checkpoint', 'load_image']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -257,6 +257,19 @@ def output_lock(folder): # the output folder a long job is about to write
         try: lock.unlink()
         except FileNotFoundError: pass
         f.close()
+
+# %% ../../nbs/01_core.io.ipynb #0a6420f0
+def locks_output(where): # the name of the parameter holding the output folder, or `f(arguments dict) -> folder`
+    "Decorator: each call of the function holds `output_lock` on its output folder while it runs."
+    import inspect
+    def deco(fn):
+        sig = inspect.signature(fn)
+        @functools.wraps(fn)
+        def locked(*args, **kw):
+            b = sig.bind(*args, **kw); b.apply_defaults()
+            with output_lock(where(b.arguments) if callable(where) else b.arguments[where]): return fn(*args, **kw)
+        return locked
+    return deco
 
 # %% ../../nbs/01_core.io.ipynb #7c4d1b2e
 class CorruptFile(UserError):

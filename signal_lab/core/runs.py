@@ -61,7 +61,8 @@ class Run:
         buf = io.StringIO(); w = csv.DictWriter(buf, cols, lineterminator='\n'); w.writeheader(); w.writerows(rows)
         write_text(self.history_path, buf.getvalue())
     def rewind_history(self, step:int, key:str='step'):
-        "Drop history rows whose `key` is greater than `step` (call before resuming from a checkpoint)."
+        "Drop history rows whose `key` is greater than `step`, and temp files a killed writer left (call before resuming from a checkpoint)."
+        for p in self.path.rglob('.*.tmp'): p.unlink(missing_ok=True)   # `atomic_write`'s, cut short by a SIGKILL
         rows = [r for r in self.history() if int(r[key]) <= step]
         if not rows: 
             if self.history_path.exists(): self.history_path.unlink()

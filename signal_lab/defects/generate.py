@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int
 from ..core.config import UserError, config_hash, to_dict
-from ..core.io import write_bytes, png_bytes, write_csv, write_json
+from ..core.io import write_bytes, png_bytes, write_csv, write_json, locks_output
 from ..core.manifest import package_versions
 from ..core.parallel import pmap, open_executor
 from .config import DefectsConfig, load_defects_config, dataset_classes
@@ -89,6 +89,7 @@ def _fsync_tree(root):
             try: os.fsync(fd)
             finally: os.close(fd)
 
+@locks_output('output')   # one writer at a time (a second process into this folder is refused)
 def generate_dataset(cfg:DefectsConfig, # generator settings
                      output, # dataset folder
                      num_images:int=1000, # images in all splits

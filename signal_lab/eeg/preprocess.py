@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError, to_dict
-from ..core.io import write_json, read_json, write_csv, write_npy, file_hash, sha256_json, read_csv
+from ..core.io import write_json, read_json, write_csv, write_npy, file_hash, sha256_json, read_csv, locks_output
 from .settings import EEGSettings, load_settings
 from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
 
@@ -185,6 +185,7 @@ class BaseSpectrogramPreprocessor:
         row['caption'] = self.caption(row)
         return row
 
+    @locks_output(lambda a: a['self'].output)   # one writer at a time
     def run(self, overwrite:bool=False, resume:bool=True, workers:int|None=1, progress=None) -> dict:
         "Preprocess every recording (skipping finished ones); write metadata, splits and `run_summary.json`."
         from signal_lab.core.parallel import pmap

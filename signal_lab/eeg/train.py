@@ -229,12 +229,9 @@ def monitor_weights(cfg:ClassifierConfig, tasks:list) -> dict:
     return {(f'{t.name}.mae_std' if t.is_regression else f'{t.name}.balanced_accuracy'): (-t.weight if t.is_regression else t.weight) for t in tasks}
 
 def monitor_score(weights:dict, metrics:dict) -> float:
-    "Σ weight · metric over the monitor (NaN if a metric is missing or NaN)."
-    s = 0.0
-    for k, w in weights.items():
-        v = metrics.get(k, float('nan'))
-        s += w * (v if v is not None else float('nan'))
-    return float(s)
+    "Σ weight · metric over the monitor (NaN if a metric is missing or NaN), summed exactly (`math.fsum`): the same bits in any key order."
+    terms = [w * (v if (v := metrics.get(k, float('nan'))) is not None else float('nan')) for k, w in weights.items()]
+    return float(math.fsum(terms)) if all(math.isfinite(t) for t in terms) else float('nan')
 
 # %% ../../nbs/51_eeg.train.ipynb #d34b18b3
 class _TrainerState:
