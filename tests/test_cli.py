@@ -64,7 +64,7 @@ def test_quickstart_end_to_end(tmp_path):
     assert json.loads((tmp_path / 'qs' / 'metrics' / 'defects_train_vs_test.json').read_text())['metrics']['by_class']
 
 
-SUBCOMMANDS = {'dispersion': ['init-config', 'generate', 'inspect', 'validate', 'quality'],
+SUBCOMMANDS = {'dispersion': ['init-config', 'generate', 'inspect', 'validate', 'quality', 'image'],
                'defects': ['generate', 'preview', 'train', 'embed'],
                'al': ['simulate', 'experiments', 'report', 'loop'],
                'eeg': ['preprocess', 'meta', 'tasks', 'diffuse', 'sample'],

@@ -198,3 +198,28 @@ def test_a_second_writer_into_the_same_folder_is_refused(tmp_path):
         r = cli('dispersion', 'generate', '--samples', '2', '--set', f'paths.output_root={root}')
     assert_user_error(r, str(root), 'is writing here now')
     assert not root.exists() or not any(root.rglob('*.jsonl'))
+
+
+MASW = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'real-masw' / 'wghs'
+needs_masw = pytest.mark.skipif(not MASW.is_dir(), reason=f'real MASW records not found at {MASW} (../shared is absent)')
+
+
+@needs_masw
+def test_field_records_image_like_training_records(tmp_path):
+    """#34 item 1: the real WGHS SEG2 shots (obspy) → one stacked image per source position, on the training grid, with the
+    fundamental mode where this site has it (about 190–260 m/s over 10–30 Hz at every source position)."""
+    r = cli('dispersion', 'image', *sorted(MASW.glob('*.dat')), '--out', tmp_path / 'img', check=True)
+    assert '3 image(s)' in r.stdout
+    from signal_lab.dispersion.config import DispersionConfig
+    g = DispersionConfig().grid
+    picks = []
+    for pos in (-5, -10, -20):
+        z = np.load(tmp_path / 'img' / f'source_{pos}m.npz')
+        assert z['spectrum'].shape == (g.nv, g.nf) and int(z['n_shots']) == 5 and np.isnan(z['curves']).all()
+        band = (z['freqs'] >= 10) & (z['freqs'] <= 30)
+        picks.append(z['velocities'][z['spectrum'][:, band].argmax(0)])
+        assert (tmp_path / 'img' / f'source_{pos}m.png').stat().st_size > 10000
+    for p in picks: assert 170 <= np.median(p) <= 280, np.median(p)
+    assert max(np.median(p) for p in picks) - min(np.median(p) for p in picks) < 30   # one site, one curve
+    assert_user_error(cli('dispersion', 'image', MASW / '6.dat', MASW / '16.dat', '--source', '-5', '--out', tmp_path / 'x'), '16.dat')
+    assert_user_error(cli('dispersion', 'image', MASW / '6.dat', '--out', tmp_path / 'img'), '--overwrite')

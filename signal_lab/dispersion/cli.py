@@ -41,6 +41,15 @@ def _parser(prog):
     s.add_argument('manifest', help='labels.jsonl of a dataset')
     s.add_argument('--sigma', type=float_range(0, lo_open=True), default=60.0, help='tolerance (m/s): a spectrum peak within sigma of a labeled mode counts as a hit')
     s.add_argument('--json', help='also write the report here (default: next to the manifest)')
+    s = sub.add_parser('image', help='field shot records (SEG2/SU) -> one stacked dispersion image per source position, on the training grid')
+    s.add_argument('files', nargs='+', help='shot records (.dat/.sg2 SEG2, .su); shots of one source position are stacked')
+    s.add_argument('--out', required=True, help='output folder (source_<position>m.npz and .png)')
+    s.add_argument('--config', default='config_example.yaml', help='the training config whose grid, transform and normalisation the images use')
+    s.add_argument('--source', type=float, help='source position (m), when the headers lack it')
+    s.add_argument('--receivers', type=float, nargs='+', help='receiver positions (m), when the headers lack them')
+    s.add_argument('--t-max', type=float_range(0, lo_open=True), help='end of the time window after the trigger (s; default: the record end)')
+    s.add_argument('--overwrite', action='store_true', help='replace images already in --out')
+    s.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config value')
     return p
 
 def _main(argv, prog='signal-lab dispersion'):
@@ -75,6 +84,12 @@ def _main(argv, prog='signal-lab dispersion'):
         rep = validate_manifest(a.manifest); print(rep)
         if not rep.ok: print(f'{prog}: {rep.verdict}', file=sys.stderr)
         return 0 if rep.ok else 1
+    if a.cmd == 'image':
+        import importlib.util
+        if importlib.util.find_spec('obspy') is None: raise UserError(f'{prog} image: needs obspy to read SEG2/SU (pip install -e ".[dispersion]")')
+        from signal_lab.dispersion.field import image_field_records
+        paths = image_field_records(a.files, a.out, load_dispersion_config(a.config, a.set), a.source, a.receivers, t_max=a.t_max, overwrite=a.overwrite)
+        print(f'{len(paths)} image(s) in {a.out}'); return 0
     if a.cmd == 'quality':
         from signal_lab.dispersion.inspect import label_quality, quality_table
         q = label_quality(a.manifest, a.sigma)

@@ -50,7 +50,8 @@ def plot_record(rec:dict, # a record from `load_record`
     if not group: ax.plot(f, (x[-1] - x[0]) * f, 'r:', lw=1.2, label='wavelength = array length')   # the array's limit (phase images)
     ax.set_ylim(v[0], v[-1]); ax.set_xlabel('frequency (Hz)'); ax.set_ylabel(('group' if group else 'phase') + ' velocity (m/s)')
     kind = 'Group image (frequency-time analysis)' if group else 'Dispersion image (phase shift)'
-    ax.set_title(kind + ' with the true mode curves' + (f'\nsample {name}' if name else ''), fontsize=10)
+    labelled = np.isfinite(rec['curves']).any()   # a field image has no labels
+    ax.set_title(kind + (' with the true mode curves' if labelled else '') + ((f'\nsample {name}' if labelled else f'\n{name}') if name else ''), fontsize=10)
     ax.legend(fontsize=8, loc='upper right', framealpha=0.85)
     if colorbar: ax.figure.colorbar(im, ax=ax, label='amplitude (normalised per frequency)', pad=0.02)
     return ax
