@@ -21,7 +21,7 @@ def _parser(prog):
     s.add_argument('path', help='where to write the config (.yaml, .toml or .json)')
     s.add_argument('--overwrite', action='store_true', help='replace an existing file')
     s = sub.add_parser('generate', help='generate samples into the dataset folder')
-    s.add_argument('--config', default='config_example.yaml', help='YAML/TOML/JSON config, or a shipped name (config_example.yaml, config_test_normal.yaml, config_test_interference.yaml)')
+    s.add_argument('--config', default='config_example.yaml', help='YAML/TOML/JSON config, or a shipped name (config_example.yaml, config_test_normal.yaml, config_test_interference.yaml, config_masw.yaml)')
     s.add_argument('--samples', type=int_range(1, 100_000_000), help='number of samples (default: cli.dry_run_samples of the config)')
     s.add_argument('--seed', type=seed_int, help='base seed (default: the config seed)')
     s.add_argument('--workers', type=int_range(1, 256), default=1, help='local worker processes')
@@ -50,6 +50,24 @@ def _parser(prog):
     s.add_argument('--t-max', type=float_range(0, lo_open=True), help='end of the time window after the trigger (s; default: the record end)')
     s.add_argument('--overwrite', action='store_true', help='replace images already in --out')
     s.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config value')
+    from signal_lab.dispersion.picker import PickerConfig
+    d = PickerConfig()
+    s = sub.add_parser('train-picker', help='train the U-Net picker on generated datasets (runs/picker/runN; resumable)')
+    s.add_argument('--data', nargs='+', default=[], help='dataset folders (or manifests) to train on, all on one grid')
+    s.add_argument('--runs', default='runs', help='runs root (default runs)'); s.add_argument('--resume', metavar='RUN_DIR', help='continue this run')
+    s.add_argument('--modes', type=int_range(1, 10), default=d.modes, help='modes to learn, fundamental first')
+    s.add_argument('--epochs', type=positive_int, default=d.epochs, help='passes over the records'); s.add_argument('--batch', type=positive_int, default=d.batch, help='records per step')
+    s.add_argument('--width', type=int_range(4, 256), default=d.width, help='channels of the first U-Net level'); s.add_argument('--depth', type=int_range(1, 6), default=d.depth, help='U-Net levels')
+    s.add_argument('--lr', type=float_range(0, 1, lo_open=True), default=d.lr, help='peak learning rate'); s.add_argument('--seed', type=seed_int, default=d.seed, help='seed')
+    s.add_argument('--threads', type=int_range(1, 256), default=d.threads, help='torch threads (same count, same weights)')
+    s = sub.add_parser('pick', help='pick mode curves on images (field images from `image`, or dataset records) with a trained picker')
+    s.add_argument('run', help='a picker run folder (or its picker.pt)'); s.add_argument('images', nargs='+', help='.npz images (source_*.npz from `image`, or records)')
+    s.add_argument('--out', required=True, help='output folder: picks.csv and a figure per image'); s.add_argument('--threshold', type=float_range(0, 1), default=0.3, help='confidence below which a point stays unpicked')
+    s.add_argument('--overwrite', action='store_true', help='replace picks already in --out')
+    s = sub.add_parser('evaluate', help='benchmark a picker against the argmax control on held-out datasets, per mode')
+    s.add_argument('run', help='a picker run folder'); s.add_argument('--data', nargs='+', required=True, metavar='NAME=DIR', help='held-out sets, e.g. clean=DIR interference=DIR')
+    s.add_argument('--limit', type=positive_int, help='records per set (default: all)'); s.add_argument('--threshold', type=float_range(0, 1), default=0.3, help='pick threshold')
+    s.add_argument('--json', help='also write the scores here')
     return p
 
 def _main(argv, prog='signal-lab dispersion'):
@@ -90,6 +108,22 @@ def _main(argv, prog='signal-lab dispersion'):
         from signal_lab.dispersion.field import image_field_records
         paths = image_field_records(a.files, a.out, load_dispersion_config(a.config, a.set), a.source, a.receivers, t_max=a.t_max, overwrite=a.overwrite)
         print(f'{len(paths)} image(s) in {a.out}'); return 0
+    if a.cmd == 'train-picker':
+        from signal_lab.dispersion.picker import PickerConfig, train_picker
+        if a.resume: run = train_picker(resume=a.resume)
+        else: run = train_picker(PickerConfig(data=a.data, modes=a.modes, epochs=a.epochs, batch=a.batch, width=a.width, depth=a.depth, lr=a.lr, seed=a.seed, threads=a.threads), a.runs)
+        print(f'run: {run.path}'); return 0
+    if a.cmd == 'pick':
+        from signal_lab.dispersion.picker import pick_files
+        print(f"picks: {pick_files(a.run, a.images, a.out, a.threshold, a.overwrite)}"); return 0
+    if a.cmd == 'evaluate':
+        from signal_lab.dispersion.picker import evaluate_picker, benchmark_table
+        sets = {}
+        for s in a.data:
+            name, eq, path = s.partition('=')
+            if not eq: name, path = Path(s).name, s
+            sets[name] = path
+        print(benchmark_table(evaluate_picker(a.run, sets, a.threshold, a.limit, a.json))); return 0
     if a.cmd == 'quality':
         from signal_lab.dispersion.inspect import label_quality, quality_table
         q = label_quality(a.manifest, a.sigma)

@@ -135,7 +135,7 @@ class DispersionConfig:
     seed: int = cfield(0, lo=0, help='base seed; item i draws from default_rng([seed, i])')
 
 # %% ../../nbs/10_dispersion.config.ipynb #c9e552c9
-SHIPPED = ('config_example.yaml', 'config_test_normal.yaml', 'config_test_interference.yaml')
+SHIPPED = ('config_example.yaml', 'config_test_normal.yaml', 'config_test_interference.yaml', 'config_masw.yaml')
 
 def shipped_config(name:str='config_example.yaml') -> Path:
     "Path of a config shipped with the package."
