@@ -79,6 +79,8 @@ class SpectrumCfg:
     ftan_alpha: float = cfield(50.0, lo=1, hi=1e4, help='group images: Gaussian filter width of the frequency-time analysis, exp(-alpha ((f - fc) / fc)^2)')
     taper_bins: int = cfield(4, lo=0, hi=512, help='frequency bins of cosine taper where a mode starts (near cutoff)')
     resolvable_factor: float = cfield(1.0, lo=0, lo_open=True, help='a point is resolvable when wavelength <= factor * array length')
+    geophone_hz: float = cfield(0.0, lo=0, hi=1000, help="natural frequency of the geophones (e.g. 4.5): their velocity response (damping 0.7) weakens lower frequencies against the noise; 0: flat")
+    source_fmax: float = cfield(0.0, lo=0, hi=10000, help='corner frequency of the source (e.g. 80 for a sledge hammer; 2nd-order roll-off above it); 0: flat')
 
 @dataclass
 class MasksCfg:

@@ -11,8 +11,8 @@ from ..core.parallel import one_blas_thread
 from .config import ArrayCfg, SpectrumCfg
 
 # %% auto #0
-__all__ = ['offsets', 'synth_gather', 'mode_amplitudes', 'phase_shift_stack', 'PhaseShift', 'fk_spectrum', 'dispersion_spectrum',
-           'resolvable_weight', 'curve_resolvable', 'dispersed_waveform', 'ftan_image']
+__all__ = ['offsets', 'synth_gather', 'mode_amplitudes', 'band_response', 'phase_shift_stack', 'PhaseShift', 'fk_spectrum',
+           'dispersion_spectrum', 'resolvable_weight', 'curve_resolvable', 'dispersed_waveform', 'ftan_image']
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #b3e4c4e4
 def offsets(arr:ArrayCfg) -> np.ndarray:
@@ -76,7 +76,17 @@ def mode_amplitudes(n_modes:int, # modes in the sample
     a[1:] = hi
     if n_modes > 1 and u < spec.dominant_band_prob:
         a[m] *= 1 + (gain - 1) * np.exp(-0.5 * ((f - fc) / width) ** 2)
-    return a.astype(np.float32)
+    return (a * band_response(f, spec.geophone_hz, spec.source_fmax)).astype(np.float32)
+
+def band_response(freqs, # Hz
+                  geophone_hz:float=0.0, # geophone natural frequency (0: flat)
+                  source_fmax:float=0.0, # source corner frequency (0: flat)
+                  damping:float=0.7) -> np.ndarray:
+    "|response| of the recording chain per frequency: a geophone's velocity response (2nd-order high-pass) times a source's 2nd-order roll-off."
+    f = np.asarray(freqs, np.float64); r = np.ones_like(f)
+    if geophone_hz > 0: q = f / geophone_hz; r *= q ** 2 / np.sqrt((1 - q ** 2) ** 2 + (2 * damping * q) ** 2)
+    if source_fmax > 0: r /= np.sqrt(1 + (f / source_fmax) ** 4)
+    return r
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #a6c95d88
 @lru_cache(maxsize=8)
