@@ -44,7 +44,7 @@ def main():
         sl('dispersion', 'image', *sorted(WGHS.glob('*.dat')), '--config', 'config_masw.yaml', '--out', out / 'wghs', '--overwrite')
         sl('dispersion', 'pick', run.path, *sorted((out / 'wghs').glob('*.npz')), '--out', out / 'wghs_picks', '--overwrite')
         p = pd.read_csv(out / 'wghs_picks' / 'picks.csv'); p = p[p['mode'] == 0].pivot(index='freq_hz', columns='image', values='velocity')
-        spread = (p.max(1) - p.min(1)) / p.median(1)
+        spread = (p.max(axis=1) - p.min(axis=1)) / p.median(axis=1)
         for lo, hi in ((5, 10), (10, 20), (20, 40), (40, 60)):
             s = spread[(spread.index >= lo) & (spread.index < hi)]
             print(f'WGHS fundamental, {lo}-{hi} Hz: median spread between the 3 source positions {100 * s.median():.1f}% (max {100 * s.max():.1f}%), '

@@ -86,6 +86,13 @@ def test_sigkill_then_resume_equals_uninterrupted(small, tmp_path):
     la = [json.loads(l) for l in (ref.path / 'metrics.jsonl').read_text().splitlines()]
     lb = [json.loads(l) for l in (run / 'metrics.jsonl').read_text().splitlines()]
     assert [(x['step'], x['loss']) for x in la] == [(x['step'], x['loss']) for x in lb]
+    # #35 item 14: every logged number equal, wall-clock fields aside, in metrics.jsonl and history.csv; no temp file left
+    import csv
+    strip = lambda rows: [{k: v for k, v in r.items() if not any(w in k for w in ('per_s', 'seconds', 'time', 'elapsed'))} for r in rows]
+    assert strip(la) == strip(lb)
+    ha, hb = (list(csv.DictReader(open(d / 'history.csv'))) for d in (ref.path, run))
+    assert strip(ha) == strip(hb) and len(ha) > 0
+    assert not list(run.rglob('*.tmp')), list(run.rglob('*.tmp'))
 
 
 @pytest.mark.parametrize('arch', ['sd15', 'sd35'])
