@@ -108,7 +108,7 @@ CASES = [
     ('dispersion inspect', 'unknown sample id', lambda F, w: ['dispersion', 'inspect', '--sample-id', 'zzzz', '--output', f'{w}/p.png', '--set', f'paths.output_root={F}/disp'], ['zzzz']),
     ('dispersion inspect', 'no dataset there', lambda F, w: ['dispersion', 'inspect', '--output', f'{w}/p.png', '--set', f'paths.output_root={w}/none'], ['none']),
     ('dispersion inspect', 'truncated record', lambda F, w: ['dispersion', 'inspect', '--output', f'{w}/p.png', '--set',
-                                                              f'paths.output_root={cut(first(cp(F / "disp", w / "d") / "records", "*.npz")).parents[1]}'], ['.npz']),
+                                                              f'paths.output_root={[cut(r) for r in sorted((cp(F / "disp", w / "d") / "records").glob("*.npz"))][0].parents[1]}'], ['.npz']),
     ('dispersion inspect', 'output under a file', lambda F, w: ['dispersion', 'inspect', '--output', f'{afile(w)}/p.png', '--set', f'paths.output_root={F}/disp'], ['afile']),
     ('dispersion inspect', 'garbage manifest', lambda F, w: ['dispersion', 'inspect', '--output', f'{w}/p.png', '--set',
                                                               f'paths.output_root={garbage(cp(F / "disp", w / "d") / "manifests" / "labels.jsonl").parents[1]}'], ['labels.jsonl']),

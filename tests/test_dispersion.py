@@ -253,3 +253,18 @@ def test_picker_train_pick_evaluate_round_on_cpu(tmp_path):
     assert_user_error(cli('dispersion', 'pick', tmp_path / 'runs', recs[0], '--out', tmp_path / 'y'), 'no picker.pt')
     assert_user_error(cli('dispersion', 'train-picker', '--data', tmp_path / 'nothing', '--runs', tmp_path / 'runs'), 'manifest not found')
     assert not (tmp_path / 'runs' / 'picker' / 'run2').exists()                                       # a failed start leaves no run folder
+
+
+@pytest.mark.gpu
+def test_picker_trains_and_picks_on_cuda(tmp_path):
+    "The picker on a GPU: trains, writes a CPU-loadable picker.pt, and picks the same records to within a bin of its CPU twin."
+    from signal_lab.dispersion.config import load_dispersion_config
+    from signal_lab.dispersion.generate import generate
+    from signal_lab.dispersion.picker import PickerConfig, train_picker, load_picker, load_records, pick
+    generate(load_dispersion_config('config_masw.yaml', [f'paths.output_root={tmp_path / "d"}', 'grid.nf=32', 'grid.nv=64']), 32, seed=1, progress=False)
+    cfg = lambda: PickerConfig(data=[str(tmp_path / 'd')], epochs=2, batch=8, width=8, depth=2)
+    g = train_picker(cfg(), tmp_path / 'gpu', log=None, device='cuda'); c = train_picker(cfg(), tmp_path / 'cpu', log=None, device='cpu')
+    X = load_records(tmp_path / 'd', 2)['X'][:8]
+    pg, pc = pick(load_picker(g.path, 'cuda'), X)['curves'], pick(load_picker(c.path), X)['curves']
+    both = np.isfinite(pg) & np.isfinite(pc)
+    assert both.mean() > 0.5 and np.nanmedian(np.abs(pg - pc)[both]) < 2 * 720 / 63

@@ -60,6 +60,7 @@ def _parser(prog):
     s.add_argument('--width', type=int_range(4, 256), default=d.width, help='channels of the first U-Net level'); s.add_argument('--depth', type=int_range(1, 6), default=d.depth, help='U-Net levels')
     s.add_argument('--lr', type=float_range(0, 1, lo_open=True), default=d.lr, help='peak learning rate'); s.add_argument('--seed', type=seed_int, default=d.seed, help='seed')
     s.add_argument('--threads', type=int_range(1, 256), default=d.threads, help='torch threads (same count, same weights)')
+    s.add_argument('--device', default=None, help='torch device (default: cuda when available; CPU runs are the reproducible ones)')
     s = sub.add_parser('pick', help='pick mode curves on images (field images from `image`, or dataset records) with a trained picker')
     s.add_argument('run', help='a picker run folder (or its picker.pt)'); s.add_argument('images', nargs='+', help='.npz images (source_*.npz from `image`, or records)')
     s.add_argument('--out', required=True, help='output folder: picks.csv and a figure per image'); s.add_argument('--threshold', type=float_range(0, 1), default=0.3, help='confidence below which a point stays unpicked')
@@ -110,8 +111,10 @@ def _main(argv, prog='signal-lab dispersion'):
         print(f'{len(paths)} image(s) in {a.out}'); return 0
     if a.cmd == 'train-picker':
         from signal_lab.dispersion.picker import PickerConfig, train_picker
-        if a.resume: run = train_picker(resume=a.resume)
-        else: run = train_picker(PickerConfig(data=a.data, modes=a.modes, epochs=a.epochs, batch=a.batch, width=a.width, depth=a.depth, lr=a.lr, seed=a.seed, threads=a.threads), a.runs)
+        from signal_lab.core.cli import check_device
+        check_device(a.device)
+        if a.resume: run = train_picker(resume=a.resume, device=a.device)
+        else: run = train_picker(PickerConfig(data=a.data, modes=a.modes, epochs=a.epochs, batch=a.batch, width=a.width, depth=a.depth, lr=a.lr, seed=a.seed, threads=a.threads), a.runs, device=a.device)
         print(f'run: {run.path}'); return 0
     if a.cmd == 'pick':
         from signal_lab.dispersion.picker import pick_files

@@ -64,6 +64,9 @@ class ArrayCfg:
     traces: int = cfield(48, lo=2, hi=10000, help='number of receivers')
     first_offset: float = cfield(5.0, lo=0, help='source-to-first-receiver distance (m)')
     spacing: float = cfield(1.0, lo=0, lo_open=True, help='receiver spacing (m)')
+    first_offset_max: float = cfield(0.0, lo=0, help='if > first_offset: each sample draws its first offset uniformly from [first_offset, first_offset_max] (MASW shots at several source positions); 0: fixed')
+    def validate(self):
+        if 0 < self.first_offset_max < self.first_offset: raise Invalid('first_offset_max', f'must be 0 (fixed) or >= array.first_offset ({self.first_offset}), got {self.first_offset_max}')
 
 @dataclass
 class SpectrumCfg:

@@ -72,6 +72,8 @@ def write_dataset_card(cfg:DispersionConfig) -> Path:
 def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=None) -> tuple[dict, dict]:
     "Arrays of one sample and the parameters that generated it (`desc`: `describe(cfg)`, when the caller has it)."
     freqs, vels, xs = frequency_axis(cfg.grid), velocity_axis(cfg.grid), offsets(cfg.array)
+    if cfg.array.first_offset_max > cfg.array.first_offset:   # drawn only then: datasets of fixed-offset configs keep their bytes
+        xs = xs + rng.uniform(0, cfg.array.first_offset_max - cfg.array.first_offset)
     model, curves, retries, reasons, check, group = sample_curves(cfg.physics, freqs, rng)
     amps = mode_amplitudes(cfg.physics.n_modes, freqs, cfg.spectrum, rng)
     ia = cfg.augmentation.interference

@@ -112,7 +112,8 @@ def pick(model, # a loaded picker (`load_picker`)
     net, meta = model; x = np.asarray(images, np.float32); one = x.ndim == 3; x = x[None] if one else x
     if x.shape[-2:] != (len(meta['velocities']), len(meta['freqs'])):
         raise UserError(f"images of {x.shape[-2]} x {x.shape[-1]} (velocities x frequencies); the picker was trained on {len(meta['velocities'])} x {len(meta['freqs'])} — image them with its config")
-    with torch.no_grad(): P = np.concatenate([torch.sigmoid(net(torch.from_numpy(x[i:i + batch]))).numpy() for i in range(0, len(x), batch)])
+    dev = next(net.parameters()).device
+    with torch.no_grad(): P = np.concatenate([torch.sigmoid(net(torch.from_numpy(x[i:i + batch]).to(dev))).cpu().numpy() for i in range(0, len(x), batch)])
     v, conf = _ridge(P, np.asarray(meta['velocities']))
     cur = np.where(conf >= threshold, v, np.nan).astype(np.float32)
     return dict(curves=cur[0] if one else cur, confidence=conf[0] if one else conf)
@@ -148,7 +149,8 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
                  runs='runs', # runs root: the run is runs/picker/runN
                  resume=None, # a run folder to continue instead
                  log=print, # progress lines (None: quiet)
-                 stop_after:int|None=None # stop after this many epochs (for tests of resume)
+                 stop_after:int|None=None, # stop after this many epochs (for tests of resume)
+                 device:str|None=None # torch device (default: cuda when available; CPU runs are the reproducible ones)
                 ):
     "Train (or continue) a picker; returns the `Run`."
     import torch
@@ -166,15 +168,16 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
     va = _split(D['ids'], cfg.val_share); tr = np.flatnonzero(~va); va = np.flatnonzero(va)
     if len(tr) < cfg.batch: raise UserError(f'{cfg.data[0]}: {len(tr)} training records; at least batch={cfg.batch} needed')
     n_threads = torch.get_num_threads(); torch.set_num_threads(cfg.threads); torch.manual_seed(cfg.seed)
+    dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     try:
-        net = UNet(2, cfg.modes, cfg.width, cfg.depth)
+        net = UNet(2, cfg.modes, cfg.width, cfg.depth).to(dev)
         steps = cfg.epochs * math.ceil(len(tr) / cfg.batch)
         opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.2)
         X, Y = torch.from_numpy(D['X']), torch.from_numpy(D['Y'])
         ck, start = run.checkpoint('latest'), 0
         if ck.exists():
-            st = load_torch(ck, map_location='cpu', weights_only=False)
+            st = load_torch(ck, map_location=dev, weights_only=False)
             net.load_state_dict(st['net']); opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched']); start = st['epoch']
             say(f'resuming {run.path} after epoch {start}')
         run.rewind_history(start)
@@ -185,12 +188,13 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
             order = tr[torch.randperm(len(tr), generator=torch.Generator().manual_seed(cfg.seed * 100003 + ep)).numpy()]
             for i in range(0, len(order), cfg.batch):
                 b = torch.from_numpy(order[i:i + cfg.batch])
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(net(X[b]), Y[b])
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(net(X[b].to(dev)), Y[b].to(dev))
                 opt.zero_grad(); loss.backward(); opt.step(); sched.step(); tot += float(loss.detach()) * len(b)
             row = dict(step=ep + 1, train_loss=tot / len(tr))
             if len(va):
                 net.eval()
-                with torch.no_grad(): vl = float(torch.nn.functional.binary_cross_entropy_with_logits(net(X[va]), Y[va]))
+                with torch.no_grad(): vl = sum(float(torch.nn.functional.binary_cross_entropy_with_logits(net(X[c].to(dev)), Y[c].to(dev))) * len(c)
+                                               for c in np.array_split(va, max(1, len(va) // 64))) / len(va)
                 p = pick((net, meta), D['X'][va])['curves']
                 row.update(val_loss=vl, val_within_5pct=score_picks(p, D['curves'][va], D['velocities'])[0]['within_5pct'])
             row['seconds'] = round(time.perf_counter() - t0, 2)
@@ -200,19 +204,19 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
             say(f"epoch {ep + 1}/{cfg.epochs}: train {row['train_loss']:.4f}" + (f", val {row['val_loss']:.4f}, fundamental within 5% {row['val_within_5pct']}" if len(va) else ''))
             if stop_after is not None and ep + 1 >= stop_after and ep + 1 < cfg.epochs: return run
         net.eval()
-        write_bytes(run.path / 'picker.pt', _save(dict(net=net.state_dict(), meta=meta, config=run.state['config'])))
+        write_bytes(run.path / 'picker.pt', _save(dict(net={k: v.cpu() for k, v in net.state_dict().items()}, meta=meta, config=run.state['config'])))
         run.update(status='done')
         say(f'picker: {run.path / "picker.pt"}')
         return run
     finally: torch.set_num_threads(n_threads)
 
-def load_picker(run) -> tuple:
-    "`(network in eval mode, meta)` of a finished picker run (or its `picker.pt`)."
+def load_picker(run, device:str='cpu') -> tuple:
+    "`(network in eval mode, meta)` of a finished picker run (or its `picker.pt`), on `device`."
     p = Path(run); p = p / 'picker.pt' if p.is_dir() else p
     if not p.is_file(): raise UserError(f'{p}: no picker.pt (train one: signal-lab dispersion train-picker, or resume the run)')
     st = load_torch(p, map_location='cpu', weights_only=False); m = st['meta']
     net = UNet(2, m['modes'], m['width'], m['depth']); net.load_state_dict(st['net']); net.eval()
-    return net, dict(m, path=str(p))
+    return net.to(device), dict(m, path=str(p))
 
 # %% ../../nbs/16b_dispersion.picker.ipynb #457a6aaa
 def evaluate_picker(run, # a picker run folder (or picker.pt)
@@ -254,7 +258,9 @@ def pick_files(run, # a picker run folder (or picker.pt)
     for f in map(Path, images):
         z = load_npz(f)
         if 'spectrum' not in z or 'weights' not in z: raise UserError(f'{f}: no spectrum/weights arrays (an image from `signal-lab dispersion image` or a record is needed)')
-        r = pick(model, np.stack([z['spectrum'], z['weights']]).astype(np.float32), threshold)
+        x = np.stack([z['spectrum'], z['weights']]).astype(np.float32); nv, nf = len(model[1]['velocities']), len(model[1]['freqs'])
+        if x.shape[-2:] != (nv, nf): raise UserError(f'{f}: an image of {x.shape[-2]} x {x.shape[-1]} (velocities x frequencies); the picker was trained on {nv} x {nf} — image it with the picker\'s config')
+        r = pick(model, x, threshold)
         ctl = argmax_picks(z['spectrum'], np.asarray(model[1]['velocities']), 1)[0]
         fr = np.asarray(model[1]['freqs'])
         for m in range(r['curves'].shape[0]):
