@@ -5,6 +5,7 @@
 # %% ../../nbs/49_eeg.cli.ipynb #62bfbd3a
 from __future__ import annotations
 import sys
+from pathlib import Path
 from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int
 from ..core.config import UserError
 
