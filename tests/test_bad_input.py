@@ -63,10 +63,10 @@ def drop_column(p, col):
     import pandas as pd
     pd.read_csv(p).drop(columns=[col]).to_csv(p, index=False); return p
 
-def unfinish(run):
-    "A finished codec run made to look stopped before its end: the next `--resume` loads its checkpoint."
+def unfinish(run, final='decoder.pt'):
+    "A finished run made to look stopped before its end (its `final` file gone, status running): the next `--resume` loads its checkpoint."
     import json
-    (run / 'decoder.pt').unlink(); st = json.loads((run / 'run_state.json').read_text()); st['status'] = 'running'
+    (run / final).unlink(); st = json.loads((run / 'run_state.json').read_text()); st['status'] = 'running'
     (run / 'run_state.json').write_text(json.dumps(st)); return run
 
 MASW = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'real-masw' / 'wghs'
@@ -75,12 +75,6 @@ def masw(*names):
     "Real SEG2 shots from ../shared (the case is skipped where it is absent)."
     if not MASW.is_dir(): pytest.skip(f'real MASW records not found at {MASW}')
     return [str(MASW / n) for n in names]
-
-def unfinish_picker(run):
-    "A finished picker run made to look stopped after its checkpoint: the next `--resume` loads it."
-    import json
-    (run / 'picker.pt').unlink(); st = json.loads((run / 'run_state.json').read_text()); st['status'] = 'running'
-    (run / 'run_state.json').write_text(json.dumps(st)); return run
 
 def nan_sample(folder):
     "One NaN in one generated sample."
@@ -137,7 +131,7 @@ CASES = [
     ('dispersion train-picker', 'width 2', lambda F, w: ['dispersion', 'train-picker', '--data', f'{F}/masw', '--width', '2', '--runs', f'{w}/r'], ['--width']),
     ('dispersion train-picker', 'missing run to resume', lambda F, w: ['dispersion', 'train-picker', '--resume', f'{w}/none/run1'], ['none']),
     ('dispersion train-picker', 'corrupt checkpoint on resume', lambda F, w: ['dispersion', 'train-picker', '--resume',
-                                str(unfinish_picker(cut(cp(F / 'pruns/picker/run1', w / 'run1') / 'checkpoints' / 'latest.pt').parents[1]))], ['latest.pt']),
+                                str(unfinish(cut(cp(F / 'pruns/picker/run1', w / 'run1') / 'checkpoints' / 'latest.pt').parents[1], 'picker.pt'))], ['latest.pt']),
     ('dispersion pick', 'missing run', lambda F, w: ['dispersion', 'pick', f'{w}/none', first(F / 'masw/records', '*.npz'), '--out', f'{w}/o'], ['none', 'picker.pt']),
     ('dispersion pick', 'image on another grid', lambda F, w: ['dispersion', 'pick', f'{F}/pruns/picker/run1', first(F / 'disp/records', '*.npz'), '--out', f'{w}/o'], ['the picker was trained on']),
     ('dispersion pick', 'truncated image', lambda F, w: ['dispersion', 'pick', f'{F}/pruns/picker/run1', str(cut(cp(first(F / 'masw/records', '*.npz'), w / 'i.npz'))), '--out', f'{w}/o'], ['i.npz']),
