@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_bytes, load_torch
+from ..core.io import write_bytes, load_torch, torch_bytes
 from ..core.runs import start_run, resume_run, Run
 from .analysis import AudioConfig, ContentFromMel, mel_to_audio, chroma_from_mel, pitch_from_mel
 from .cache import load_cache, cache_audio_config
@@ -202,10 +202,6 @@ def other_styles(y:np.ndarray, n_styles:int, rng) -> np.ndarray:
     return (y + rng.integers(1, n_styles, len(y))) % n_styles
 
 # %% ../../nbs/58_codec.train.ipynb #854864df
-def _state_bytes(obj) -> bytes:
-    import torch
-    b = io.BytesIO(); torch.save(obj, b); return b.getvalue()
-
 def _load_data(cfg:TrainConfig):
     idx, arr = load_cache(cfg.cache); A = load_analysis(cfg.cache)
     y = A['label']; tr = (idx.split == 'train').to_numpy() & (y >= 0) & idx.source.isin(A['info']['style_sources']).to_numpy()
@@ -282,7 +278,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
             # the history row first, then the checkpoint: the checkpoint is the commit point, and a resume drops
             # any row past it (`rewind_history`), so a kill between the two never leaves a gap in history.csv
             run.log(step=step, stage=s, epoch=ep + 1, seconds=round(time.perf_counter() - t0, 3), **{k: round(v, 5) for k, v in logs.items()})
-            write_bytes(run.checkpoint(f'stage{s}_latest'), _state_bytes(dict(G=G.state_dict(), D=D.state_dict(), optG=optG.state_dict(),
+            write_bytes(run.checkpoint(f'stage{s}_latest'), torch_bytes(dict(G=G.state_dict(), D=D.state_dict(), optG=optG.state_dict(),
                                                                               optD=optD.state_dict(), stage=s, epoch=ep + 1)))
             run.update(stage=s, epoch=ep + 1, step=step)
             say(f'stage {s} epoch {ep + 1}/{n_ep}: ' + ', '.join(f'{k} {v:.3f}' for k, v in logs.items()))
@@ -290,7 +286,7 @@ def train_decoder(cfg:TrainConfig|None=None, # settings (ignored on resume: the 
             if stop_after is not None and done_here >= stop_after: return run
     # the config through JSON: fresh string objects, so pickle's memo (and the file's bytes) never depend on where a
     # value came from (an argparse choice can be the very string object of a field name, e.g. track='encodec')
-    write_bytes(run.path / model_file(cfg.track), _state_bytes(dict(G=G.state_dict(), config=json.loads(json.dumps(asdict(cfg))))))
+    write_bytes(run.path / model_file(cfg.track), torch_bytes(dict(G=G.state_dict(), config=json.loads(json.dumps(asdict(cfg))))))
     run.update(status='trained')
     if audit:
         from signal_lab.codec.audit import exit_audit, sample_pack

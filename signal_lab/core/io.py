@@ -13,7 +13,8 @@ from .config import UserError
 __all__ = ['atomic_write', 'write_bytes', 'write_text', 'canonical_json', 'sha256_json', 'file_hash', 'write_json', 'read_json',
            'write_csv', 'npz_bytes', 'write_npz', 'write_npy', 'png_bytes', 'write_png', 'save_figure', 'JsonlWriter',
            'read_jsonl', 'file_in_the_way', 'check_output', 'output_lock', 'locks_output', 'CorruptFile', 'reading',
-           'load_npz', 'load_npy', 'read_csv', 'load_torch', 'load_safetensors', 'check_checkpoint', 'load_image']
+           'load_npz', 'load_npy', 'read_csv', 'torch_bytes', 'load_torch', 'load_safetensors', 'check_checkpoint',
+           'load_image']
 
 # %% ../../nbs/01_core.io.ipynb #d8ecc491
 def _fsync_dir(d):
@@ -312,6 +313,11 @@ def read_csv(path, # a CSV file: a manifest, metadata or labels a user hands in
     missing = [c for c in required if c not in df.columns]
     if missing: raise UserError(f"{path}: missing column(s) {', '.join(missing)}; it has: {', '.join(map(str, df.columns))[:200]}")
     return df
+
+def torch_bytes(obj) -> bytes:
+    "What `torch.save(obj)` writes, as bytes (for `write_bytes`: a checkpoint lands whole or not at all)."
+    import torch
+    b = io.BytesIO(); torch.save(obj, b); return b.getvalue()
 
 def load_torch(path, **kw): # passed on to `torch.load` (map_location, weights_only)
     "`torch.load(path)`; a truncated or foreign file is one `CorruptFile` naming it."

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError, cfield, from_dict
-from ..core.io import write_bytes, write_json, load_torch
+from ..core.io import write_bytes, write_json, load_torch, torch_bytes
 from ..core.manifest import Manifest
 from ..core.runs import start_run, resume_run
 from .masks import gaussian_masks
@@ -141,10 +141,6 @@ def _split(ids:np.ndarray, share:float) -> np.ndarray:
     h = np.array([int(hashlib.sha256(str(i).encode()).hexdigest()[:8], 16) / 2 ** 32 for i in ids])
     return h < share
 
-def _save(obj) -> bytes:
-    import torch
-    b = io.BytesIO(); torch.save(obj, b); return b.getvalue()
-
 def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the training datasets)
                  runs='runs', # runs root: the run is runs/picker/runN
                  resume=None, # a run folder to continue instead
@@ -199,12 +195,12 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
                 row.update(val_loss=vl, val_within_5pct=score_picks(p, D['curves'][va], D['velocities'])[0]['within_5pct'])
             row['seconds'] = round(time.perf_counter() - t0, 2)
             run.log(**row)
-            write_bytes(ck, _save(dict(net=net.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), epoch=ep + 1)))
+            write_bytes(ck, torch_bytes(dict(net=net.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), epoch=ep + 1)))
             run.update(step=ep + 1)
             say(f"epoch {ep + 1}/{cfg.epochs}: train {row['train_loss']:.4f}" + (f", val {row['val_loss']:.4f}, fundamental within 5% {row['val_within_5pct']}" if len(va) else ''))
             if stop_after is not None and ep + 1 >= stop_after and ep + 1 < cfg.epochs: return run
         net.eval()
-        write_bytes(run.path / 'picker.pt', _save(dict(net={k: v.cpu() for k, v in net.state_dict().items()}, meta=meta, config=run.state['config'])))
+        write_bytes(run.path / 'picker.pt', torch_bytes(dict(net={k: v.cpu() for k, v in net.state_dict().items()}, meta=meta, config=run.state['config'])))
         run.update(status='done')
         say(f'picker: {run.path / "picker.pt"}')
         return run
