@@ -5,7 +5,7 @@
 # %% ../../nbs/39_al.cli.ipynb #7c421afa
 from __future__ import annotations
 import sys
-from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range, seed_int
+from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range, seed_int, add_scheduler_arg
 
 # %% auto #0
 __all__ = ['main']
@@ -40,6 +40,7 @@ def _main(argv, prog):
     e.add_argument('--strategies', type=_csv_list, default=list(UNCERTAINTY), help=f'comma list of {",".join(UNCERTAINTY)}')
     e.add_argument('--diversity', type=_csv_list, default=['off', 'kcenter'], help='comma list of off,kcenter,kmeans++: each strategy runs with each')
     e.add_argument('--workers', type=int_range(1, 256), default=None, help='parallel cells (default: CPU count)')
+    add_scheduler_arg(e)
     e.add_argument('--out-dir', default='artifacts/embedding_cnn/al_experiments', help='grid folder (a rerun skips finished cells)')
     e.add_argument('--seed', type=seed_int, default=0, help='base seed of the repeats')
     e.add_argument('--overwrite', action='store_true', help='start over when --out-dir holds a different grid')
@@ -73,7 +74,7 @@ def _main(argv, prog):
     if a.cmd == 'experiments':
         from signal_lab.al.experiments import run_experiments, summary_markdown
         res = run_experiments(a.embeddings_dir, a.out_dir, a.classifiers, a.strategies, a.diversity, a.repeats, a.seed_size, a.rounds,
-                              a.query_size, a.seed, a.workers, a.overwrite)
+                              a.query_size, a.seed, a.workers, a.overwrite, scheduler=a.scheduler)
         print(f"{res['n_cells']} cells ({res['n_skipped']} already done) in {res['seconds']:.1f} s -> {a.out_dir}")
         print(summary_markdown(res['summary']))
         if not a.no_report:

@@ -117,7 +117,8 @@ def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pas
                     seed_size:int=1, rounds:int=50, query_size:int=1, seed:int=0,
                     workers:int|None=1, # parallel cells (local processes)
                     overwrite:bool=False, # start over in an out-dir that holds a different grid
-                    data:dict|None=None, progress=None) -> dict:
+                    data:dict|None=None, progress=None,
+                    scheduler:str|None=None) -> dict: # Dask: 'local' or a scheduler address (see `core.parallel`)
     "Run (or resume) a grid; writes the layout above and returns `dict(summary, n_cells, n_skipped, seconds)`."
     from signal_lab.core.parallel import pmap
     t0 = time.perf_counter()
@@ -128,7 +129,7 @@ def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pas
     if 'random' not in strategies: strategies = tuple(strategies) + ('random',)  # the reference for the gain
     if repeats < 1: raise UserError(f'--repeats: {repeats} must be >= 1')
     if data is None: data = load_embeddings(emb_dir)
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()   # absolute: a Dask worker may run in another folder
     cfg = dict(embeddings_dir=str(emb_dir), classifiers=list(classifiers), strategies=list(strategies), diversity=[_diversity_mode(d) or 'off' for d in diversity],
                repeats=repeats, seed_size=seed_size, rounds=rounds, query_size=query_size, seed=seed,
                n_pool=int(len(data['train']['y'])), n_test=int(len(data['test']['y'])), classes=data['classes'])
@@ -142,7 +143,7 @@ def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pas
     cells = grid_cells(classifiers, strategies, diversity, repeats)
     mod = importlib.import_module('signal_lab.al.experiments')
     res = pmap(lambda i, rng: mod._run_cell(out, cells[i], data, cfg, h), range(len(cells)), seed=seed, workers=workers,
-               skip=lambda i: _cell_done(out, cells[i], h), desc='AL grid cells', progress=progress, keep_results=False)
+               scheduler=scheduler, outputs=[out], skip=lambda i: _cell_done(out, cells[i], h), desc='AL grid cells', progress=progress, keep_results=False)
     if res.failures: raise RuntimeError('; '.join(map(str, res.failures[:3])))
     from sklearn.metrics import accuracy_score, f1_score
     baselines = []

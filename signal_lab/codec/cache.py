@@ -122,9 +122,11 @@ def build_cache(manifest, # track manifest CSV
                 ratios:dict|None=None, # split shares (default train/val/test 0.8/0.1/0.1)
                 seed:int=0, workers:int|None=1, progress:bool|None=None,
                 silence_dbfs:float=-60.0, # tracks and chunks quieter than this (RMS) are reported and left out
+                scheduler:str|None=None, # Dask: 'local' or a scheduler address (see `core.parallel`)
                ) -> dict:
     "Build (or resume) the chunk cache; returns the `cache.json` record."
-    audio = audio.validate(); out = Path(out)
+    audio = audio.validate(); out = Path(out).resolve()   # absolute, as the audio paths: a Dask worker may run in another folder
+    manifest = Path(manifest).resolve()
     if chunks_per_track < 1: raise UserError(f'chunks_per_track: {chunks_per_track} must be at least 1')
     chunk_starts(10 * audio.chunk_sec, audio.chunk_sec, 1, chunk_sampling)        # checks the sampling name
     rows = read_manifest(manifest)
@@ -151,7 +153,8 @@ def build_cache(manifest, # track manifest CSV
         write_bytes(cpath(i), npz_bytes(dict(arr, meta=np.array(json.dumps(meta)))))
         return meta
     t0 = time.perf_counter()
-    res = pmap(job, range(len(rows)), seed=seed, workers=workers, skip=lambda i: cpath(i).exists(), desc='cache', progress=progress)
+    res = pmap(job, range(len(rows)), seed=seed, workers=workers, scheduler=scheduler, inputs=sorted({str(Path(r['file']).parent) for r in rows}),
+               outputs=[out / 'chunks'], skip=lambda i: cpath(i).exists(), desc='cache', progress=progress)
     failed = [dict(track_id=rows[f.index]['track_id'], path=rows[f.index]['file'], error=f'{f.error}: {f.message}') for f in res.failures]
     return _finish(out, rows, params, h, failed, time.perf_counter() - t0, res.n_done, ratios, seed, cpath)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range, seed_int
+from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range, seed_int, add_scheduler_arg
 from ..core.config import UserError
 
 # %% auto #0
@@ -61,7 +61,7 @@ def _main(argv, prog):
     c.add_argument('--parts', choices=['soprano', 'all'], default='soprano', help='the melody alone or four-part harmony')
     c.add_argument('--clip-sec', type=float_range(1, 60), default=8.192, help='clip length in s'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
     c.add_argument('--soundfont', default='', metavar='SF2', help='another General MIDI .sf2 to render with (a held-out bank, e.g. FluidR3_GM.sf2); default: the shipped TimGM6mb')
-    c.add_argument('--workers', type=positive_int, default=1, help='worker processes')
+    c.add_argument('--workers', type=positive_int, default=1, help='worker processes'); add_scheduler_arg(c)
     c = sub.add_parser('cache', help='chunk cache from a track manifest (track_id, path, genre, source[, is_music, group])')
     c.add_argument('--manifest', required=True, help='track manifest CSV'); c.add_argument('--out', required=True, help='cache folder')
     c.add_argument('--sr', type=int_range(8000, None), default=16000, help='sample rate (Hz)'); c.add_argument('--chunk-sec', type=float_range(0.5, 60), default=4.096, help='chunk length in s')
@@ -71,6 +71,7 @@ def _main(argv, prog):
     c.add_argument('--pad-short', action='store_true', help='keep tracks shorter than a chunk, zero-padded (default: listed in short.csv, not used)')
     c.add_argument('--silence-dbfs', type=float, default=-60.0, help='tracks and chunks quieter than this RMS level are left out and listed (default -60)')
     c.add_argument('--seed', type=seed_int, default=0, help='random seed'); c.add_argument('--workers', type=positive_int, default=1, help='worker processes')
+    add_scheduler_arg(c)
     c = sub.add_parser('analyze', help='style net, judge, target160, style bank, leakage audit (and auto-labels)')
     c.add_argument('--cache', required=True, help='cache folder'); c.add_argument('--schema', default='none', help="'none', 'families' or a JSON file bucket -> styles")
     c.add_argument('--balance-sources', action='store_true', help='same number of tracks from each source within a bucket'); c.add_argument('--min-sources', type=positive_int, default=1, help='drop buckets with fewer sources')
@@ -111,13 +112,15 @@ def _main(argv, prog):
     if a.cmd == 'corpus':
         from signal_lab.codec.corpus import build_corpus, CorpusConfig
         kw = {k: v for k, v in dict(instruments=a.instruments, sources=a.sources).items() if v}
-        info = build_corpus(a.out, CorpusConfig(n_tunes=a.n_tunes, parts=a.parts, clip_sec=a.clip_sec, seed=a.seed, soundfont=a.soundfont, **kw), workers=a.workers)
+        info = build_corpus(a.out, CorpusConfig(n_tunes=a.n_tunes, parts=a.parts, clip_sec=a.clip_sec, seed=a.seed, soundfont=a.soundfont, **kw),
+                            workers=a.workers, scheduler=a.scheduler)
         print(f"{info['n_clips']} clips ({info['seconds_of_audio']:.0f} s of audio) from {info['n_tunes']} tunes in {a.out}; manifest {Path(a.out) / 'tracks.csv'}")
     elif a.cmd == 'cache':
         from signal_lab.codec.cache import build_cache, cache_summary
         from signal_lab.codec.analysis import AudioConfig
         info = build_cache(a.manifest, a.out, AudioConfig(sr=a.sr, fmax=min(8000.0, a.sr / 2), chunk_sec=a.chunk_sec), a.chunks_per_track, a.chunk_sampling,
-                           a.min_start_sec, a.max_start_sec, a.split_by_track, a.pad_short, seed=a.seed, workers=a.workers, silence_dbfs=a.silence_dbfs)
+                           a.min_start_sec, a.max_start_sec, a.split_by_track, a.pad_short, seed=a.seed, workers=a.workers, silence_dbfs=a.silence_dbfs,
+                           scheduler=a.scheduler)
         print(cache_summary(info))
     elif a.cmd == 'analyze':
         from signal_lab.codec.labels import analyze, auto_labels

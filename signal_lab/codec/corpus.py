@@ -257,9 +257,11 @@ def clip_id(tune:str, instrument:str, source:str) -> str: return f'{tune}-{instr
 def build_corpus(out, # output folder
                  config:CorpusConfig|None=None, # what to render (default: `CorpusConfig()`)
                  workers:int|None=1, # worker processes
-                 progress:bool|None=None) -> dict:
+                 progress:bool|None=None,
+                 scheduler:str|None=None) -> dict: # Dask: 'local' or a scheduler address (see `core.parallel`)
     "Render the corpus into `out`; see above. Returns the `corpus.json` record."
-    cfg = (config or CorpusConfig()).validate(); out = Path(out)
+    cfg = (config or CorpusConfig()).validate(); out = Path(out).resolve()   # absolute: a Dask worker may run in another folder
+    sf = str(Path(cfg.soundfont).resolve()) if cfg.soundfont else ''        # the same for the SoundFont each clip is played with
     info_path = out / 'corpus.json'; h = sha256_json({k: v for k, v in asdict(cfg).items() if k != 'soundfont' or v})   # corpora made before the field keep their hash
     if info_path.exists():
         old = read_json(info_path)
@@ -279,12 +281,13 @@ def build_corpus(out, # output folder
         p = out / 'audio' / f'{clip_id(tune, ins, src)}.wav'
         nrng = np.random.default_rng([cfg.seed, 29, i])
         flat = [(pi, s, d, int(nrng.integers(80, 101))) for part in notes.values() for pi, s, d in part]
-        x = render_notes(flat, INSTRUMENTS[ins], cfg.sr, cfg.clip_sec, cfg.soundfont)
+        x = render_notes(flat, INSTRUMENTS[ins], cfg.sr, cfg.clip_sec, sf)
         x = apply_chain(x, SOURCES[src], cfg.sr, rng)
         b = _wav_bytes(x, cfg.sr); write_bytes(p, b)
         return hashlib.sha256(b).hexdigest()
     done = lambda i: (out / 'audio' / f'{clip_id(*[jobs[i][k] for k in (0, 3, 4)])}.wav').exists()
-    res = pmap(job, range(len(jobs)), seed=cfg.seed, workers=workers, skip=done, desc='corpus', progress=progress)
+    res = pmap(job, range(len(jobs)), seed=cfg.seed, workers=workers, scheduler=scheduler, inputs=[sf] if sf else [],
+               outputs=[out / 'audio'], skip=done, desc='corpus', progress=progress)
     if not res.ok: raise UserError(res.summary('clips'))
     from signal_lab.core.io import file_hash
     rows = []

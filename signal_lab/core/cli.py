@@ -10,8 +10,8 @@ from .config import UserError
 from .io import file_in_the_way
 
 # %% auto #0
-__all__ = ['positive_int', 'seed_int', 'HelpFormatter', 'ArgParser', 'file_backend', 'os_error_line', 'run_cli', 'int_range',
-           'float_range', 'check_device']
+__all__ = ['positive_int', 'seed_int', 'SCHEDULER_HELP', 'HelpFormatter', 'ArgParser', 'file_backend', 'os_error_line', 'run_cli',
+           'int_range', 'float_range', 'check_device', 'add_scheduler_arg']
 
 # %% ../../nbs/06_core.cli.ipynb #b4cabeb5
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -164,3 +164,12 @@ def check_device(device:str|None, # a `--device` value as given
     if not n: raise UserError(f'{flag} {device}: this machine has no CUDA device that torch can use; use --device cpu or leave it out')
     if int(str(device).partition(':')[2] or 0) >= n: raise UserError(f'{flag} {device}: this machine has {n} CUDA device(s): cuda:0 … cuda:{n - 1}')
     return device
+
+# %% ../../nbs/06_core.cli.ipynb #d0eefb47
+SCHEDULER_HELP = ("Dask: 'local' (a LocalCluster of --workers processes) or a scheduler address tcp://HOST:PORT; "
+                  "the workers must see the input and output paths (a shared filesystem)")
+
+def add_scheduler_arg(p:argparse.ArgumentParser): # a (sub)command's parser
+    "Add the `--scheduler` flag every builder shares (default: local processes, no Dask)."
+    p.add_argument('--scheduler', default=None, metavar='local|tcp://HOST:PORT', help=SCHEDULER_HELP)
+    return p

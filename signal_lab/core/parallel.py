@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib, hashlib, multiprocessing as mp, os, sys, time, traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 import numpy as np
 from .config import UserError
 
 # %% auto #0
 __all__ = ['item_rng', 'limit_threads', 'one_blas_thread', 'reuse_freed_memory', 'Failure', 'disk_full', 'MapResult', 'pmap',
-           'open_executor']
+           'open_executor', 'clear_temp', 'check_workers_see']
 
 # %% ../../nbs/04_core.parallel.ipynb #6979e1ca
 def item_rng(seed:int, index:int) -> np.random.Generator:
@@ -171,8 +172,20 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
          initializer:Callable|None=None, # run once in each local worker process (e.g. JIT warm-up)
          batch:int=1, # items run one after the other per task (in any process)
          finalize:Callable|None=None, # `finalize(results) -> results` on each batch, in the process that ran it
-         mp_context:str='forkserver') -> MapResult: # start method for local processes
+         mp_context:str='forkserver', # start method for local processes
+         scheduler:str|None=None, # Dask: 'local' (a LocalCluster of `workers` processes) or a scheduler address
+         inputs=(), # files/folders the items read: with a scheduler, every worker must see them
+         outputs=()) -> MapResult: # folders the items write into: workers must see them; cut-short temp files are removed
     "Map `fn(index, rng)` over `indices` deterministically; see above."
+    for o in outputs: clear_temp(o)   # writes cut short by a killed run: their items are not done, so they run again
+    kw = dict(skip=skip, on_result=on_result, keep_results=keep_results, desc=desc, progress=progress, initializer=initializer,
+              batch=batch, finalize=finalize, mp_context=mp_context)
+    if not scheduler: return _pmap(fn, indices, seed, workers, executor, **kw)
+    with open_executor(workers, scheduler, inputs, outputs) as ex: res = _pmap(fn, indices, seed, workers, ex, **kw)
+    for o in outputs: clear_temp(o)   # a worker killed mid-write left its temp file; Dask ran that item again elsewhere
+    return res
+
+def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, desc, progress, initializer, batch, finalize, mp_context):
     from tqdm.auto import tqdm
     indices = [int(i) for i in indices]
     res = MapResult(n_total=len(indices))
@@ -225,7 +238,7 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
                                          initargs=(cloudpickle.dumps(initializer) if initializer else None, os.getpid()))
             elif isinstance(executor, Executor) or hasattr(executor, 'submit'): ex = executor
             else: raise UserError(f"executor: {executor!r} is not allowed; allowed: None, 'serial', 'process' or a concurrent.futures.Executor")
-            limit = max(4, 4 * workers)
+            limit = max(4, 4 * getattr(ex, 'slots', workers))   # a Dask executor says how many threads its cluster has
             here = contextlib.ExitStack()
             try:
                 it = iter([todo[b:b + batch] for b in range(0, len(todo), batch)]); futs = {}
@@ -254,7 +267,10 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
                     elif not futs: break
                     ready = [f for f in futs if f.done()] if i is not None else wait(futs, return_when=FIRST_COMPLETED)[0]
                     for f in ready:
-                        futs.pop(f); finish_all(f.result())
+                        b = futs.pop(f)
+                        try: outs = f.result()
+                        except Exception as e: outs = [(k, False, _failed(e)) for k in b]   # e.g. Dask's KilledWorker: the batch fails, the map goes on
+                        finish_all(outs)
             except BaseException:
                 for f in list(futs): f.cancel()
                 raise
@@ -270,7 +286,9 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
 # %% ../../nbs/04_core.parallel.ipynb #552c94ef
 @contextlib.contextmanager
 def open_executor(workers:int|None=None, # local worker count
-                  scheduler:str|None=None): # None, 'local' (Dask LocalCluster) or a Dask scheduler address
+                  scheduler:str|None=None, # None, 'local' (Dask LocalCluster) or a Dask scheduler address
+                  inputs=(), # paths every worker must see (checked before anything runs)
+                  outputs=()): # folders every worker must see and write to (made if missing)
     "Yield what `pmap(executor=...)` takes: None, or a Dask client's executor (closed afterwards)."
     if not scheduler:
         yield None; return
@@ -285,7 +303,50 @@ def open_executor(workers:int|None=None, # local worker count
         else:
             try: client = Client(scheduler, timeout='10s')
             except OSError as e: raise UserError(f'--scheduler: cannot reach Dask scheduler at {scheduler!r} ({e})') from None
-        try: yield client.get_executor(pure=False)
+        try:
+            check_workers_see(client, inputs, outputs)
+            ex = client.get_executor(pure=False)
+            ex.slots = max(1, sum(client.nthreads().values()))   # how many items run at once: pmap keeps 4 per slot queued
+            yield ex
         finally: client.close()
     finally:
         if cluster is not None: cluster.close()
+
+def clear_temp(folder) -> int:
+    "Remove the temp files (`.name.*.tmp`, from `core.io`'s atomic writes) a killed writer left under `folder`; returns how many."
+    n = 0
+    for t in Path(folder).rglob('.*.tmp'):
+        with contextlib.suppress(FileNotFoundError): t.unlink(); n += 1
+    return n
+
+def _sees(inputs, probes):
+    "On a worker: 'file <size>' or 'dir' for each input and the text of each output's probe file (None where absent)."
+    def kind(p):
+        p = Path(p)
+        return f'file {p.stat().st_size}' if p.is_file() else 'dir' if p.is_dir() else None
+    def probe(p, d):
+        try: return Path(p).read_text() if os.access(d, os.W_OK) else 'not writable'
+        except OSError: return None
+    return [kind(p) for p in inputs], [probe(p, d) for p, d in probes]
+
+def check_workers_see(client, # a `distributed.Client`
+                      inputs=(), # files or folders the items read
+                      outputs=()): # folders the items write into (made here if missing)
+    "Refuse, naming the path and the worker, when a Dask worker cannot see an input or write an output as this process does."
+    import secrets
+    inputs = [Path(p).resolve() for p in inputs]; outputs = [Path(p).resolve() for p in outputs]
+    probes = []
+    try:
+        for o in outputs:
+            o.mkdir(parents=True, exist_ok=True)
+            t = secrets.token_hex(8); p = o / f'.signal_lab-probe-{t}.tmp'; p.write_text(t); probes.append((p, o, t))
+        mine = _sees(inputs, [(p, o) for p, o, _ in probes])[0]
+        for addr, (kinds, texts) in sorted(client.run(_sees, [str(p) for p in inputs], [(str(p), str(o)) for p, o, _ in probes]).items()):
+            for p, k, m in zip(inputs, kinds, mine):
+                if k != m: raise UserError(f'{p}: Dask worker {addr} cannot see this input ({"missing" if k is None else "a different " + k.split()[0]}); '
+                                           f'workers need the same shared filesystem at the same absolute path')
+            for (_, o, t), got in zip(probes, texts):
+                if got != t: raise UserError(f'{o}: Dask worker {addr} cannot {"write to" if got == "not writable" else "see"} this output folder; '
+                                             f'workers need the same shared filesystem at the same absolute path')
+    finally:
+        for p, _, _ in probes: p.unlink(missing_ok=True)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import functools, json, os, shutil, sys, time, warnings
 from pathlib import Path
 import numpy as np
-from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int
+from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int, add_scheduler_arg
 from ..core.config import UserError, config_hash, to_dict
 from ..core.io import write_bytes, png_bytes, write_csv, write_json, locks_output
 from ..core.manifest import package_versions
-from ..core.parallel import pmap, open_executor
+from ..core.parallel import pmap
 from .config import DefectsConfig, load_defects_config, dataset_classes
 from .generator import generate_image
 
@@ -99,7 +99,7 @@ def generate_dataset(cfg:DefectsConfig, # generator settings
                      overwrite:bool=False, # replace an existing non-empty folder (only once the new one is complete)
                      progress:bool|None=None) -> dict:
     "Generate the dataset into `output`; returns the summary."
-    out = Path(output)
+    out = Path(output).resolve()   # absolute: a Dask worker may run in another folder
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UserError(f'{out}: exists and is not empty; pass --overwrite to replace it (the old dataset is kept until the new one is complete)')
     for w in check_size(cfg, num_images, seed): warnings.warn(w)   # refuses (before writing anything) or warns
@@ -111,8 +111,7 @@ def generate_dataset(cfg:DefectsConfig, # generator settings
     pl = plan(cfg, num_images, seed)
     job = functools.partial(_item, cfg=cfg, plan_=pl, stage=stage, seed=seed)
     try:
-        with open_executor(workers, scheduler) as ex:
-            res = pmap(job, range(num_images), seed=seed, workers=workers, executor=ex, desc='defect images', progress=progress)
+        res = pmap(job, range(num_images), seed=seed, workers=workers, scheduler=scheduler, outputs=[stage], desc='defect images', progress=progress)
         if not res.ok: raise UserError('image generation failed:\n' + res.summary('images'))
         rows = [res.results[i] for i in range(num_images)]
         cols = [c for c in COLUMNS if any(c in r for r in rows)]

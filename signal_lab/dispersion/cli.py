@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, sys
 from pathlib import Path
-from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range, seed_int
+from ..core.cli import ArgParser, run_cli, positive_int, int_range, float_range, seed_int, add_scheduler_arg
 from ..core.config import UserError
 from ..core.io import write_json
 

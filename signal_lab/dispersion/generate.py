@@ -4,13 +4,13 @@
 
 # %% ../../nbs/16_dispersion.generate.ipynb #6331659e
 from __future__ import annotations
-import functools, hashlib, json, os, time
+import dataclasses, functools, hashlib, json, os, time
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError, config_hash, to_dict
 from ..core.io import write_npz, npz_bytes, write_bytes, write_json, write_text, file_hash, output_lock
 from ..core.manifest import Manifest, make_record, package_versions, param_hash
-from ..core.parallel import pmap, open_executor, reuse_freed_memory
+from ..core.parallel import pmap, reuse_freed_memory
 from .config import DispersionConfig
 from .curves import frequency_axis, velocity_axis, sample_curves, warmup
 from .spectrum import offsets, synth_gather, dispersion_spectrum, resolvable_weight, mode_amplitudes, dispersed_waveform, ftan_image
@@ -190,6 +190,8 @@ def generate(cfg:DispersionConfig, # the dataset config
     "Generate `samples` items into the dataset folder; returns the `MapResult`."
     n = samples if samples is not None else cfg.cli.dry_run_samples
     seed = cfg.seed if seed is None else seed
+    # absolute: items are written by whichever process computes them, and a Dask worker may run in another folder
+    cfg = dataclasses.replace(cfg, paths=dataclasses.replace(cfg.paths, output_root=str(Path(cfg.paths.output_root).resolve())))
     chash = generation_hash(cfg)
     P = dataset_paths(cfg)
     with output_lock(P['root']):   # one writer at a time: a second process into this folder is refused, not interleaved
@@ -210,16 +212,14 @@ def _generate(cfg, n, seed, chash, P, workers, scheduler, resume, progress):
     versions = package_versions(VERSION_PACKAGES)
     if workers <= 1 and scheduler is None: reuse_freed_memory()   # in this process, as in each worker
     job = functools.partial(_item, cfg=cfg, chash=chash, seed=seed, versions=versions, defer=True)
-    for k in ('records', 'masks'):
-        P[k].mkdir(parents=True, exist_ok=True)
-        if resume:   # half-written temp files of a killed run: the items they belonged to are written again
-            for t in P[k].glob('.*.tmp'): t.unlink(missing_ok=True)
+    for k in ('records', 'masks'): P[k].mkdir(parents=True, exist_ok=True)
     write_dataset_card(cfg)
     P['manifest'].parent.mkdir(parents=True, exist_ok=True)
     # lines for items that were computed but whose files no longer match are rewritten: keep the file order
     # identical to an uninterrupted run by appending only items not already in the manifest
-    with man.writer() as w, open_executor(workers, scheduler) as ex:
-        res = pmap(job, range(n), seed=seed, workers=workers, executor=ex, skip=done, keep_results=False,
+    # half-written temp files of a killed run (pmap clears `outputs`): the items they belonged to are written again
+    with man.writer() as w:
+        res = pmap(job, range(n), seed=seed, workers=workers, scheduler=scheduler, outputs=[P['records'], P['masks']], skip=done, keep_results=False,
                    on_result=lambda i, rec: None if i in mine else w.write(rec),
                    desc='dispersion samples', progress=progress, initializer=_worker_setup,
                    batch=8, finalize=_finish_writes)   # 8 items per task: each item's writes overlap the next one's labels

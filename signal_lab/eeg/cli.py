@@ -6,7 +6,7 @@
 from __future__ import annotations
 import sys
 from pathlib import Path
-from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int
+from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int, add_scheduler_arg
 from ..core.config import UserError
 
 # %% auto #0
@@ -35,6 +35,7 @@ def _main(argv, prog):
     s.add_argument('--overwrite', action='store_true', help='delete existing output first')
     s.add_argument('--resume', action='store_true', help='continue in a non-empty output folder (finished recordings are skipped)')
     s.add_argument('--workers', type=int_range(1, 256), default=1, help='local worker processes (one recording each)')
+    add_scheduler_arg(s)
     s.add_argument('--images', action='store_true', help='also write PNG images (for diffusion training)')
     m = sub.add_parser('meta', help='weighted meta-dataset folder (train re-weighted, val/test copied) with a dataset card')
     m.add_argument('--datasets', nargs='+', default=['math', 'parkinsons'], help=f'preprocessed datasets to combine, any of {", ".join(PREPROCESSORS)}')
@@ -48,6 +49,7 @@ def _main(argv, prog):
         x.add_argument('--overlay', action='append', default=[], help='settings merged on top (repeatable)')
         x.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one setting')
         x.add_argument('--workers', type=int_range(1, 256), default=1, help='local worker processes for --preprocess')
+        add_scheduler_arg(x)
     tr = sub.add_parser('train', help='train a multi-task classifier from a TOML config (resumable)')
     tr.add_argument('--config', default=None, help='a config file, or a shipped config: gender, health, age, smoke, seizure (see `configs`)')
     tr.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one field, e.g. train.epochs=5 or data.folder=DIR')
@@ -120,14 +122,14 @@ def _main(argv, prog):
         from signal_lab.eeg.meta import materialize_meta
         pres = [preprocessor(d, st) for d in a.datasets]
         if a.preprocess:
-            for pre in pres: pre.run(resume=True, workers=a.workers)
+            for pre in pres: pre.run(resume=True, workers=a.workers, scheduler=a.scheduler)
         out = Path(a.out) if a.out else Path(st.output_root) / 'meta'
         s = materialize_meta({p.name: p.output for p in pres}, out, a.group, a.seed, a.overwrite)
         print(f"meta-dataset of {', '.join(s['datasets'])} (weights 1/n(dataset, {a.group})): {s['counts']} -> {out}"); return 0
     pres = [preprocessor(d, st, images=a.images) for d in a.datasets]  # all names checked before any work
     failed = 0
     for pre in pres:
-        s = pre.run(overwrite=a.overwrite, resume=a.resume, workers=a.workers)
+        s = pre.run(overwrite=a.overwrite, resume=a.resume, workers=a.workers, scheduler=a.scheduler)
         print(f"{pre.name}: {s['n_recordings']} recordings ({s['n_skipped']} already done, {s['n_failed']} failed), {s['n_windows']} windows "
               f"{s['windows_per_split']} from {s['n_subjects']} subjects in {s['seconds']:.1f} s -> {pre.output}")
         report_failures(pre.name, s, pre.output)

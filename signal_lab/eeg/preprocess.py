@@ -84,8 +84,9 @@ class BaseSpectrogramPreprocessor:
         from signal_lab.eeg.settings import DatasetPaths
         from signal_lab.eeg.spectrogram import canonical_channel
         self.settings = settings or load_settings()
-        self.root = Path(root) if root else self.settings.dataset_root(self.name)
-        self.output = Path(output) if output else self.settings.dataset_output(self.name)
+        # absolute: recordings are processed by whichever process runs them, and a Dask worker may run in another folder
+        self.root = Path(root or self.settings.dataset_root(self.name)).resolve()
+        self.output = Path(output or self.settings.dataset_output(self.name)).resolve()
         self.sp, self.images = self.settings.spectrogram, images
         self.opts = self.settings.datasets.get(self.name) or DatasetPaths()
         drop = {canonical_channel(c, self.opts.aliases) for c in self.opts.drop}
@@ -186,7 +187,7 @@ class BaseSpectrogramPreprocessor:
         return row
 
     @locks_output(lambda a: a['self'].output)   # one writer at a time
-    def run(self, overwrite:bool=False, resume:bool=True, workers:int|None=1, progress=None) -> dict:
+    def run(self, overwrite:bool=False, resume:bool=True, workers:int|None=1, progress=None, scheduler:str|None=None) -> dict:
         "Preprocess every recording (skipping finished ones); write metadata, splits and `run_summary.json`."
         from signal_lab.core.parallel import pmap
         from signal_lab.core.splits import load_or_assign, check_disjoint
@@ -201,8 +202,6 @@ class BaseSpectrogramPreprocessor:
             import shutil; shutil.rmtree(self.output)
         elif self.output.exists() and any(self.output.iterdir()) and not resume:
             raise UserError(f'{self.output}: not empty; use --resume to continue or --overwrite to start over')
-        if self.output.exists():   # half-written temp files of a killed run: the rerun writes those files again
-            for t in self.output.rglob('.*.tmp'): t.unlink(missing_ok=True)
         old = next(self.output.glob('*/*/*_w[0-9][0-9][0-9][0-9][0-9].npy'), None) if self.output.exists() and not overwrite else None
         if old is not None:
             raise UserError(f'{self.output}: holds one .npy per window ({old.name}), the layout before one array per recording; '
@@ -215,7 +214,8 @@ class BaseSpectrogramPreprocessor:
             except Exception: return False
         mod = importlib.import_module('signal_lab.eeg.preprocess')
         res = pmap(lambda i, rng: mod._process_and_commit(self, recs[i], split_of[recs[i].subject_id], h), range(len(recs)),
-                   workers=workers, skip=done, desc=f'{self.name} recordings', progress=progress, keep_results=False)
+                   workers=workers, scheduler=scheduler, inputs=[self.root], outputs=[self.output],   # pmap clears a killed run's temp files
+                   skip=done, desc=f'{self.name} recordings', progress=progress, keep_results=False)
         # the file is its own field: messages that start with its path drop it, so a report line names it once
         errors = [dict(file=str(recs[f.index].path), error=f.message.removeprefix(f'{recs[f.index].path}: ')) for f in res.failures]
         rows = []
