@@ -1,82 +1,109 @@
-"""Scale-out benchmark: items/s of every data builder on a Dask `LocalCluster` of 1, 2 and 4 workers, beside one
-local process (`--workers 1`, no Dask) and the machine's ceiling: two independent `--workers 1` runs at once.
+"""Scale-out benchmark: items/s of every data builder with one local process, on a Dask `LocalCluster` of 1, 2 and
+4 single-thread workers, and the machine's ceiling: two independent one-process builds side by side.
 
     python bench/scale.py [--builders dispersion,defects,eeg,corpus,cache,al] [--quick]
 
-Each figure is a whole CLI command as a user runs it (interpreter start, imports, cluster start-up included), so
-the per-command overhead shows: sizes are chosen so one local worker takes 10-30 s on a 2-core box. The ceiling
-runs two commands side by side, each with one worker, on separate outputs: what two cores give when nothing is
-shared; `ceiling / 1 worker` is the most any scheduler can reach here. A ratio `N workers / ceiling` near 1 means
-the map adds nothing to the work.
+Figures are the builder's steady state, as on a cluster that is already up: each build is timed in this process
+after a warm-up build (imports, JIT caches, and on Dask every worker has run an item), with the same thread limits
+as the product (one BLAS thread per worker). The one-off costs are printed apart: starting a `LocalCluster` and a
+whole `signal-lab` command. The ceiling runs this script's `--one` mode twice at once (two fresh processes, each a
+warm-up then a timed one-process build on its own output): what the cores give when nothing is shared, so
+`Dask 2 workers / ceiling` near 1 means the cluster adds nothing to the work.
 """
-import argparse, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 
-EXE = [shutil.which('signal-lab', path=os.path.dirname(sys.executable)) or 'signal-lab']   # the console script a user runs
+SIZES = dict(dispersion=800, defects=1000, eeg=40, corpus=8, cache=8, al=40)   # samples, images, subjects, tunes, tunes, rounds
 
 
-def builders(tmp, quick):
-    "name -> (items, what, prepare(), command(out) as a list)."
-    k = 4 if quick else 1
-    eeg_raw, corpus = tmp / 'eeg_raw', tmp / 'corpus_src'
-    def prep_eeg():
+def make(name, tmp, size):
+    "(items, unit, build(out, n_or_None, workers, scheduler)) for one builder; inputs are prepared once under tmp."
+    if name == 'dispersion':
+        from signal_lab.dispersion.config import load_dispersion_config
+        from signal_lab.dispersion.generate import generate
+        def build(out, small, w, s):
+            cfg = load_dispersion_config('config_example.yaml', [f'paths.output_root={out}'])
+            r = generate(cfg, 40 if small else size, 0, workers=w, scheduler=s, progress=False); assert r.ok, r.summary()
+        return size, 'samples', build
+    if name == 'defects':
+        from signal_lab.defects.config import load_defects_config
+        from signal_lab.defects.generate import generate_dataset
+        return size, 'images', lambda out, small, w, s: generate_dataset(load_defects_config(), out, 60 if small else size, 1, w, s, progress=False)
+    if name == 'eeg':
+        from signal_lab.eeg.cli import preprocessor
         from signal_lab.eeg.preprocess import make_math_fixture
-        if not eeg_raw.exists(): make_math_fixture(eeg_raw / 'math', n_subjects=16 // k, seconds=60)
-    def settings(out):
-        f = Path(f'{out}.toml'); f.write_text(f'data_root = "{eeg_raw}"\noutput_root = "{out}"\n[datasets.math]\nroot = "math"\n'); return f
-    n_tunes = 4 // k if quick else 4
-    def prep_cache():
-        if not corpus.exists(): subprocess.run([*EXE, 'codec', 'corpus', '--out', str(corpus), '--n-tunes', str(n_tunes)], check=True, capture_output=True)
-    def prep_al():
+        from signal_lab.eeg.settings import load_settings
+        raw = tmp / 'eeg_raw'
+        if not raw.exists():
+            make_math_fixture(raw / 'math', n_subjects=size, seconds=60); make_math_fixture(raw / 'small' / 'math', n_subjects=4, seconds=60)
+        def build(out, small, w, s):
+            f = Path(f'{out}.toml'); f.write_text(f'data_root = "{raw / "small" if small else raw}"\noutput_root = "{out}"\n[datasets.math]\nroot = "math"\n')
+            r = preprocessor('math', load_settings(f)).run(workers=w, scheduler=s, progress=False); assert not r['n_failed'], r['errors']
+        return 2 * size, 'recordings', build
+    if name in ('corpus', 'cache'):
+        from signal_lab.codec.corpus import build_corpus, CorpusConfig
+        from signal_lab.codec.cache import build_cache
+        n_clips = size * 24   # 6 instruments x 4 recording chains per tune
+        if name == 'corpus':
+            return n_clips, 'clips', lambda out, small, w, s: build_corpus(out, CorpusConfig(n_tunes=1 if small else size), w, False, s)
+        src = tmp / 'corpus_src'
+        if not src.exists(): build_corpus(src, CorpusConfig(n_tunes=size), workers=2, progress=False); build_corpus(tmp / 'corpus_small', CorpusConfig(n_tunes=1), progress=False)
+        return n_clips, 'tracks', lambda out, small, w, s: build_cache((tmp / 'corpus_small' if small else src) / 'tracks.csv', out, workers=w, progress=False, scheduler=s)
+    if name == 'al':
         import numpy as np
+        from signal_lab.al.experiments import run_experiments
         from signal_lab.al.simulate import synthetic_embeddings
-        d = tmp / 'emb'
-        if d.exists(): return
-        e = synthetic_embeddings(n_train=400, n_test=200, dim=16, seed=4); d.mkdir()
-        for s in ('train', 'test'):
-            np.savez(d / f'{s}_embeddings.npz', embeddings=e[s]['X'], labels=e[s]['y'], classes=np.array(e['classes']), file_names=np.array(e[s]['file_names']))
-    n_disp, n_def = 600 // k, 1200 // k
-    return {
-        'dispersion': (n_disp, 'samples', None, lambda o: ['dispersion', 'generate', '--config', 'config_example.yaml', '--set', f'paths.output_root={o}', '--samples', str(n_disp)]),
-        'defects': (n_def, 'images', None, lambda o: ['defects', 'generate', '--output', str(o), '--num-images', str(n_def)]),
-        'eeg': (2 * (16 // k), 'recordings', prep_eeg, lambda o: ['eeg', 'preprocess', '--config', str(settings(o)), '--datasets', 'math']),
-        'corpus': (n_tunes * 24, 'clips', None, lambda o: ['codec', 'corpus', '--out', str(o), '--n-tunes', str(n_tunes)]),
-        'cache': (n_tunes * 24, 'tracks', prep_cache, lambda o: ['codec', 'cache', '--manifest', str(corpus / 'tracks.csv'), '--out', str(o)]),
-        'al': (24, 'cells', prep_al, lambda o: ['al', 'experiments', '--embeddings-dir', str(tmp / 'emb'), '--out-dir', str(o), '--rounds', '40' if not quick else '10',
-                                               '--repeats', '2', '--classifiers', 'lr,svc', '--strategies', 'random,margin,entropy', '--no-report']),
-    }
+        e = synthetic_embeddings(n_train=400, n_test=200, dim=16, seed=4)
+        kw = dict(classifiers=('lr', 'svc'), strategies=('random', 'margin', 'entropy'), diversity=('off', 'kcenter'), repeats=2, seed_size=8, progress=False)
+        def build(out, small, w, s):
+            run_experiments(None, out, rounds=5 if small else size, workers=w, scheduler=s, data=e, **kw)
+        return 24, 'cells', build
+    raise SystemExit(f'unknown builder {name!r}')
 
 
-def timed(cmds):
-    "Run the commands at once; the wall time until the last one ends."
-    t = time.perf_counter()
-    ps = [subprocess.Popen([*EXE, *c], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for c in cmds]
-    for p, c in zip(ps, cmds):
-        err = p.communicate()[1]
-        if p.returncode: raise SystemExit(f'{" ".join(c)} failed:\n{err}')
-    return time.perf_counter() - t
+def timed(build, out, w=1, s=None):
+    t = time.perf_counter(); build(out, None, w, s); return time.perf_counter() - t
+
+
+def one(name, tmp, size):
+    "A fresh process's steady state with one local process: warm-up, then the timed build (the `--one` mode)."
+    n, _, build = make(name, tmp, size)
+    build(tmp / f'warm_{os.getpid()}', True, 1, None)
+    return n / timed(build, tmp / f'one_{os.getpid()}')
 
 
 def main():
-    ap = argparse.ArgumentParser(); ap.add_argument('--builders', default='dispersion,defects,eeg,corpus,cache,al')
+    ap = argparse.ArgumentParser(); ap.add_argument('--builders', default=','.join(SIZES))
     ap.add_argument('--quick', action='store_true', help='a quarter of the sizes (a smoke run of this script)')
+    ap.add_argument('--one', default=None, help=argparse.SUPPRESS); ap.add_argument('--tmp', default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    warnings.simplefilter('ignore')
+    import logging; logging.getLogger('distributed').setLevel(logging.ERROR)
+    size = lambda k: max(1, SIZES[k] // 4) if a.quick else SIZES[k]
+    if a.one:
+        print(one(a.one, Path(a.tmp), size(a.one))); return
+    from distributed import Client, LocalCluster
     tmp = Path(tempfile.mkdtemp(prefix='bench_scale_'))
     try:
-        B = builders(tmp, a.quick)
-        print(f'{os.cpu_count()} CPUs; items/s of a whole command (start-up included)\n')
-        print('| builder | items | 1 local process | Dask 1 worker | Dask 2 workers | Dask 4 workers | ceiling (2 × 1 process) | 2 workers / ceiling |')
+        t = time.perf_counter()
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=':0') as lc, Client(lc) as c: c.wait_for_workers(2)
+        print(f'{os.cpu_count()} CPUs. One-off costs: a 2-worker LocalCluster starts and stops in {time.perf_counter() - t:.1f} s.\n')
+        print('| builder | items | 1 local process | Dask 1 worker | Dask 2 workers | Dask 4 workers | ceiling (2 × 1 process) | Dask 2 / ceiling |')
         print('|---|---|---|---|---|---|---|---|')
         for name in a.builders.split(','):
-            n, what, prep, cmd = B[name]
-            if prep: prep()
-            run = 0
-            def out():
-                nonlocal run; run += 1; return tmp / f'{name}_{run}'
-            local = n / timed([cmd(out()) + ['--workers', '1']])
-            dask = {w: n / timed([cmd(out()) + ['--workers', str(w), '--scheduler', 'local']]) for w in (1, 2, 4)}
-            ceiling = 2 * n / timed([cmd(out()) + ['--workers', '1'], cmd(out()) + ['--workers', '1']])
-            print(f'| {name} | {n} {what} | {local:.1f}/s | {dask[1]:.1f}/s | {dask[2]:.1f}/s | {dask[4]:.1f}/s | {ceiling:.1f}/s | {dask[2] / ceiling:.2f} |', flush=True)
+            n, unit, build = make(name, tmp, size(name))
+            k = iter(range(10 ** 6)); out = lambda: tmp / f'{name}_{next(k)}'
+            build(out(), True, 1, None)
+            local = n / timed(build, out())
+            dask = {}
+            for w in (1, 2, 4):
+                with LocalCluster(n_workers=w, threads_per_worker=1, dashboard_address=':0') as lc, Client(lc):
+                    build(out(), True, w, lc.scheduler_address)   # every worker imports and runs an item first
+                    dask[w] = n / timed(build, out(), w, lc.scheduler_address)
+            ps = [subprocess.Popen([sys.executable, __file__, '--one', name, '--tmp', str(tmp)] + (['--quick'] if a.quick else []),
+                                   stdout=subprocess.PIPE, text=True) for _ in range(2)]
+            ceiling = sum(float(p.communicate()[0].strip().splitlines()[-1]) for p in ps)
+            print(f'| {name} | {n} {unit} | {local:.1f}/s | {dask[1]:.1f}/s | {dask[2]:.1f}/s | {dask[4]:.1f}/s | {ceiling:.1f}/s | {dask[2] / ceiling:.2f} |', flush=True)
             for p in tmp.glob(f'{name}_*'): shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -35,15 +35,33 @@ def test_existing_output_needs_overwrite_and_sigkill_keeps_old(tmp_path):
                          start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
-        st = list(tmp_path.glob('.ds.staging-*'))
+        st = list(tmp_path.glob('.ds.staging'))
         if st and sum(1 for _ in st[0].rglob('*.png')) > 40: break
         time.sleep(0.05)
     os.killpg(p.pid, signal.SIGKILL); p.wait()
     assert digest(out) == before      # the old dataset is untouched
-    # the next run cleans the stale staging folder and replaces the dataset once complete
+    # the next run (other settings, no --resume) cleans the stale staging folder and replaces the dataset once complete
     cli('defects', 'generate', '--output', out, '--num-images', '26', '--seed', '2', '--overwrite', check=True)
-    assert not list(tmp_path.glob('.ds.staging-*'))
+    assert not list(tmp_path.glob('.ds.staging*'))
     assert len(list(csv.DictReader(open(out / 'metadata.csv')))) == 26
+
+
+def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
+    "A killed run leaves its finished images staged; `--resume` keeps them, makes the rest, and ends as an uninterrupted run."
+    n, args = 240, ['--num-images', '240', '--seed', '3']
+    cli('defects', 'generate', '--output', tmp_path / 'ref', *args, check=True)
+    out, rows = tmp_path / 'ds', tmp_path / '.ds.staging' / '.rows'
+    p = subprocess.Popen([sys.executable, '-m', 'signal_lab.defects.generate', '--output', str(out), *args, '--workers', '2'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (rows.is_dir() and len(list(rows.glob('0*.json'))) >= 30): time.sleep(0.02)
+    os.killpg(p.pid, signal.SIGKILL); p.wait()
+    done = len(list(rows.glob('0*.json')))
+    assert 30 <= done < n and not out.exists(), done
+    r = cli('defects', 'generate', '--output', out, *args, '--resume', check=True)
+    assert f'({done} already done)' in r.stdout, r.stdout
+    assert digest(out) == digest(tmp_path / 'ref')
+    assert not list(tmp_path.glob('.ds.staging*')) and not list(out.rglob('.rows'))
 
 
 @pytest.mark.parametrize('cfg,msg', [

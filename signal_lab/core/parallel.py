@@ -13,8 +13,8 @@ import numpy as np
 from .config import UserError
 
 # %% auto #0
-__all__ = ['item_rng', 'limit_threads', 'one_blas_thread', 'reuse_freed_memory', 'Failure', 'disk_full', 'MapResult', 'pmap',
-           'open_executor', 'clear_temp', 'check_workers_see']
+__all__ = ['TASK_SECONDS', 'item_rng', 'limit_threads', 'one_blas_thread', 'reuse_freed_memory', 'Failure', 'disk_full',
+           'MapResult', 'pmap', 'open_executor', 'clear_temp', 'check_workers_see']
 
 # %% ../../nbs/04_core.parallel.ipynb #6979e1ca
 def item_rng(seed:int, index:int) -> np.random.Generator:
@@ -49,7 +49,7 @@ def _watch_parent(pid:int, every:float=0.5):
 def _init_worker(init_payload=None, parent:int|None=None):
     for v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'NUMBA_NUM_THREADS'): os.environ[v] = '1'
     if parent: _watch_parent(parent)
-    limit_threads()
+    limit_threads(); reuse_freed_memory()   # a worker's large temporaries come back from the heap (see `reuse_freed_memory`)
     if init_payload is not None: _load(init_payload)()
 
 def _load(payload):
@@ -80,6 +80,13 @@ def _run_item(payload, seed, index, limit:bool=True):
     fn = _load(payload) if isinstance(payload, bytes) else payload
     try: return index, True, fn(index, item_rng(seed, index))
     except Exception as e: return index, False, _failed(e)
+
+TASK_SECONDS = 0.2   # on a Dask cluster, batches grow until a task takes about this long
+
+def _run_timed(payload, fin_payload, seed, indices):
+    "`_run_batch` on another executor: (seconds it took, its results), so the caller can size later batches."
+    t = time.perf_counter(); out = _run_batch(payload, fin_payload, seed, indices)
+    return time.perf_counter() - t, out
 
 def _run_batch(payload, fin_payload, seed, indices, limit:bool=True):
     "Run items one after the other, then `finalize` their results in this process: a list of (index, ok, result_or_error)."
@@ -238,10 +245,22 @@ def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, d
                                          initargs=(cloudpickle.dumps(initializer) if initializer else None, os.getpid()))
             elif isinstance(executor, Executor) or hasattr(executor, 'submit'): ex = executor
             else: raise UserError(f"executor: {executor!r} is not allowed; allowed: None, 'serial', 'process' or a concurrent.futures.Executor")
-            limit = max(4, 4 * getattr(ex, 'slots', workers))   # a Dask executor says how many threads its cluster has
+            slots = getattr(ex, 'slots', workers)   # a Dask executor says how many threads its cluster has
+            limit = max(4, 4 * slots)
+            if getattr(ex, 'client', None) is not None:   # Dask: the job travels to each worker once, not with every task
+                payload = ex.client.scatter(payload, broadcast=True, hash=False)
+                if fin_payload is not None: fin_payload = ex.client.scatter(fin_payload, broadcast=True, hash=False)
             here = contextlib.ExitStack()
             try:
-                it = iter([todo[b:b + batch] for b in range(0, len(todo), batch)]); futs = {}
+                size, pos = [batch], [0]
+                def batches():   # handed out lazily: on another executor they grow once tasks are timed (see `grow`)
+                    while pos[0] < len(todo):
+                        b = todo[pos[0]:pos[0] + size[0]]; pos[0] += len(b); yield b
+                def grow(secs, outs):   # a task of about TASK_SECONDS hides a scheduler's round trip per task
+                    per = secs / max(len(outs), 1)
+                    size[0] = max(batch, min(int(TASK_SECONDS / max(per, 1e-4)), (len(todo) - pos[0]) // (2 * slots), 1024))
+                    return outs
+                it = batches(); futs = {}
                 # items go to started workers once one answers (it has imported and warmed up): until then this
                 # process takes them in order, so results flow out (`on_result`) instead of waiting on a first
                 # item queued behind a worker's start-up
@@ -251,7 +270,7 @@ def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, d
                     while len(futs) < limit:
                         try: i = next(it)
                         except StopIteration: return
-                        futs[ex.submit(mod._run_batch, payload, fin_payload, seed, i)] = i
+                        futs[ex.submit(mod._run_batch if own else mod._run_timed, payload, fin_payload, seed, i)] = i
                 def take():   # the next batch for this process: a new one, else a queued one no worker has started
                     i = next(it, None)
                     if i is not None: return i
@@ -270,6 +289,8 @@ def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, d
                         b = futs.pop(f)
                         try: outs = f.result()
                         except Exception as e: outs = [(k, False, _failed(e)) for k in b]   # e.g. Dask's KilledWorker: the batch fails, the map goes on
+                        else:
+                            if not own: outs = grow(*outs)
                         finish_all(outs)
             except BaseException:
                 for f in list(futs): f.cancel()
@@ -307,10 +328,22 @@ def open_executor(workers:int|None=None, # local worker count
             check_workers_see(client, inputs, outputs)
             ex = client.get_executor(pure=False)
             ex.slots = max(1, sum(client.nthreads().values()))   # how many items run at once: pmap keeps 4 per slot queued
+            ex.client = client
+            client.register_plugin(_worker_plugin(), name='signal_lab-worker-setup')   # each worker, and any that joins later
             yield ex
         finally: client.close()
     finally:
         if cluster is not None: cluster.close()
+
+def _worker_plugin():
+    "A Dask worker plugin: one BLAS thread and `reuse_freed_memory` in the worker (tasks run in a thread, whose malloc arena"
+    " otherwise maps and unmaps every large temporary: 10-ms defect images ran 30% slower)."
+    from distributed.diagnostics.plugin import WorkerPlugin
+    class SignalLabWorker(WorkerPlugin):
+        def setup(self, worker):
+            from signal_lab.core.parallel import limit_threads, reuse_freed_memory
+            limit_threads(); reuse_freed_memory()
+    return SignalLabWorker()
 
 def clear_temp(folder) -> int:
     "Remove the temp files (`.name.*.tmp`, from `core.io`'s atomic writes) a killed writer left under `folder`; returns how many."

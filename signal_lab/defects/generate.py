@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int, add_scheduler_arg
 from ..core.config import UserError, config_hash, to_dict
-from ..core.io import write_bytes, png_bytes, write_csv, write_json, locks_output
+from ..core.io import write_bytes, png_bytes, write_csv, write_json, read_json, locks_output
 from ..core.manifest import package_versions
 from ..core.parallel import pmap
 from .config import DefectsConfig, load_defects_config, dataset_classes
@@ -53,6 +53,7 @@ def _item(i, rng, cfg, plan_, stage, seed):
         row['mask_file_name'] = mname
     row.update({k: (json.dumps(v) if isinstance(v, (list, type(None))) else v) for k, v in p.items()})
     row.update(seed=seed, index=i)
+    write_json(stage / '.rows' / f'{i:07d}.json', row, fsync=False)   # after the images: a row on disk means the item is done (resume)
     return row
 
 COLUMNS = ['file_name', 'split', 'label', 'mask_file_name', 'texture', 'texture_sigma', 'grain_angle_deg', 'anisotropy',
@@ -97,23 +98,28 @@ def generate_dataset(cfg:DefectsConfig, # generator settings
                      workers:int=1, # local worker processes
                      scheduler:str|None=None, # Dask: 'local' or an address
                      overwrite:bool=False, # replace an existing non-empty folder (only once the new one is complete)
-                     progress:bool|None=None) -> dict:
+                     progress:bool|None=None,
+                     resume:bool=False) -> dict: # continue the staged run a kill left behind (same settings), skipping finished images
     "Generate the dataset into `output`; returns the summary."
     out = Path(output).resolve()   # absolute: a Dask worker may run in another folder
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UserError(f'{out}: exists and is not empty; pass --overwrite to replace it (the old dataset is kept until the new one is complete)')
     for w in check_size(cfg, num_images, seed): warnings.warn(w)   # refuses (before writing anything) or warns
     out.parent.mkdir(parents=True, exist_ok=True)
-    for old in out.parent.glob(f'.{out.name}.staging-*'): shutil.rmtree(old, ignore_errors=True)  # from killed runs
-    stage = out.parent / f'.{out.name}.staging-{os.getpid()}'
-    stage.mkdir()
+    stage = out.parent / f'.{out.name}.staging'   # one writer at a time (the lock): a fixed name a rerun can find
+    stage_key = dict(num_images=num_images, seed=seed, config_hash=config_hash(cfg))
+    if stage.exists() and not (resume and _read_key(stage) == stage_key): shutil.rmtree(stage)   # another run's, or not resuming
+    (stage / '.rows').mkdir(parents=True, exist_ok=True); write_json(stage / '.rows' / 'key.json', stage_key)
     t0 = time.perf_counter()
     pl = plan(cfg, num_images, seed)
     job = functools.partial(_item, cfg=cfg, plan_=pl, stage=stage, seed=seed)
+    row_file = lambda i: stage / '.rows' / f'{i:07d}.json'
     try:
-        res = pmap(job, range(num_images), seed=seed, workers=workers, scheduler=scheduler, outputs=[stage], desc='defect images', progress=progress)
+        res = pmap(job, range(num_images), seed=seed, workers=workers, scheduler=scheduler, outputs=[stage], skip=lambda i: row_file(i).exists(),
+                   desc='defect images', progress=progress)
         if not res.ok: raise UserError('image generation failed:\n' + res.summary('images'))
-        rows = [res.results[i] for i in range(num_images)]
+        rows = [res.results[i] if i in res.results else read_json(row_file(i)) for i in range(num_images)]
+        shutil.rmtree(stage / '.rows')
         cols = [c for c in COLUMNS if any(c in r for r in rows)]
         write_csv(stage / 'metadata.csv', [{c: r.get(c, '') for c in cols} for r in rows], cols)
         for s in ('train', 'val', 'test'):
@@ -122,7 +128,8 @@ def generate_dataset(cfg:DefectsConfig, # generator settings
         counts = {s: {c: sum(1 for r in rows if r['split'] == s and r['label'] == c) for c in cfg.classes} for s in ('train', 'val', 'test')}
         summary = dict(num_images=num_images, seed=seed, counts=counts, config=to_dict(cfg), config_hash=config_hash(cfg),
                        versions=package_versions(['signal_lab', 'numpy', 'scipy', 'pillow']),
-                       seconds=round(time.perf_counter() - t0, 3), images_per_second=round(num_images / (time.perf_counter() - t0), 2), workers=workers)
+                       seconds=round(time.perf_counter() - t0, 3), images_per_second=round(res.n_done / (time.perf_counter() - t0), 2), workers=workers,
+                       skipped=len(res.skipped))
         write_json(stage / 'summary.json', summary)
         _fsync_tree(stage)
         if out.exists():
@@ -130,8 +137,13 @@ def generate_dataset(cfg:DefectsConfig, # generator settings
             os.replace(out, trash); os.replace(stage, out); shutil.rmtree(trash, ignore_errors=True)
         else: os.replace(stage, out)
         return summary
-    except BaseException:
+    except UserError:
         shutil.rmtree(stage, ignore_errors=True); raise
+    # any other stop (a kill, Ctrl-C, a lost cluster) keeps the staged images: `--resume` continues from them
+
+def _read_key(stage):
+    try: return read_json(stage / '.rows' / 'key.json')
+    except (OSError, ValueError): return None
 
 # %% ../../nbs/22_defects.generate.ipynb #9a2186d3
 def load_hf_dataset(root, # a dataset folder written by `generate_dataset`
@@ -151,6 +163,7 @@ def add_generate_args(p):
     p.add_argument('--workers', type=int_range(1, 256), default=1, help='local worker processes')
     p.add_argument('--scheduler', help="Dask: 'local' or a scheduler address")
     p.add_argument('--overwrite', action='store_true', help='replace a non-empty output folder once the new dataset is complete')
+    p.add_argument('--resume', action='store_true', help='continue a run that was stopped (same settings): finished images are kept')
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config value')
     return p
 
@@ -158,9 +171,9 @@ def run_generate(a):
     cfg = load_defects_config(a.config, a.set)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
-        s = generate_dataset(cfg, a.output, a.num_images, a.seed, a.workers, a.scheduler, a.overwrite)
+        s = generate_dataset(cfg, a.output, a.num_images, a.seed, a.workers, a.scheduler, a.overwrite, resume=a.resume)
     for w in ws: print(f'warning: {w.message}', file=sys.stderr)
-    print(f"{s['num_images']} images in {s['seconds']:.1f} s ({s['images_per_second']:.1f}/s) -> {a.output}")
+    print(f"{s['num_images']} images ({s['skipped']} already done) in {s['seconds']:.1f} s ({s['images_per_second']:.1f}/s) -> {a.output}")
     for sp, c in s['counts'].items(): print(f'  {sp:5s} ' + ' '.join(f'{k}={v}' for k, v in c.items()))
     return 0
 
