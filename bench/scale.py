@@ -7,7 +7,7 @@ Figures are the builder's steady state, as on a cluster that is already up: each
 after a warm-up build (imports, JIT caches, and on Dask every worker has run an item), with the same thread limits
 as the product (one BLAS thread per worker). The one-off costs are printed apart: starting a `LocalCluster` and a
 whole `signal-lab` command. The ceiling runs this script's `--one` mode twice at once (two fresh processes, each a
-warm-up then a timed one-process build on its own output): what the cores give when nothing is shared, so
+warm-up, a wait for the other, then a timed one-process build on its own output): what the cores give when nothing is shared, so
 `Dask 2 workers / ceiling` near 1 means the cluster adds nothing to the work.
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time, warnings
@@ -69,6 +69,8 @@ def one(name, tmp, size):
     "A fresh process's steady state with one local process: warm-up, then the timed build (the `--one` mode)."
     n, _, build = make(name, tmp, size)
     build(tmp / f'warm_{os.getpid()}', True, 1, None)
+    (tmp / f'ready_{name}_{os.getpid()}').touch()   # both processes warm before either starts its timed build
+    while len(list(tmp.glob(f'ready_{name}_*'))) < 2: time.sleep(0.01)
     return n / timed(build, tmp / f'one_{os.getpid()}')
 
 
