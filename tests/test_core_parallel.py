@@ -1,3 +1,4 @@
+import os
 import numpy as np
 import pytest
 from signal_lab.core.parallel import pmap, open_executor
@@ -53,6 +54,28 @@ def test_threads_limited_in_workers():
         return max((x['num_threads'] for x in threadpool_info()), default=1)
     r = pmap(nthreads, range(4), workers=2)
     assert set(r.results.values()) == {1}
+
+
+TORCH_LATE = r'''
+import os, sys
+from signal_lab.core.parallel import pmap
+def job(i, rng):
+    import torch   # imported by the first item, after the map pinned BLAS
+    return torch.get_num_threads()
+r = pmap(job, range(4), workers=1, progress=False)
+import torch
+print(sorted(r.results.items()), torch.get_num_threads())
+'''
+
+
+def test_torch_imported_by_an_item_is_pinned_then_restored():
+    "Items that run in the calling process get torch on one thread even when the first item imports it; the caller gets its threads back."
+    import subprocess, sys
+    env = {k: v for k, v in os.environ.items() if not k.endswith('_NUM_THREADS')}
+    out = subprocess.run([sys.executable, '-c', TORCH_LATE], capture_output=True, text=True, env=env, check=True).stdout.split(']')
+    res, after = eval(out[0] + ']'), int(out[1])
+    assert [n for _, n in res[1:]] == [1, 1, 1], res   # pinned from the second item on
+    assert after == res[0][1], (res, after)   # torch's default again once the map is over
 
 
 ORPHAN = r'''

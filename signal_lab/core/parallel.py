@@ -26,14 +26,14 @@ _LIMITED = False
 _FN_CACHE = {}
 
 def limit_threads():
-    "Limit BLAS/OpenMP (and torch, when loaded) to one thread in this process, once."
+    "Limit BLAS/OpenMP to one thread in this process (once), and torch whenever it has been imported since."
     global _LIMITED
-    if _LIMITED: return
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1)
-    if 'torch' in sys.modules:
-        with contextlib.suppress(Exception): sys.modules['torch'].set_num_threads(1)
-    _LIMITED = True
+    if not _LIMITED:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1); _LIMITED = True
+    torch = sys.modules.get('torch')   # a job may import torch in its first item: checked again before each item
+    if torch is not None and torch.get_num_threads() != 1:
+        with contextlib.suppress(Exception): torch.set_num_threads(1)
 
 def _watch_parent(pid:int, every:float=0.5):
     "In a worker: exit as soon as the process that started the pool is gone (a killed kernel leaves no worker behind)."
@@ -62,13 +62,17 @@ def _load(payload):
 @contextlib.contextmanager
 def _one_thread_here():
     "BLAS/OpenMP and torch on one thread inside the block, restored after: items run in the caller's process."
+    # yields `pin`, to call after each item: torch imported by an item is pinned too (and restored after)
     from threadpoolctl import threadpool_limits
-    torch = sys.modules.get('torch'); n = torch.get_num_threads() if torch is not None else None
+    saved = {}
+    def pin():
+        torch = sys.modules.get('torch')
+        if torch is not None and 'torch' not in saved: saved['torch'] = torch.get_num_threads(); torch.set_num_threads(1)
     with threadpool_limits(1):
-        if n is not None: torch.set_num_threads(1)
-        try: yield
+        pin()
+        try: yield pin
         finally:
-            if n is not None: torch.set_num_threads(n)
+            if 'torch' in saved: sys.modules['torch'].set_num_threads(saved['torch'])
 
 def _ready(): return os.getpid()
 
@@ -228,8 +232,8 @@ def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, d
     bar = tqdm(total=len(todo), desc=desc, disable=(not progress) if progress is not None else None, leave=False)
     try:
         if executor == 'serial':
-            with _one_thread_here():
-                for b in range(0, len(todo), batch): finish_all(_run_batch(fn, finalize, seed, todo[b:b + batch], limit=False))
+            with _one_thread_here() as pin:
+                for b in range(0, len(todo), batch): finish_all(_run_batch(fn, finalize, seed, todo[b:b + batch], limit=False)); pin()
         else:
             import cloudpickle, importlib
             # refer to the worker functions through the installed module, so this also works when `pmap`
@@ -277,12 +281,12 @@ def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, d
                     for f in sorted(futs, key=futs.get):
                         if f.cancel(): return futs.pop(f)
                 if own:
-                    here.enter_context(_one_thread_here())
+                    pin = here.enter_context(_one_thread_here())
                     if initializer is not None: initializer()
                 while True:
                     fill()
                     i = take() if own else None
-                    if i is not None: finish_all(_run_batch(fn, finalize, seed, i, limit=False))
+                    if i is not None: finish_all(_run_batch(fn, finalize, seed, i, limit=False)); pin()
                     elif not futs: break
                     ready = [f for f in futs if f.done()] if i is not None else wait(futs, return_when=FIRST_COMPLETED)[0]
                     for f in ready:
