@@ -19,8 +19,10 @@ def test_same_results_serial_processes_and_dask():
     idx = list(range(24))
     serial = pmap(job, idx, seed=11, executor='serial')
     procs = pmap(job, idx, seed=11, workers=2)
+    env = dict(os.environ)
     with open_executor(2, 'local') as ex:
         dask = pmap(job, idx, seed=11, executor=ex, workers=2)
+    assert dict(os.environ) == env   # LocalCluster's MALLOC_TRIM_THRESHOLD_, PYTHONHASHSEED… do not outlive it here
     assert serial.ok and procs.ok and dask.ok
     assert serial.results == procs.results == dask.results
     assert len(serial.results) == 24

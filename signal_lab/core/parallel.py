@@ -14,7 +14,7 @@ from .config import UserError
 
 # %% auto #0
 __all__ = ['TASK_SECONDS', 'item_rng', 'limit_threads', 'one_blas_thread', 'reuse_freed_memory', 'Failure', 'disk_full',
-           'MapResult', 'pmap', 'open_executor', 'clear_temp', 'check_workers_see']
+           'MapResult', 'pmap', 'open_executor', 'local_cluster', 'clear_temp', 'check_workers_see']
 
 # %% ../../nbs/04_core.parallel.ipynb #6979e1ca
 def item_rng(seed:int, index:int) -> np.random.Generator:
@@ -317,13 +317,12 @@ def open_executor(workers:int|None=None, # local worker count
     "Yield what `pmap(executor=...)` takes: None, or a Dask client's executor (closed afterwards)."
     if not scheduler:
         yield None; return
-    try: from distributed import Client, LocalCluster
+    try: from distributed import Client
     except ImportError: raise UserError('--scheduler needs Dask: pip install "signal_lab[scale]"') from None
-    cluster = None
+    cluster, env = None, dict(os.environ)   # LocalCluster sets OMP_NUM_THREADS, MALLOC_TRIM_THRESHOLD_, PYTHONHASHSEED… here
     try:
         if scheduler == 'local':
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            cluster = local_cluster(workers)
             client = Client(cluster)
         else:
             try: client = Client(scheduler, timeout='10s')
@@ -337,7 +336,18 @@ def open_executor(workers:int|None=None, # local worker count
             yield ex
         finally: client.close()
     finally:
-        if cluster is not None: cluster.close()
+        if cluster is not None:
+            cluster.close(); os.environ.clear(); os.environ.update(env)   # this process and what it starts later keep their settings
+
+def local_cluster(workers:int|None=None, # worker processes (default: CPU count), one thread each
+                  dashboard:bool=False): # serve the dashboard (on a free port) and let workers profile for it
+    "The Dask `LocalCluster` that `--scheduler local` starts; close it (or use it in a `with`) when done."
+    import dask
+    from distributed import LocalCluster
+    # without a dashboard the workers' statistical profiler has no reader (it took 8% of a 2-core box)
+    with dask.config.set({'distributed.worker.profile.enabled': dashboard}):
+        return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                            dashboard_address=':0' if dashboard else None)
 
 def _worker_plugin():
     "A Dask worker plugin: one BLAS thread and `reuse_freed_memory` in the worker (tasks run in a thread, whose malloc arena"
