@@ -134,7 +134,7 @@ def test_grid_parallel_equals_serial(tmp_path):
 
 KILLER = r'''
 import os, sys
-from signal_lab.al.app import LabelStore
+from signal_lab.al.store import LabelStore
 st = LabelStore(sys.argv[1], classes=['a', 'b'], annotator='k')
 for i in range(int(sys.argv[2])): st.set(f'img_{i}.png', 'ab'[i % 2])
 os.kill(os.getpid(), 9)  # the kernel dies between clicks: no close(), no flush at exit
@@ -144,7 +144,7 @@ os.kill(os.getpid(), 9)  # the kernel dies between clicks: no close(), no flush 
 def test_no_label_lost_when_the_kernel_dies(tmp_path):
     r = subprocess.run([sys.executable, '-c', KILLER, str(tmp_path), '7'])
     assert r.returncode == -9
-    from signal_lab.al.app import LabelStore
+    from signal_lab.al.store import LabelStore
     st = LabelStore(tmp_path)
     assert st.labels == {f'img_{i}.png': 'ab'[i % 2] for i in range(7)}
     assert len(pd.read_csv(tmp_path / 'human_labels.csv')) == 7
@@ -164,7 +164,7 @@ def test_human_labels_override_in_training_and_al(tmp_path):
     from signal_lab.defects.config import DefectsConfig
     from signal_lab.defects.generate import generate_dataset
     from signal_lab.defects.train import load_labels
-    from signal_lab.al.app import LabelStore
+    from signal_lab.al.store import LabelStore
     from signal_lab.al.loop import ALSession
     generate_dataset(DefectsConfig(image_size=64), tmp_path / 'ds', 40, seed=5, progress=False)
     md = pd.read_csv(tmp_path / 'ds' / 'metadata.csv'); f = md[md.split == 'train'].file_name.iloc[0]
@@ -204,7 +204,7 @@ def test_loop_cli_resumes(tmp_path):
 
 CLICKER = r'''
 import sys
-from signal_lab.al.app import LabelStore
+from signal_lab.al.store import LabelStore
 root, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 st = LabelStore(root, annotator=who)
 for i in range(n):
@@ -215,7 +215,7 @@ for i in range(n):
 
 def test_two_instances_in_two_processes_lose_nothing(tmp_path):
     "Two annotators click interleaved in two processes on one folder: every event kept, ids unique, undo only their own."
-    from signal_lab.al.app import LabelStore
+    from signal_lab.al.store import LabelStore
     ps = [subprocess.Popen([sys.executable, '-c', CLICKER, str(tmp_path), w, '40']) for w in ('ann', 'bob')]
     assert [p.wait(timeout=600) for p in ps] == [0, 0]
     st = LabelStore(tmp_path); ev = st.events
@@ -231,7 +231,7 @@ def test_two_instances_in_two_processes_lose_nothing(tmp_path):
 
 
 def test_a_killed_instance_loses_nothing_of_the_other(tmp_path):
-    from signal_lab.al.app import LabelStore
+    from signal_lab.al.store import LabelStore
     slow = subprocess.Popen([sys.executable, '-c', CLICKER, str(tmp_path), 'bob', '60'])
     fast = subprocess.Popen([sys.executable, '-c', CLICKER, str(tmp_path), 'ann', '1000'])
     t0 = time.time()
@@ -249,7 +249,7 @@ def test_a_killed_instance_loses_nothing_of_the_other(tmp_path):
 
 
 def test_hand_written_csv_is_imported_not_erased(tmp_path):
-    from signal_lab.al.app import LabelStore
+    from signal_lab.al.store import LabelStore
     (tmp_path / 'human_labels.csv').write_text('file_name,label\nimg_1.png,crack\nimg_2.png,0\n')
     st = LabelStore(tmp_path, classes=['crack', '0', '1'])
     assert st.labels == {'img_1.png': 'crack', 'img_2.png': '0'}

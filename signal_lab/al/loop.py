@@ -98,9 +98,9 @@ class ALSession:
     def next_round(self) -> dict:
         "Train on the labeled pool, evaluate, query a batch (→ `pending`); returns the round's metrics row."
         import torch, io
-        from signal_lab.defects.train import make_model, fit_epochs, _predict_x, _device
+        from signal_lab.defects.train import make_model, fit_epochs, predict_images, default_device
         if self.state['pending']: raise UserError(f'round {self.round}: {len(self.state["pending"])} queried images are not finalized yet')
-        r = self.round + 1; dev = _device()
+        r = self.round + 1; dev = default_device()
         torch.manual_seed(self.cfg['seed'] * 100003 + r); g = torch.Generator().manual_seed(self.cfg['seed'] * 100003 + r)
         tr = self.ds['train']; pos = {f: i for i, f in enumerate(self.files)}
         lab = torch.tensor([pos[f] for f in self.state['labeled'] if f in pos], dtype=torch.long)   # marked `ignore`: out
@@ -119,13 +119,13 @@ class ALSession:
         buf = io.BytesIO(); torch.save({'state_dict': model.state_dict(), 'classes': self.classes, 'emb_dim': self.emb_dim, 'round': r,
                                            'in_channels': tr.channels, 'size': list(tr.size)}, buf)
         write_bytes(self.out / f'round_{r:03d}.pt', buf.getvalue(), fsync=False)
-        pt, _ = _predict_x(model, self.ds['test'].x, dev)
+        pt, _ = predict_images(model, self.ds['test'].x, dev)
         t1 = time.perf_counter()
         unl = np.setdiff1d(np.arange(len(self.files)), lab.numpy())
         queries = []
         if len(unl):
-            pu, eu = _predict_x(model, tr.x[unl], dev)
-            _, el = _predict_x(model, tr.x[lab], dev) if self.strategy.diversity else (None, None)
+            pu, eu = predict_images(model, tr.x[unl], dev)
+            _, el = predict_images(model, tr.x[lab], dev) if self.strategy.diversity else (None, None)
             rng = np.random.default_rng([self.cfg['seed'], r])
             pick, sc = self.strategy.select(pu, min(self.cfg['query_size'], len(unl)), rng, eu, el, return_scores=True)
             rows = tr.rows

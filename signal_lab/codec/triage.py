@@ -55,7 +55,7 @@ def clip_view(path, # an audio file
     return raw, png_bytes(np.asarray(img))
 
 # %% ../../nbs/59b_codec.triage.ipynb #b1f0a15d
-from ..al.app import LabelStore, _guard
+from ..al.store import LabelStore, guard
 
 # %% ../../nbs/59b_codec.triage.ipynb #e38a4492
 class ClipTriage:
@@ -141,17 +141,17 @@ class ClipTriage:
         self.status.value = (f"closed: {c['accepted']} accepted, {c['rejected']} rejected, {c['left']} left — in "
                              f"<code>{html.escape(str(self.out_dir))}</code>; open the widget again to go on")
 
-    @_guard
+    @guard
     def _on_accept(self): self.decide('accept')
-    @_guard
+    @guard
     def _on_reject(self): self.decide('reject')
-    @_guard
+    @guard
     def _on_skip(self): self.skip()
-    @_guard
+    @guard
     def _on_replay(self): self.replay()
-    @_guard
+    @guard
     def _on_undo(self): self.undo()
-    @_guard
+    @guard
     def _on_quit(self): self.quit()
     def _on_key(self, ev:dict):
         "ipyevents keydown: a/r/s/o/u/q do what the buttons do."

@@ -4,15 +4,15 @@
 
 # %% ../../nbs/03_core.runs.ipynb #6c85f041
 from __future__ import annotations
-import csv, datetime, io, os, re
+import csv, datetime, io, os, re, shutil
 from pathlib import Path
 from .config import UserError, config_hash, to_dict
-from .io import write_json, read_json, write_text
+from .io import write_json, read_json, write_text, read_jsonl, canonical_json
 from .manifest import package_versions
 
 # %% auto #0
 __all__ = ['NAME_RE', 'RUN_RE', 'STARTED', 'check_run_name', 'next_run_dir', 'Run', 'start_run', 'is_unstarted',
-           'discard_unstarted', 'resume_run']
+           'discard_unstarted', 'resume_run', 'swap_in', 'truncate_jsonl', 'flat_dict']
 
 # %% ../../nbs/03_core.runs.ipynb #c01b8877
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
@@ -106,3 +106,27 @@ def resume_run(path) -> Run:
     r = Run(p)
     if not r.state_path.exists(): raise UserError(f'{p}: no run_state.json; cannot resume')
     return r
+
+# %% ../../nbs/03_core.runs.ipynb #c98a172d
+def swap_in(tmp, # a complete new folder
+            dst): # the folder it replaces (need not exist)
+    "Replace folder `dst` by `tmp` so that one of the two is always complete."
+    tmp, dst = Path(tmp), Path(dst)
+    old = dst.with_name(dst.name + '.old')
+    if dst.exists(): shutil.rmtree(old, ignore_errors=True); dst.rename(old)
+    tmp.rename(dst); shutil.rmtree(old, ignore_errors=True)
+
+def truncate_jsonl(path, # a JSONL log whose records carry `step`
+                   step:int): # the last step to keep
+    "Keep the records of `path` with step <= `step` (resume drops what a killed run logged after its last checkpoint)."
+    keep = [r for r in read_jsonl(path) if r.get('step', 0) <= step]
+    write_text(path, ''.join(canonical_json(r) + '\n' for r in keep))
+
+def flat_dict(d:dict, # a nested dict (e.g. `to_dict(config)`)
+              prefix:str='') -> dict:
+    "`{'a': {'b': 1}}` → `{'a.b': 1}`."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict): out.update(flat_dict(v, f'{prefix}{k}.'))
+        else: out[prefix + k] = v
+    return out

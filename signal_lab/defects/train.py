@@ -12,8 +12,8 @@ from ..core.io import write_csv, write_json, save_figure, write_npz, read_csv, l
 from .config import dataset_classes
 
 # %% auto #0
-__all__ = ['load_labels', 'image_format', 'DefectDataset', 'make_model', 'uncertainty_scores', 'fit_epochs', 'train_classifier',
-           'train_baseline', 'train_embedding']
+__all__ = ['load_labels', 'image_format', 'DefectDataset', 'make_model', 'uncertainty_scores', 'default_device', 'predict_images',
+           'fit_epochs', 'train_classifier', 'train_baseline', 'train_embedding']
 
 # %% ../../nbs/24_defects.train.ipynb #3bd992a5
 def load_labels(data_root, human_labels=None):
@@ -130,11 +130,15 @@ def uncertainty_scores(p:np.ndarray) -> dict:
     s = np.sort(p, 1)[:, ::-1]
     return dict(entropy=-(p * np.log(np.clip(p, 1e-12, 1))).sum(1), margin=s[:, 0] - s[:, 1], least_confidence=1 - s[:, 0])
 
-def _device():
+def default_device():
+    "The first CUDA GPU when there is one, else the CPU."
     import torch
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
-def _predict_x(model, x_all, device, bs=128):
+def predict_images(model, # a `make_model` classifier
+                   x_all, # image tensor (N, C, H, W)
+                   device, # where to run it (`default_device()`)
+                   bs:int=128): # images per forward pass
     "Softmax probabilities and embeddings for a tensor of images, in eval mode and batches."
     import torch
     model.eval(); ps, es = [], []
@@ -145,7 +149,7 @@ def _predict_x(model, x_all, device, bs=128):
     if not ps: return np.zeros((0, model.head.out_features), np.float32), np.zeros((0, model.head.in_features), np.float32)
     return torch.cat(ps).numpy(), torch.cat(es).numpy()
 
-def _predict(model, ds, device, bs=128): return _predict_x(model, ds.x, device, bs)
+def _predict(model, ds, device, bs=128): return predict_images(model, ds.x, device, bs)
 
 def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
                epochs:int, batch_size:int, lr:float, g, dev, # g: torch.Generator for shuffling/augmentation
@@ -174,7 +178,7 @@ def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
             tl += loss.item() * len(idx); tc += float((logits.argmax(1) == yb).sum()) * len(idx) / len(yb); seen += len(idx)
         row = dict(epoch=ep, train_loss=tl / len(perm), train_acc=tc / len(perm))
         if val is not None and len(val[1]):
-            pv, _ = _predict_x(model, val[0], dev); yv = val[1].numpy()
+            pv, _ = predict_images(model, val[0], dev); yv = val[1].numpy()
             row.update(val_loss=float(-np.log(np.clip(pv[np.arange(len(yv)), yv], 1e-12, 1)).mean()), val_acc=float((pv.argmax(1) == yv).mean()))
         hist.append(row)
         if log: log(f"epoch {ep}/{epochs}  train loss {row['train_loss']:.3f} acc {row['train_acc']:.3f}"
@@ -191,7 +195,7 @@ def train_classifier(data_root, out, epochs:int=20, batch_size:int=32, lr:float=
     "Train the CNN; write best.pt, training_metrics.csv, PNGs; return a summary dict (and datasets, model for callers)."
     import torch
     torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
-    dev = _device()
+    dev = default_device()
     if log: log(f'loading {data_root} ...')
     t0 = time.perf_counter()
     ds = {s: DefectDataset(data_root, s, human_labels=human_labels) for s in ('train', 'val', 'test')}
@@ -249,7 +253,7 @@ def train_baseline(data_root, out='artifacts/surface_classifier', epochs:int=20,
     out = Path(out); classes = s['classes']
     te = ds['test']; keep = (te.y >= 0).numpy()
     if keep.any():
-        p, _ = _predict_x(model, te.x[keep], dev); y = te.y.numpy()[keep]; pred = p.argmax(1)
+        p, _ = predict_images(model, te.x[keep], dev); y = te.y.numpy()[keep]; pred = p.argmax(1)
         u = uncertainty_scores(p)
         rows = [dict(file_name=f, true=classes[t], predicted=classes[k], **{f'p_{c}': float(p[i, j]) for j, c in enumerate(classes)},
                      entropy=float(u['entropy'][i]), margin=float(u['margin'][i]), least_confidence=float(u['least_confidence'][i]))

@@ -556,8 +556,8 @@ def _export(gen:SpectrogramDiffusion, net, ema, run:Path, meta:dict):
     save_file({k: p.detach().cpu().contiguous().clone() for k, p in params}, str(tmp / 'weights.safetensors'))
     if ema is not None: ema.restore([p for _, p in params])
     write_json(tmp / 'generator.json', meta)
-    from signal_lab.eeg.train import _swap_in
-    _swap_in(tmp, run / 'model')
+    from signal_lab.core.runs import swap_in
+    swap_in(tmp, run / 'model')
 
 def _generator_meta(gen:SpectrogramDiffusion, cfg:DiffusionConfig, step:int) -> dict:
     return dict(config=to_dict(cfg), space=gen.space.to_dict(), shape=list(gen.shape), db_range=list(gen.db_range), layout=gen.layout,
@@ -619,9 +619,10 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
     from accelerate.utils import set_seed, ProjectConfiguration
     from diffusers.training_utils import EMAModel
     from tqdm.auto import tqdm
-    from signal_lab.eeg.train import resolve_data, read_metadata, _swap_in, _rewrite_jsonl, _flat, _open_config
+    from signal_lab.core.runs import swap_in, truncate_jsonl, flat_dict
+    from signal_lab.eeg.train import resolve_data, read_metadata, open_trainer_config
     say = log or (lambda *a: None)
-    cfg, run, cuda = _open_config(DiffusionConfig, load_diffusion_config, config, overrides, resume)
+    cfg, run, cuda = open_trainer_config(DiffusionConfig, load_diffusion_config, config, overrides, resume)
     tc = cfg.train
     folder = resolve_data(cfg); md = read_metadata(folder)
     trackers = ['tensorboard'] if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None else []
@@ -663,12 +664,12 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
             acc.load_state(str(check_checkpoint(last)))
             if main: say(f'resuming {run.path} at step {st.step} of {tc.steps}')
         elif main: say(f'{run.path}: no checkpoint yet; starting over')
-        if main: run.rewind_history(st.step); _rewrite_jsonl(run.path / 'metrics.jsonl', st.step)
+        if main: run.rewind_history(st.step); truncate_jsonl(run.path / 'metrics.jsonl', st.step)
     if st.done:
         if main: say(f'{run.path}: already finished')
         return run
     if main: run.update(status='running', total_steps=tc.steps, space=gen.space.to_dict(), shape=list(gen.shape), db_range=list(gen.db_range))
-    acc.init_trackers('diffusion', config={k: v for k, v in _flat(to_dict(cfg)).items() if isinstance(v, (int, float, str, bool))})
+    acc.init_trackers('diffusion', config={k: v for k, v in flat_dict(to_dict(cfg)).items() if isinstance(v, (int, float, str, bool))})
     jl = JsonlWriter(run.path / 'metrics.jsonl') if main else None
     bar = tqdm(total=tc.steps, initial=st.step, desc='diffusion', disable=(not progress) if progress is not None else None, leave=False) if main else None
     n, bs, ga = len(x_all), tc.batch_size, tc.grad_accum
@@ -721,7 +722,7 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
             if main: shutil.rmtree(tmp, ignore_errors=True)
             acc.wait_for_everyone(); acc.save_state(str(tmp))
             if main:
-                _swap_in(tmp, last); _export(gen, acc.unwrap_model(net), ema, run.path, meta(st.step)); run.update(step=st.step)
+                swap_in(tmp, last); _export(gen, acc.unwrap_model(net), ema, run.path, meta(st.step)); run.update(step=st.step)
             acc.wait_for_everyone(); t0 = time.perf_counter()
         if stop_after is not None and n_this >= stop_after:
             if jl: jl.close()

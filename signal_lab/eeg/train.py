@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
 from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json, load_npy, check_checkpoint, read_csv
-from ..core.runs import start_run, resume_run
+from ..core.runs import start_run, resume_run, swap_in, truncate_jsonl, flat_dict
 from .models import TRUNKS, INPUTS, Task, make_task, MultiTaskNet, multitask_loss, relative_db, recenter
 
 # %% auto #0
 __all__ = ['CLS_METRICS', 'REG_METRICS', 'DataCfg', 'TaskCfg', 'ModelCfg', 'TrainCfg', 'CheckpointCfg', 'ClassifierConfig',
            'shipped_configs', 'load_classifier_config', 'resolve_data', 'read_metadata', 'task_specs', 'encode_targets',
            'load_split', 'bin_freqs', 'split_balance', 'shuffle_labels', 'task_metrics', 'monitor_weights',
-           'monitor_score', 'predict', 'evaluate_split', 'train', 'plot_history']
+           'monitor_score', 'predict', 'evaluate_split', 'open_trainer_config', 'train', 'plot_history']
 
 # %% ../../nbs/51_eeg.train.ipynb #d3bc2a80
 CLS_METRICS = ('accuracy', 'balanced_accuracy', 'macro_f1', 'auroc', 'auprc')
@@ -240,12 +240,6 @@ class _TrainerState:
     def state_dict(self): return dict(step=self.step, stale=self.stale, best=self.best, seen=self.seen, seconds=self.seconds, done=self.done, sums=self.sums)
     def load_state_dict(self, d): self.__dict__.update(d)
 
-def _swap_in(tmp:Path, dst:Path):
-    "Replace folder `dst` by `tmp` so that one of the two is always complete."
-    old = dst.with_name(dst.name + '.old')
-    if dst.exists(): shutil.rmtree(old, ignore_errors=True); dst.rename(old)
-    tmp.rename(dst); shutil.rmtree(old, ignore_errors=True)
-
 def _predict(model, x, device, batch:int=256) -> dict:
     "Model outputs over a float16 array, in eval mode: probabilities (classification) and standardised predictions (regression)."
     import torch
@@ -288,7 +282,11 @@ def _norm_stats(x:np.ndarray, chunk:int=512, relative:bool=False):
     m = s / max(n, 1); sd = np.sqrt(np.maximum(s2 / max(n, 1) - m ** 2, 0))
     return m.astype(np.float32), np.where(sd > 1e-6, sd, 1.0).astype(np.float32)
 
-def _open_config(cls, load, config, overrides, resume):
+def open_trainer_config(cls, # the config dataclass (`ClassifierConfig`, `DiffusionConfig`)
+                        load, # its loader: `load(config, overrides) -> cls`
+                        config, # a `cls`, a config path or a shipped name
+                        overrides, # `KEY=VALUE` strings (refused on resume)
+                        resume): # a run folder to continue, or None
     """(config, run being resumed or None, use CUDA) for a trainer: the stored config of a resumed run (overrides refused), else `config`
     loaded with `overrides`; device, precision and threads checked and set. In a single process it also resets accelerate's
     process-wide state, so that a second run in the same process may use another precision or device."""
@@ -311,11 +309,6 @@ def _open_config(cls, load, config, overrides, resume):
         AcceleratorState._reset_state(reset_partial_state=True)
     return cfg, run, cuda
 
-def _rewrite_jsonl(path:Path, step:int):
-    "Keep the records of `path` with step <= `step` (resume drops what the killed run logged after its last checkpoint)."
-    keep = [r for r in read_jsonl(path) if r.get('step', 0) <= step]
-    write_text(path, ''.join(canonical_json(r) + '\n' for r in keep))
-
 def train(config=None, # a `ClassifierConfig`, a config path or shipped name
           overrides=None, # `KEY=VALUE` strings applied on top
           resume=None, # a run folder to continue (its stored config is used; overrides are refused)
@@ -329,7 +322,7 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     from accelerate.utils import set_seed, ProjectConfiguration
     from tqdm.auto import tqdm
     say = log or (lambda *a: None)
-    cfg, run, cuda = _open_config(ClassifierConfig, load_classifier_config, config, overrides, resume)
+    cfg, run, cuda = open_trainer_config(ClassifierConfig, load_classifier_config, config, overrides, resume)
     if run is not None:   # a run made before a field existed resumes as it began
         stored = run.state['config']
         if 'input' not in stored.get('model', {}): cfg.model.input = 'db'
@@ -381,7 +374,7 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
             if main: say(f'resuming {run.path} at step {st.step} of {total}')
         elif main: say(f'{run.path}: no checkpoint yet; starting over')
         if main:
-            run.rewind_history(st.step); _rewrite_jsonl(run.path / 'metrics.jsonl', st.step)
+            run.rewind_history(st.step); truncate_jsonl(run.path / 'metrics.jsonl', st.step)
             kept = {b['dir'] for b in st.best}
             for d in ck.glob('best-step*'):
                 if d.name not in kept: shutil.rmtree(d)     # written by the killed run after its last checkpoint: redone identically
@@ -390,7 +383,7 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
         return run
     if main:
         run.update(status='running', tasks=meta['tasks'], in_shape=list(in_shape), monitor=weights, total_steps=total)
-    acc.init_trackers('train', config={k: v for k, v in _flat(to_dict(cfg)).items() if isinstance(v, (int, float, str, bool))})
+    acc.init_trackers('train', config={k: v for k, v in flat_dict(to_dict(cfg)).items() if isinstance(v, (int, float, str, bool))})
     jl = JsonlWriter(run.path / 'metrics.jsonl') if main else None
     bar = tqdm(total=total, initial=st.step, desc='train', disable=(not progress) if progress is not None else None, leave=False) if main else None
     xt = torch.from_numpy(tr['x']); yt = {k: torch.from_numpy(v) for k, v in tr['y'].items()}
@@ -430,13 +423,6 @@ def train(config=None, # a `ClassifierConfig`, a config path or shipped name
     acc.end_training()
     if main: _finish(run, st, weights, cfg, say)
     return run
-
-def _flat(d, prefix=''):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict): out.update(_flat(v, f'{prefix}{k}.'))
-        else: out[prefix + k] = v
-    return out
 
 # %% ../../nbs/51_eeg.train.ipynb #ea371f2a
 def _evaluate_and_checkpoint(acc, model, tasks, va, st, weights, cfg, run, meta, jl, say, epoch, t_start, sched, total):
@@ -481,7 +467,7 @@ def _evaluate_and_checkpoint(acc, model, tasks, va, st, weights, cfg, run, meta,
     acc.save_state(str(tmp))
     if main:
         write_json(tmp / 'meta.json', dict(meta, step=st.step, epoch=epoch + 1, score=score, monitor=weights, val=m))
-        _swap_in(tmp, ck / 'last'); run.update(step=st.step)
+        swap_in(tmp, ck / 'last'); run.update(step=st.step)
     acc.wait_for_everyone()
 
 def _finish(run, st, weights, cfg, say):
