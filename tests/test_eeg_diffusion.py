@@ -74,12 +74,12 @@ def test_sigkill_then_resume_equals_uninterrupted(small, tmp_path):
     ref = train_diffusion(load_diffusion_config('dit-tiny', sets), log=None)
     sets_b = _sets(small, tmp_path / 'b', 'train.steps=40', 'train.log_every=5', 'train.checkpoint_every=10')
     env = dict(os.environ, HF_HUB_OFFLINE='1')
-    cmd = [sys.executable, '-m', 'signal_lab.eeg.diffusion', '--config', 'dit-tiny', *sum((['--set', s] for s in sets_b), [])]
+    cmd = [sys.executable, '-m', 'signal_lab.eeg.cli', 'diffuse', '--config', 'dit-tiny', *sum((['--set', s] for s in sets_b), [])]
     run = tmp_path / 'b' / 'dit-tiny' / 'run1'
     _kill_at(cmd, run / 'model' / 'weights.safetensors', env)
     st = json.loads((run / 'run_state.json').read_text())
     assert st['status'] == 'running' and 0 < st['step'] < 40, st
-    r = subprocess.run([sys.executable, '-m', 'signal_lab.eeg.diffusion', '--resume', str(run)], capture_output=True, text=True, env=env)
+    r = subprocess.run([sys.executable, '-m', 'signal_lab.eeg.cli', 'diffuse', '--resume', str(run)], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     a, b = load_file(str(ref.path / 'model' / 'weights.safetensors')), load_file(str(run / 'model' / 'weights.safetensors'))
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)

@@ -56,7 +56,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     sets = [f'data.folder={folder}', f'runs_root={tmp_path / "runs"}', 'train.epochs=6', 'train.batch_size=4', 'train.eval_strategy=steps',
             'train.eval_steps=4', 'model.width=8', 'tasks.age={}',
             'checkpoint.monitor={"health.balanced_accuracy": 1, "health.auroc": 0.3, "health.accuracy": 0.7}']   # 3 keys, not in sorted order (#35 item 14)
-    args = [sys.executable, '-m', 'signal_lab.eeg.train', '--config', 'health'] + [x for s in sets for x in ('--set', s)]
+    args = [sys.executable, '-m', 'signal_lab.eeg.cli', 'train', '--config', 'health'] + [x for s in sets for x in ('--set', s)]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = tmp_path / 'runs' / 'health' / 'run1'
     t0 = time.time()

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numpy as np
 from .config import AugmentationCfg
-from .spectrum import _normalize
+from .spectrum import normalize_image
 
 # %% auto #0
 __all__ = ['augment']
@@ -44,7 +44,7 @@ def augment(spec:np.ndarray, # (nv, nf) spectrum, or (channels, nv, nf) images o
         snr = float(rng.uniform(*aug.noise.snr_db))
         p = float(np.mean(spec ** 2)) / 10 ** (snr / 10)
         spec = np.clip(spec + rng.normal(scale=np.sqrt(p), size=spec.shape), 0, None).astype(np.float32)
-        spec = _normalize(spec, normalization).astype(np.float32)   # the same normalisation the spectrum had
+        spec = normalize_image(spec, normalization).astype(np.float32)   # the same normalisation the spectrum had
         params['aug_noise_snr_db'] = snr
     if u[2] < aug.occlusion.prob:
         w = max(1, int(round(rng.uniform(*aug.occlusion.width) * spec.shape[-1])))

@@ -11,8 +11,9 @@ from ..core.parallel import one_blas_thread
 from .config import ArrayCfg, SpectrumCfg
 
 # %% auto #0
-__all__ = ['offsets', 'synth_gather', 'mode_amplitudes', 'band_response', 'phase_shift_stack', 'PhaseShift', 'fk_spectrum',
-           'dispersion_spectrum', 'resolvable_weight', 'curve_resolvable', 'dispersed_waveform', 'ftan_image']
+__all__ = ['offsets', 'synth_gather', 'mode_amplitudes', 'band_response', 'phase_shift_stack', 'PhaseShift', 'normalize_image',
+           'fk_spectrum', 'dispersion_spectrum', 'resolvable_weight', 'curve_resolvable', 'dispersed_waveform',
+           'ftan_image']
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #b3e4c4e4
 def offsets(arr:ArrayCfg) -> np.ndarray:
@@ -177,7 +178,9 @@ def PhaseShift(freqs, # (nf,) Hz
     return _operator_class()(freqs, x, velocities, dtype)
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #3f451731
-def _normalize(V, how):   # over the last two axes (nv, nf): a stack of images is normalised image by image
+def normalize_image(V:np.ndarray, # an image (nv, nf) or a stack of them (..., nv, nf)
+                    how:str): # 'frequency' (each column to max 1), 'global' (each image to max 1) or anything else (as is)
+    "The dispersion image normalised over its last two axes: a stack is normalised image by image."
     if how == 'frequency': return V / np.maximum(V.max(-2, keepdims=True), 1e-12)
     if how == 'global': return V / np.maximum(V.max(axis=(-2, -1), keepdims=True), 1e-12)
     return V
@@ -205,7 +208,7 @@ def dispersion_spectrum(d:np.ndarray, # (nx, nf) complex gather
         V = phase_shift_stack(dn, freqs, x, velocities, modulus=True)
     elif method == 'fk': V = fk_spectrum(d, freqs, x, velocities)
     else: raise ValueError(f"method {method!r}; allowed: 'phase_shift', 'fk'")
-    return _normalize(V, normalization).astype(np.float32)
+    return normalize_image(V, normalization).astype(np.float32)
 
 # %% ../../nbs/13_dispersion.spectrum.ipynb #8bb3230c
 def resolvable_weight(freqs, velocities, x, factor:float=1.0) -> np.ndarray:
@@ -260,4 +263,4 @@ def ftan_image(ff:np.ndarray, S:np.ndarray, fs:float, # a `dispersed_waveform`
     pos = np.clip(distance / np.asarray(velocities, np.float64) * fs, 0, n - 1.000001)  # fractional sample of each arrival
     i0 = pos.astype(np.int64); w = pos - i0
     img = (env[:, i0] * (1 - w) + env[:, i0 + 1] * w).T
-    return _normalize(img, normalization).astype(np.float32)
+    return normalize_image(img, normalization).astype(np.float32)

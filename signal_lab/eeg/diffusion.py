@@ -505,7 +505,7 @@ def check_launch(num_processes:int, env=None):
     ws = int(env.get('WORLD_SIZE', '1') or 1)
     if ws > 1 and num_processes == 1:
         raise UserError(f'WORLD_SIZE={ws} but accelerate sees 1 process (a launcher started {ws} copies that do not form a group); '
-                        'on GPUs use `accelerate launch --multi_gpu --num_processes N -m signal_lab.eeg.diffusion --config C`, on CPU run plain `python`')
+                        'on GPUs use `accelerate launch --multi_gpu --num_processes N -m signal_lab.eeg.cli diffuse --config C`, on CPU run plain `python`')
 
 def _step_generator(seed:int, step:int, micro:int, rank:int):
     import torch
@@ -736,13 +736,6 @@ def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped
         write_json(run.path / 'train_summary.json', summ); run.update(status='finished', step=st.step)
         say(f"done: {st.step} steps in {st.seconds:.1f} s ({summ['images_per_s']:.1f} images/s); sample: signal-lab eeg sample {run.path} --n 16 --out DIR")
     return run
-
-# %% ../../nbs/54_eeg.diffusion.ipynb #55876a53
-#| eval: false
-if __name__ == '__main__':       # python -m signal_lab.eeg.diffusion --config C (also under `accelerate launch`)
-    import sys
-    from signal_lab.eeg.cli import main as _cli
-    sys.exit(_cli(['diffuse'] + sys.argv[1:], prog='python -m signal_lab.eeg.diffusion'))
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #cfb2f029
 def _byte_chars() -> list[str]:

@@ -15,7 +15,8 @@ from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
 
 # %% auto #0
 __all__ = ['LAYOUT', 'COVARIANCES', 'Recording', 'load_window', 'band_covariances', 'cov_file', 'window_caption',
-           'BaseSpectrogramPreprocessor', 'missing_labels', 'MathPreprocessor', 'make_math_fixture']
+           'BaseSpectrogramPreprocessor', 'missing_labels', 'norm_gender', 'find_column', 'parse_age',
+           'MathPreprocessor', 'make_math_fixture']
 
 # %% ../../nbs/44_eeg.preprocess.ipynb #dfbf7deb
 @dataclass
@@ -261,16 +262,18 @@ def _process_and_commit(pre, rec, split, h):
 # %% ../../nbs/44_eeg.preprocess.ipynb #88da6696
 import re as _re
 
-def _norm_gender(v):
+def norm_gender(v) -> str|None: # a gender/sex cell of a participants table
+    "'F' or 'M' from the first letter ('female', 'M', ' f'), None for anything else."
     v = str(v).strip().upper()[:1]
     return v if v in ('F', 'M') else None
 
-def _col(t, *names):
+def find_column(t, # a pandas table
+                *names): # candidate column names, lower case, in order of preference
     "The column of table `t` whose name is one of `names`, case-insensitively (ds004584 writes GROUP, AGE, GENDER); None if none."
     low = {str(c).strip().lower(): c for c in t.columns}
     return next((low[n] for n in names if n in low), None)
 
-def _age(v):
+def parse_age(v): # a cell of an age column
     "An age as a number — fractional ages stay fractional (CHB-MIT lists 1.5) — or None where missing."
     try: a = float(str(v).strip())
     except (TypeError, ValueError): return None
@@ -287,7 +290,7 @@ class MathPreprocessor(BaseSpectrogramPreprocessor):
         f = self.root / 'subject-info.csv'
         if not f.exists(): raise UserError(f'{f}: missing (EEGMAT ships it next to the EDF files)')
         t = read_csv(f)
-        sc, gc, ac, qc = _col(t, 'subject'), _col(t, 'gender', 'sex'), _col(t, 'age'), _col(t, 'count quality')
+        sc, gc, ac, qc = find_column(t, 'subject'), find_column(t, 'gender', 'sex'), find_column(t, 'age'), find_column(t, 'count quality')
         if sc is None: raise UserError(f'{f}: no Subject column (has {", ".join(t.columns)})')
         self.column_notes = [f'{f}: no {want} column (has {", ".join(map(str, t.columns))}): {lab} is missing for every subject'
                              for c, want, lab in ((gc, 'Gender (or Sex)', 'gender'), (ac, 'Age', 'age')) if c is None]
@@ -296,8 +299,8 @@ class MathPreprocessor(BaseSpectrogramPreprocessor):
             m = _re.search(r'(\d+)', str(r[sc]))
             if not m: raise UserError(f'{f}: cannot parse a subject id from {r[sc]!r}')
             sid = f'{int(m.group(1)):02d}'
-            q = _age(r[qc]) if qc else None
-            out[sid] = dict(gender=_norm_gender(r[gc]) if gc else None, age=_age(r[ac]) if ac else None,
+            q = parse_age(r[qc]) if qc else None
+            out[sid] = dict(gender=norm_gender(r[gc]) if gc else None, age=parse_age(r[ac]) if ac else None,
                             performance=None if q is None else ('good' if q == 1 else 'bad'))
         return out
     def recordings(self):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from ..core.config import UserError
 from ..core.io import read_csv
-from .preprocess import BaseSpectrogramPreprocessor, Recording, MathPreprocessor, _norm_gender, _col, _age, load_window
+from .preprocess import BaseSpectrogramPreprocessor, Recording, MathPreprocessor, norm_gender, find_column, parse_age, load_window
 
 # %% auto #0
 __all__ = ['DS004584_COLUMNS', 'MIT_CHANNELS', 'MIT_MONTAGE', 'MIT_SAME_SUBJECT', 'SEED_EMOTIONS', 'SEED_TRIALS',
@@ -36,13 +36,13 @@ class ParkinsonsPreprocessor(BaseSpectrogramPreprocessor):
         f = self.root / 'participants.tsv'
         if not f.exists(): raise UserError(f'{f}: missing (a BIDS dataset lists its participants there)')
         t = read_csv(f, sep='\t', dtype=str)
-        pidc = _col(t, 'participant_id')
+        pidc = find_column(t, 'participant_id')
         if pidc is None: raise UserError(f'{f}: no participant_id column (has {", ".join(t.columns)})')
-        sexc, agec, grpc = _col(t, 'sex', 'gender'), _col(t, 'age'), _col(t, 'group', 'diagnosis')
+        sexc, agec, grpc = find_column(t, 'sex', 'gender'), find_column(t, 'age'), find_column(t, 'group', 'diagnosis')
         out = {}
         for _, r in t.iterrows():
             pid = str(r[pidc]).strip()
-            out[pid.removeprefix('sub-')] = dict(gender=_norm_gender(r[sexc]) if sexc else None, age=_age(r[agec]) if agec else None,
+            out[pid.removeprefix('sub-')] = dict(gender=norm_gender(r[sexc]) if sexc else None, age=parse_age(r[agec]) if agec else None,
                                                  health=_health(r[grpc] if grpc else None, pid))
         return out
     def recordings(self):
@@ -119,9 +119,9 @@ class MITPreprocessor(BaseSpectrogramPreprocessor):
         f = self.root / 'SUBJECT-INFO'
         if not f.exists(): return {}
         t = read_csv(f, sep='\t', dtype=str)
-        case, gen, age = _col(t, 'case'), _col(t, 'gender', 'sex'), _col(t, 'age (years)', 'age')
+        case, gen, age = find_column(t, 'case'), find_column(t, 'gender', 'sex'), find_column(t, 'age (years)', 'age')
         if case is None: raise UserError(f'{f}: no Case column (has {", ".join(map(str, t.columns))})')
-        return {str(r[case]).strip(): dict(gender=_norm_gender(r[gen]) if gen else None, age=_age(r[age]) if age else None)
+        return {str(r[case]).strip(): dict(gender=norm_gender(r[gen]) if gen else None, age=parse_age(r[age]) if age else None)
                 for _, r in t.iterrows() if str(r[case]).strip() not in ('', 'nan')}
     def recordings(self):
         info = self.subject_info(); recs = []; self.seizures = {}
@@ -226,9 +226,9 @@ class SEEDPreprocessor(BaseSpectrogramPreprocessor):
         f = self.root / 'participants_info.csv'
         if not f.exists(): return {}            # labels then count as missing in run_summary.json, with a warning
         t = read_csv(f, dtype=str)
-        sc, gc, ac = _col(t, 'subject', 'subject_id', 'participant_id'), _col(t, 'gender', 'sex'), _col(t, 'age')
+        sc, gc, ac = find_column(t, 'subject', 'subject_id', 'participant_id'), find_column(t, 'gender', 'sex'), find_column(t, 'age')
         if sc is None: raise UserError(f'{f}: no subject column (has {", ".join(t.columns)})')
-        return {str(int(re.sub(r'\D', '', str(r[sc])))): dict(gender=_norm_gender(r[gc]) if gc else None, age=_age(r[ac]) if ac else None)
+        return {str(int(re.sub(r'\D', '', str(r[sc])))): dict(gender=norm_gender(r[gc]) if gc else None, age=parse_age(r[ac]) if ac else None)
                 for _, r in t.iterrows() if re.sub(r'\D', '', str(r[sc]))}
     def trials(self) -> dict:
         "`{session: [(start_s, end_s, emotion)]}`: SEED_TRIALS, or `trial_info.csv` (session, trial, start_s, end_s, emotion) when present."

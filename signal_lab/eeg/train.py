@@ -481,13 +481,6 @@ def _finish(run, st, weights, cfg, say):
     say(f"done: {st.step} steps in {st.seconds:.1f} s ({summ['windows_per_s']:.0f} windows/s); best monitor {best['score']:.4f} at step {best['step']}"
         if best else f'done: {st.step} steps; no finite monitor (empty val split?)')
 
-# %% ../../nbs/51_eeg.train.ipynb #284b3900
-#| eval: false
-if __name__ == '__main__':       # python -m signal_lab.eeg.train --config C (also under `accelerate launch`)
-    import sys
-    from signal_lab.eeg.cli import main as _cli
-    sys.exit(_cli(['train'] + sys.argv[1:], prog='python -m signal_lab.eeg.train'))
-
 # %% ../../nbs/51_eeg.train.ipynb #e3a1687a
 def plot_history(run, # a run folder or `Run`
                  title:str|None=None):
