@@ -121,6 +121,11 @@ def test_doc_processor_passes_and_leaves_the_tree_clean(tmp_path):
     assert git('status', '--porcelain') == '', git('status', '--porcelain')
     done = {p.name for p in (tree / '_proc').glob('*.ipynb')}
     assert done == {p.name for p in NBS}, {p.name for p in NBS} - done
+    for p in (tree / '_proc').glob('*.ipynb'):   # no markdown link inside a rendered signature (a code block shows it raw)
+        for c in json.loads(p.read_text())['cells']:
+            for o in c.get('outputs', []):
+                for block in re.findall(r'```python\n(.*?)```', ''.join(o.get('data', {}).get('text/markdown', [])), re.S):
+                    assert '](' not in block, (p.name, block[:300])
 
 
 def test_notebooks_keep_figures_within_a_size_budget():
@@ -181,3 +186,30 @@ def test_jupyter_save_hook_keeps_notebooks_clean():
             c['metadata']['execution'] = {'iopub.execute_input': '2026-12-01T10:00:00Z'}; c['execution_count'] = 7
     clean_jupyter(path=str(path), model={'type': 'notebook', 'content': nb})
     assert nb == clean
+
+
+def test_signatures_render_without_links_inside_code():
+    """A parameter comment naming another documented symbol in backticks (`load_record`) turns, in the processed docs,
+    into a raw markdown link inside the signature's code block (seen on `LabelingApp`): names in parameter comments are
+    plain. `pixel_embedding`'s `size` comment sat on the return annotation; it belongs to `size`."""
+    import importlib, inspect, re, warnings
+    from fastcore.docments import docments
+    from nbdev.doclinks import NbdevLookup
+    from signal_lab._modidx import d
+    look, bad = NbdevLookup(), []
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for m in sorted(d['syms']):
+            try: mod = importlib.import_module(m)
+            except ImportError: continue   # an extra that is not installed
+            for name in getattr(mod, '__all__', []):
+                obj = getattr(mod, name, None)
+                f = obj.__init__ if inspect.isclass(obj) else obj
+                if not callable(f): continue
+                try: dm = docments(f, full=False)
+                except Exception: continue
+                bad += [f'{m}.{name}({p}): `{t}`' for p, c in dm.items() for t in re.findall(r'`([^`]+)`', c or '') if look[t] is not None]
+    assert not bad, bad
+    from signal_lab.al.app import pixel_embedding
+    dm = docments(pixel_embedding, full=False)
+    assert dm['size'] and 'resized' in dm['size'] and 'resized' not in (dm['return'] or '')

@@ -24,7 +24,8 @@ def _png_bytes(path, size:int=160) -> bytes:
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.gif', '.webp')
 
 def pixel_embedding(paths, # image files
-                    size:int=32) -> 'np.ndarray': # side the images are resized to
+                    size:int=32, # side the images are resized to
+                   ) -> 'np.ndarray': # (n, 3 * size * size) features in [0, 1]
     "A model-free embedding for any image folder: each image as RGB, resized to `size`×`size`, flattened, in [0, 1]."
     import numpy as np
     from PIL import Image
@@ -40,7 +41,7 @@ class LabelingApp:
                  thumb:int=160,
                  classes=None, # the class names (any strings); default: the defects dataset's
                  files=None, # image paths relative to `data_root`; default: the dataset's `split`
-                 embed=None, # for own folders: `embed(paths) -> (n, d)` features for AL (default `pixel_embedding`)
+                 embed=None, # for own folders: `embed(paths) -> (n, d)` features for AL (default pixel_embedding)
                  model=None): # for own folders: a scikit-learn classifier for AL (default: logistic regression)
         import ipywidgets as W
         self.data_root, self.labels_dir, self.al_out, self.baseline_dir = Path(data_root), Path(labels_dir), Path(al_out), Path(baseline_dir)

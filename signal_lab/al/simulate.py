@@ -97,9 +97,9 @@ def aulc(n_labeled, values) -> float:
     trap = getattr(np, 'trapezoid', None) or np.trapz  # numpy < 2 has only trapz
     return float(trap(v, x) / (x[-1] - x[0]))
 
-def simulate(data:dict, # from `load_embeddings`
+def simulate(data:dict, # from load_embeddings
              classifier:str='lr', # one of `CLASSIFIERS`
-             strategy:Strategy|str='margin', # a `Strategy` or an uncertainty name
+             strategy:Strategy|str='margin', # a Strategy or an uncertainty name
              seed_size:int=80, rounds:int=5, query_size:int=50,
              seed:int=0, # seeds the initial set and the queries
              eval_split:str='test',

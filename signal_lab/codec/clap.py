@@ -51,7 +51,7 @@ def _pooled(o): return o if hasattr(o, 'norm') else o.pooler_output
 
 def clap_scores(paths, # audio files
                 labels, # genre names
-                clap, # (model, processor) from `load_clap`
+                clap, # (model, processor) from load_clap
                 template:str='this is {} music', # the text each label is put into
                 batch:int=8) -> np.ndarray:
     "(n_files, n_labels) probabilities: softmax of CLAP's scaled audio–text cosine."

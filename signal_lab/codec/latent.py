@@ -103,7 +103,7 @@ def _chunk(x:np.ndarray, start_sec:float, acfg:AudioConfig) -> np.ndarray:
     return np.pad(c, (0, acfg.chunk_samples - len(c))).astype(np.float32)
 
 def build_latents(cache, # an analysed or plain codec cache folder
-                  spec:str='tiny', # the EnCodec model (see `load_encodec`)
+                  spec:str='tiny', # the EnCodec model (see load_encodec)
                   seed:int=0, # seed of random weights
                   batch:int=1, # chunks per encoder call (1: a chunk's latent never depends on its neighbours, so resumed builds match to the byte)
                   progress:bool|None=None, say=print) -> Path:

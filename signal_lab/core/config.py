@@ -204,7 +204,7 @@ def _build(cls, data, origins, default_src, prefix=''):
 
 def from_dict(cls, # the schema (a dataclass type)
               data:dict, # nested mapping, e.g. parsed from a file
-              origins:dict|None=None, # dotted key -> source file, as filled by `deep_merge`
+              origins:dict|None=None, # dotted key -> source file, as filled by deep_merge
               source='<defaults>'): # source named in errors for keys without an origin
     "Build and validate an instance of the dataclass `cls` from a nested dict."
     return _build(cls, data or {}, origins or {}, str(source))
@@ -255,7 +255,7 @@ def shipped_files(*parts:str, # folder under the package, e.g. 'data', 'eeg', 'd
     return {p.stem: p for p in sorted(d.glob(pattern))}
 
 def named_config(config, # a path, a shipped name, or None
-                 shipped:dict, # name -> path (`shipped_files`)
+                 shipped:dict, # name -> path (shipped_files)
                  what:str='config' # how errors call it, e.g. 'diffusion config'
                 ):
     "`config` when it is None or an existing file, else the shipped file of that name; an error lists the shipped names."

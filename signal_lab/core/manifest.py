@@ -30,7 +30,7 @@ def param_hash(params:dict) -> str:
     "sha256 of the canonical JSON of the generating parameters."
     return sha256_json(params)
 
-def make_record(params:dict, # everything that determines the item (hashed into `param_hash`)
+def make_record(params:dict, # everything that determines the item (hashed into param_hash)
                 paths:dict, # role -> file path (relative to the manifest's folder)
                 seed:int, index:int, config_hash:str, # provenance
                 versions:dict|None=None, # package versions (default: `package_versions()`)

@@ -146,7 +146,7 @@ def _read_key(stage):
     except (OSError, ValueError): return None
 
 # %% ../../nbs/22_defects.generate.ipynb #9a2186d3
-def load_hf_dataset(root, # a dataset folder written by `generate_dataset`
+def load_hf_dataset(root, # a dataset folder written by generate_dataset
                     **kwargs): # passed to `datasets.load_dataset` (e.g. `cache_dir`)
     "The dataset as a Hugging Face `DatasetDict` (`imagefolder`), `label` a `ClassLabel` in the dataset's class order."
     from datasets import ClassLabel, load_dataset

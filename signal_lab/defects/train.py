@@ -135,7 +135,7 @@ def default_device():
     import torch
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
-def predict_images(model, # a `make_model` classifier
+def predict_images(model, # a make_model classifier
                    x_all, # image tensor (N, C, H, W)
                    device, # where to run it (`default_device()`)
                    bs:int=128): # images per forward pass

@@ -132,7 +132,7 @@ def _item(index, rng, cfg, chash, seed, versions, defer:bool=False):
     amps = np.ascontiguousarray(p['amplitudes'], '<f8')
     params = dict(config_hash=chash, seed=seed, index=index, model=p['model'], aug=p['aug'],
                   amplitudes_sha256=hashlib.sha256(amps.tobytes()).hexdigest(), amplitudes_shape=list(amps.shape))
-    ph = param_hash(params); rid = ph[:16]   # the same id `make_record` gives; files are named by it before the record exists
+    ph = param_hash(params); rid = ph[:16]   # the same id make_record gives; files are named by it before the record exists
     P = dataset_paths(cfg)
     man_dir = P['manifest'].parent
     # records skip fsync: a kill cannot tear them (atomic rename) and after a power cut resume re-checks every

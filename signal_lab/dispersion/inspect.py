@@ -34,7 +34,7 @@ def find_record(manifest_path, sample_id:str|None=None, seed:int=0) -> Path:
     else: r = recs[int(np.random.default_rng(seed).integers(len(recs)))]
     return m.resolve(r['paths']['record'])
 
-def plot_record(rec:dict, # a record from `load_record`
+def plot_record(rec:dict, # a record from load_record
                 name:str='', # sample name for the title (e.g. its id)
                 ax=None, # axes to draw on (default: a new figure)
                 colorbar:bool=True): # add a colorbar for the normalised amplitude
@@ -59,7 +59,7 @@ def plot_record(rec:dict, # a record from `load_record`
 # %% ../../nbs/17_dispersion.inspect.ipynb #73d0bd80
 QUALITY_COUNTS = ('n', 'hits', 'hits_rel', 'hits_bins', 'err', 'other', 'crowded')
 
-def record_quality(rec:dict, # a record from `load_record`
+def record_quality(rec:dict, # a record from load_record
                    sigma:float=60.0, # absolute tolerance (m/s)
                    factor:float=1.0, # resolvable limit: wavelength <= factor × array length
                    rel_tol:float=0.05, # relative tolerance (share of the label's velocity)
@@ -88,7 +88,7 @@ def record_quality(rec:dict, # a record from `load_record`
     return out
 
 def label_quality(manifest_path, # labels.jsonl
-                  sigma:float=60.0, factor:float=1.0, rel_tol:float=0.05, bins:int=2, # as in `record_quality`
+                  sigma:float=60.0, factor:float=1.0, rel_tol:float=0.05, bins:int=2, # as in record_quality
                   limit:int|None=None) -> dict: # only the first `limit` records
     "Per-mode hit rates (sigma, relative, bins), MAE, max-on-another-mode and crowding over the records of a manifest."
     m = Manifest(manifest_path); recs = m.require()[:limit]
@@ -117,7 +117,7 @@ def quality_table(q:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../../nbs/17_dispersion.inspect.ipynb #789bef56
-def picker_layout(rec:dict, # a record from `load_record`
+def picker_layout(rec:dict, # a record from load_record
                   missing:str='nan') -> dict: # 'nan' or 'zero': the value where a mode does not exist
     "Period (s, ascending), velocities and curves in km/s, and the spectrum with its columns in period order."
     if missing not in ('nan', 'zero'): raise UserError(f"missing={missing!r}; allowed: 'nan', 'zero'")

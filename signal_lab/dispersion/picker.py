@@ -103,7 +103,7 @@ def argmax_picks(spectrum:np.ndarray, # (nv, nf) image
     out = np.full((modes, spectrum.shape[-1]), np.nan, np.float32); out[0] = _ridge(np.asarray(spectrum, np.float32), velocities)[0]
     return out
 
-def pick(model, # a loaded picker (`load_picker`)
+def pick(model, # a loaded picker (load_picker)
          images:np.ndarray, # (N, 2, nv, nf) or (2, nv, nf): image and resolvable weight, on the picker's grid
          threshold:float=0.3, # confidence below which a point is left unpicked (NaN)
          batch:int=64) -> dict:

@@ -249,7 +249,7 @@ def dispersed_waveform(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s)
     if rng is not None and np.isfinite(snr_db) and band.any(): S[band] += _complex_noise(S[band], rng, snr_db)
     return ff, S, fs
 
-def ftan_image(ff:np.ndarray, S:np.ndarray, fs:float, # a `dispersed_waveform`
+def ftan_image(ff:np.ndarray, S:np.ndarray, fs:float, # a dispersed_waveform
                freqs:np.ndarray, # (nf,) filter centre frequencies (Hz)
                velocities:np.ndarray, # (nv,) group velocities of the image (m/s)
                distance:float, # source-receiver distance (m)

@@ -605,7 +605,7 @@ def kid_against_real(gen:SpectrogramDiffusion, net, data:dict, n:int, seed:int=0
     return dict(kid=float(k['value']), kid_std=float(k.get('std', float('nan'))), n=int(len(pick)))
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #9cfb66f8
-def train_diffusion(config=None, # a `DiffusionConfig`, a config path or shipped name
+def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped name
                     overrides=None, # `KEY=VALUE` strings applied on top
                     resume=None, # a run folder to continue in place (its stored config is used; overrides are refused)
                     log=print, # setup report and one line per log interval; None: silent

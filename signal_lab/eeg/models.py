@@ -249,11 +249,11 @@ def make_task(spec:LabelSpec, # the label's spec
     elif class_weights != 'none': raise UserError(f'tasks.{spec.name}.class_weights: {class_weights!r} is not allowed; allowed: none, balanced')
     return Task(spec, weight, cw)
 
-def MultiTaskNet(tasks:list, # `Task`s, one head each
+def MultiTaskNet(tasks:list, # Tasks, one head each
                  in_shape:tuple, # (channels, freqs, frames)
                  trunk:str='fbank', width:int=32, depth:int=2, dropout:float=0.1,
                  norm_mean=None, norm_std=None, # (C, F) input statistics (default: 0 and 1), of the input after `input`
-                 input:str='db', # 'db' as stored, or 'relative' (`relative_db`: each channel's mean dB removed per window)
+                 input:str='db', # 'db' as stored, or 'relative' (relative_db: each channel's mean dB removed per window)
                  freqs=None, bands=None, # for the bandpower trunk
                  channel_dropout:float=0.0, # training only: each channel of each window zeroed (set to its train mean) with this probability
                  freq_mask:int=0): # training only: one band of up to this many frequency bins zeroed per window
@@ -296,7 +296,7 @@ def MultiTaskNet(tasks:list, # `Task`s, one head each
 # %% ../../nbs/50_eeg.models.ipynb #ebde89c9
 def multitask_loss(out:dict, # model outputs per task
                    targets:dict, # task -> tensor of targets (-1 / NaN = missing)
-                   tasks:list # the model's `Task`s
+                   tasks:list # the model's Tasks
                   ) -> tuple:
     "`(total loss, {task: loss tensor}, {task: labeled count})` — each task masked to its labeled samples."
     import torch, torch.nn.functional as Fn

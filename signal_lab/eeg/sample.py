@@ -109,7 +109,7 @@ def _weights_hash(run) -> str:
 
 # %% ../../nbs/54a_eeg.sample.ipynb #fe0ffe7e
 def plot_real_vs_generated(real, # a preprocessed dataset folder
-                           generated, # a folder written by `sample_dataset` (its classes are rows)
+                           generated, # a folder written by sample_dataset (its classes are rows)
                            task:str|None=None, # the label column the rows are split by (None: the generation's first class column)
                            channel='O1', # channel name or index
                            n:int=3, # windows shown per class and side
@@ -166,7 +166,7 @@ def plot_real_vs_generated(real, # a preprocessed dataset folder
 
 # %% ../../nbs/54a_eeg.sample.ipynb #f9142831
 def conditioning_accuracy(classifier, # a classifier run (eeg train) with a head for the conditioned task
-                          generated, # a folder written by `sample_dataset`
+                          generated, # a folder written by sample_dataset
                           task:str|None=None, # the conditioned task (None: the first class column the classifier and the generation share)
                           checkpoint:str='best') -> float:
     "Share of generated windows that the classifier labels with the class they were generated for."
@@ -209,7 +209,7 @@ def guidance_sweep(run, # a diffusion run folder
         rows.append(row); say('guidance ' + ', '.join(f'{k} {v:.3g}' for k, v in row.items() if isinstance(v, float)))
     return pd.DataFrame(rows)
 
-def plot_guidance_sweep(df:'pd.DataFrame', # `guidance_sweep`'s table (more rows with a `model` column: one line each)
+def plot_guidance_sweep(df:'pd.DataFrame', # guidance_sweep's table (more rows with a `model` column: one line each)
                         title:str=''):
     "Conditioning accuracy, KID (with its interval) and precision / recall against the guidance scale."
     import matplotlib.pyplot as plt

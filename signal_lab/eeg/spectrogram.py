@@ -25,7 +25,7 @@ def canonical_channel(name:str, # a channel label as a file spells it
     amap = {**CHANNEL_ALIASES, **{str(k).upper(): v for k, v in (aliases or {}).items()}}
     return amap.get(n.upper(), n)
 
-REFERENCE = -1   # `pick_channels` index of a channel that is the recording's reference: all zeros
+REFERENCE = -1   # pick_channels index of a channel that is the recording's reference: all zeros
 
 def pick_channels(available, # channel names in the file
                   wanted, # canonical names to pick, in this order

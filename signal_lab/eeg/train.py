@@ -282,7 +282,7 @@ def _norm_stats(x:np.ndarray, chunk:int=512, relative:bool=False):
     m = s / max(n, 1); sd = np.sqrt(np.maximum(s2 / max(n, 1) - m ** 2, 0))
     return m.astype(np.float32), np.where(sd > 1e-6, sd, 1.0).astype(np.float32)
 
-def open_trainer_config(cls, # the config dataclass (`ClassifierConfig`, `DiffusionConfig`)
+def open_trainer_config(cls, # the config dataclass (ClassifierConfig, DiffusionConfig)
                         load, # its loader: `load(config, overrides) -> cls`
                         config, # a `cls`, a config path or a shipped name
                         overrides, # `KEY=VALUE` strings (refused on resume)
@@ -309,7 +309,7 @@ def open_trainer_config(cls, # the config dataclass (`ClassifierConfig`, `Diffus
         AcceleratorState._reset_state(reset_partial_state=True)
     return cfg, run, cuda
 
-def train(config=None, # a `ClassifierConfig`, a config path or shipped name
+def train(config=None, # a ClassifierConfig, a config path or shipped name
           overrides=None, # `KEY=VALUE` strings applied on top
           resume=None, # a run folder to continue (its stored config is used; overrides are refused)
           log=print, # one line per evaluation and the setup report; None: silent
@@ -482,7 +482,7 @@ def _finish(run, st, weights, cfg, say):
         if best else f'done: {st.step} steps; no finite monitor (empty val split?)')
 
 # %% ../../nbs/51_eeg.train.ipynb #e3a1687a
-def plot_history(run, # a run folder or `Run`
+def plot_history(run, # a run folder or Run
                  title:str|None=None):
     "Train loss per task and the monitored val metrics against steps, best checkpoints marked."
     import matplotlib.pyplot as plt

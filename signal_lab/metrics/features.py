@@ -263,7 +263,7 @@ def cache_key(inp:Input, ex:Extractor) -> tuple[str, str]:
     content = sha256_json(dict(files=inp.hashed_files(), selection=sel, n=len(inp), index=inp.index))
     return sha256_json(dict(content=content, extractor=ex.describe(), v=1)), content
 
-def extract(inp:Input, # what to read (`open_input`)
+def extract(inp:Input, # what to read (open_input)
             ex:Extractor, # a prepared extractor
             cache=None, # cache folder (None: `default_cache()`; False: no cache)
             batch_size:int=64, # samples per forward pass

@@ -40,7 +40,7 @@ def demo_images(root, # folder to write
 # %% ../../nbs/64_metrics.quickstart.ipynb #1c6bd9bc
 _SHOW = [('kid', 'KID ↓'), ('fid', 'FID ↓'), ('precision', 'precision ↑'), ('recall', 'recall ↑'), ('density', 'density ↑'), ('coverage', 'coverage ↑')]
 
-def plot_comparison(results:dict, # name -> `compare` result
+def plot_comparison(results:dict, # name -> compare result
                     folders:dict|None=None, # name -> image folder, for a row of samples
                     title:str=''):
     "One bar per result and metric with its interval; sample images of each folder above."

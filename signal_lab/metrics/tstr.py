@@ -47,7 +47,7 @@ def _fingerprint(real:Path, fake:Path, r, f, cfg, val_share:float) -> dict:
                     files_sha256=sha256_json([[p, Path(p).stat().st_size] for p in files]))
     return dict(real=side(real, r), fake=side(fake, f), config=sha256_json(to_dict(cfg)), config_name=cfg.name, val_share=val_share)
 
-OUTPUTS = ('views', 'runs', 'eval', 'tstr.json', 'tstr_inputs.json')   # what `tstr` writes under its `out`
+OUTPUTS = ('views', 'runs', 'eval', 'tstr.json', 'tstr_inputs.json')   # what tstr writes under its `out`
 
 def _claim(out:Path, fp:dict, overwrite:bool):
     "Refuse an `out` that holds other inputs' results (or is not a TSTR folder) unless `overwrite`; then record `fp` there."
@@ -85,7 +85,7 @@ def _main_metric(res:dict) -> tuple[str, float]:
     w = res['window']
     return ('mae', w['mae']) if 'mae' in w else ('balanced_accuracy', w['balanced_accuracy'])
 
-def above_chance(res:dict, # one task's entry of an `evaluate` summary
+def above_chance(res:dict, # one task's entry of an evaluate summary
                  alpha:float=0.05, # classification: the permutation p-value must be below this
                 ) -> bool|None:
     "Is a score above chance? Classification: permutation p < `alpha`; regression: MAE below the train-mean baseline's. None: unknown."
