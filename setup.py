@@ -51,6 +51,7 @@ setuptools.setup(
     **setup_cfg,
     entry_points = {
         'console_scripts': cfg.get('console_scripts','').split(),
+        'signal_lab.extractors': cfg.get('extractors','').split(),
         'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d']
     },
 )

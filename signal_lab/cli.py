@@ -20,9 +20,9 @@ PILLARS = {
     'dispersion': ('signal_lab.dispersion.cli', 'surface-wave dispersion datasets: generate, inspect, validate, quality'),
     'defects':    ('signal_lab.defects.cli', 'synthetic surface-defect images, CNN classifier, embeddings'),
     'al':         ('signal_lab.al.cli', 'active learning: simulate, experiments, report, loop'),
-    'eeg':        ('signal_lab.eeg.cli', 'EEG spectrogram datasets: preprocess, meta, train, evaluate, tasks'),
+    'eeg':        ('signal_lab.eeg.cli', 'EEG spectrogram datasets: preprocess, meta, train, evaluate, diffuse, sample, tstr, tasks'),
     'codec':      ('signal_lab.codec.cli', 'content/style audio synthesis'),
-    'metrics':    ('signal_lab.metrics.cli', 'fidelity metrics (KID, FID, precision/recall, density/coverage) offline, and TSTR'),
+    'metrics':    ('signal_lab.metrics.cli', 'fidelity metrics (KID, FID, precision/recall, density/coverage) offline'),
 }
 
 def available_pillars() -> list[str]:

@@ -67,9 +67,9 @@ def test_quickstart_end_to_end(tmp_path):
 SUBCOMMANDS = {'dispersion': ['init-config', 'generate', 'inspect', 'validate', 'quality', 'image'],
                'defects': ['generate', 'preview', 'train', 'embed'],
                'al': ['simulate', 'experiments', 'report', 'loop'],
-               'eeg': ['preprocess', 'meta', 'tasks', 'diffuse', 'sample'],
+               'eeg': ['preprocess', 'meta', 'tasks', 'diffuse', 'sample', 'tstr'],
                'codec': ['corpus', 'cache', 'analyze', 'train', 'audit', 'samples'],
-               'metrics': ['compute', 'tstr']}
+               'metrics': ['compute']}
 
 
 def _options(help_text):

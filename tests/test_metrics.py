@@ -110,22 +110,22 @@ def eeg_pair(tmp_path_factory):
 def test_classifier_trunk_extractor_and_tstr_cli(eeg_pair, tmp_path):
     real, gen = eeg_pair
     sets = ['--set', 'train.epochs=2', '--set', 'train.batch_size=8', '--set', 'model.width=8']
-    r = cli('metrics', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'tstr', check=True)
+    r = cli('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'tstr', check=True)
     res = json.loads((tmp_path / 'tstr' / 'tstr.json').read_text())
     h = res['tasks']['health']
     assert h['metric'] == 'balanced_accuracy' and all(0 <= h[k] <= 1 for k in ('trtr', 'tstr', 'trts'))
     assert 'TSTR' in r.stdout and res['n_fake'] > 0
-    r2 = cli('metrics', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'tstr', check=True)
+    r2 = cli('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'tstr', check=True)
     assert json.loads((tmp_path / 'tstr' / 'tstr.json').read_text())['tasks'] == res['tasks']   # rerun: finished runs reused, same scores
     # #35 item 5: another generated set, another config or a copied folder never reuse the old runs; nothing there changes
     import pandas as pd
     before = tree(tmp_path / 'tstr')
     md2 = pd.read_csv(gen / 'metadata.csv', dtype=str).iloc[:-1]; md2['file_name'] = [str((gen / f).resolve()) for f in md2.file_name]   # one window fewer
     (tmp_path / 'gen2').mkdir(); md2.to_csv(tmp_path / 'gen2' / 'metadata.csv', index=False)
-    assert_user_error(cli('metrics', 'tstr', '--real', real, '--fake', tmp_path / 'gen2', '--config', 'health', *sets, '--out', tmp_path / 'tstr'), 'other inputs (fake changed)', '--overwrite')
-    assert_user_error(cli('metrics', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets[:-2], '--out', tmp_path / 'tstr'), 'other inputs (config changed)')
+    assert_user_error(cli('eeg', 'tstr', '--real', real, '--fake', tmp_path / 'gen2', '--config', 'health', *sets, '--out', tmp_path / 'tstr'), 'other inputs (fake changed)', '--overwrite')
+    assert_user_error(cli('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets[:-2], '--out', tmp_path / 'tstr'), 'other inputs (config changed)')
     import shutil; shutil.copytree(tmp_path / 'tstr', tmp_path / 'copy')
-    assert_user_error(cli('metrics', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'copy'), 'was written at')
+    assert_user_error(cli('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'copy'), 'was written at')
     assert tree(tmp_path / 'tstr') == before
     run = Path(res['runs']['trtr'])
     env = dict(SIGNAL_LAB_CACHE=str(tmp_path / 'cache'))
@@ -186,7 +186,7 @@ def test_cuda_extraction_matches_cpu(tmp_path):
 def test_tstr_reports_no_ratio_when_real_training_is_at_chance(eeg_pair, tmp_path):
     "Seen: tstr_over_trtr 0.966 with TRTR and TSTR both at chance. Real labels shuffled across subjects: no ratio, a warning."
     import pandas as pd
-    from signal_lab.metrics.tstr import tstr
+    from signal_lab.eeg.tstr import tstr
     real, gen = eeg_pair
     bad = tmp_path / 'real_shuffled'; bad.mkdir()
     md = pd.read_csv(real / 'metadata.csv', dtype={'subject_id': str})

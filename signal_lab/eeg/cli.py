@@ -4,7 +4,7 @@
 
 # %% ../../nbs/49_eeg.cli.ipynb #62bfbd3a
 from __future__ import annotations
-import sys
+import os, sys
 from pathlib import Path
 from ..core.cli import ArgParser, run_cli, positive_int, int_range, seed_int, add_scheduler_arg
 from ..core.config import UserError
@@ -77,6 +77,13 @@ def _main(argv, prog):
     sa.add_argument('--batch-size', type=positive_int, default=32, help='samples per denoising batch')
     sa.add_argument('--overwrite', action='store_true', help='replace an output folder generated with other settings')
     sa.add_argument('--device', default=None, help='torch device (default: cuda when available)')
+    ts = sub.add_parser('tstr', help='train on synthetic, test on real (and the reverse) with a classifier config')
+    ts.add_argument('--real', required=True, help='real spectrogram dataset folder (train/val/test splits)')
+    ts.add_argument('--fake', required=True, help='generated spectrogram dataset folder')
+    ts.add_argument('--config', default='smoke', help='classifier config: a file or a shipped name (signal-lab eeg configs)')
+    ts.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one config field, e.g. train.epochs=5')
+    ts.add_argument('--out', default='tstr_out', help='folder for the views, runs and tstr.json (a rerun with the same inputs resumes there)')
+    ts.add_argument('--overwrite', action='store_true', help='start over in an --out that holds results of other inputs or another config')
     sub.add_parser('configs', help='the shipped classifier and diffusion configs')
     t = sub.add_parser('tasks', help='label tasks per dataset'); t.add_argument('dataset', nargs='?', help=f'one of {", ".join(PREPROCESSORS)} (default: all)')
     a = p.parse_args(argv)
@@ -85,6 +92,10 @@ def _main(argv, prog):
         for r in list_tasks(a.dataset):
             print(f"{r['dataset']:11s} {r['name']:12s} {r['task_type']:14s} {','.join(r['classes']) or '-':32s} {r['description']}")
         return 0
+    if a.cmd == 'tstr':
+        from signal_lab.eeg.tstr import tstr
+        tstr(a.real, a.fake, a.config, a.out, a.set, overwrite=a.overwrite)
+        print(f"tstr: {os.path.join(a.out, 'tstr.json')}"); return 0
     if a.cmd == 'configs':
         from signal_lab.eeg.train import shipped_configs
         from signal_lab.eeg.diffusion import shipped_diffusion_configs

@@ -8,14 +8,15 @@ import math
 from pathlib import Path
 import numpy as np
 from ..core.config import UserError
-from ..core.io import write_json, read_json, write_csv, save_figure, load_safetensors
+from ..core.io import write_json, read_json, write_csv, save_figure, load_safetensors, file_hash
 from ..core.runs import resume_run
+from ..metrics.features import Extractor, torch_device
 from .models import Task, MultiTaskNet, recenter
 from .train import read_metadata, load_split, predict, task_metrics
 
 # %% auto #0
-__all__ = ['load_checkpoint', 'by_subject', 'bootstrap_ci', 'seizure_events', 'chance_levels', 'permutation_p', 'paired_subject',
-           'evaluate', 'summary_lines']
+__all__ = ['load_checkpoint', 'ClassifierTrunk', 'by_subject', 'bootstrap_ci', 'seizure_events', 'chance_levels', 'permutation_p',
+           'paired_subject', 'evaluate', 'summary_lines']
 
 # %% ../../nbs/52_eeg.evaluate.ipynb #9d5d81a5
 def load_checkpoint(run, # a run folder
@@ -40,6 +41,29 @@ def load_checkpoint(run, # a run folder
     model.load_state_dict(load_safetensors(d / 'model.safetensors')); model.eval()
     meta['checkpoint'] = checkpoint
     return model, tasks, meta
+
+# %% ../../nbs/52_eeg.evaluate.ipynb #79fb65c3
+class ClassifierTrunk(Extractor):
+    "The frozen trunk of a trained signal_lab EEG classifier run (features after the model's input normalisation)."
+    kind = 'arrays'
+    @classmethod
+    def accepts(cls, path) -> bool: return Path(path).is_dir() and (Path(path) / 'run_state.json').exists()   # a classifier run folder
+    def __init__(self, run, checkpoint:str='best', device=None):
+        super().__init__()
+        self.dev = torch_device(device)
+        self.model, self.tasks, meta = load_checkpoint(run, checkpoint); self.model.to(self.dev)
+        if meta['model'].get('trunk') == 'riemann': raise UserError(f'{run}: a riemann classifier reads channel covariances, not spectrogram windows; use a run of a spectrogram trunk (e.g. fbank, cnn)')
+        self.in_shape = tuple(meta['in_shape']); ck = Path(run) / 'checkpoints' / meta['checkpoint']
+        self.weights_hash = file_hash(ck / 'model.safetensors')
+        self.id = f"eeg-run:{Path(run).resolve().parent.name}/{Path(run).name}:{meta['checkpoint']}"
+        self.preprocessing = dict(input='arrays', normalise='the checkpoint\'s own train mean and sd', in_shape=list(self.in_shape))
+    def batch(self, items:list) -> np.ndarray:
+        x = np.stack(items).astype(np.float32)
+        if x.shape[1:] != self.in_shape: raise UserError(f'arrays of shape {x.shape[1:]}; the classifier was trained on {self.in_shape}')
+        return x
+    def features(self, x:np.ndarray) -> np.ndarray:
+        import torch
+        with torch.no_grad(): return self.model.features(torch.from_numpy(x).to(self.dev)).float().cpu().numpy()
 
 # %% ../../nbs/52_eeg.evaluate.ipynb #75a3972e
 def _cls_scores(y, k) -> dict:

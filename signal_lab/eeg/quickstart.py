@@ -107,7 +107,7 @@ def diffusion_demo(real, # a preprocessed dataset folder with a `health` column 
     from signal_lab.eeg.diffusion import train_diffusion, load_diffusion_config
     from signal_lab.eeg.sample import sample_dataset, plot_real_vs_generated, conditioning_accuracy, model_resolution_view
     from signal_lab.metrics.cli import compare
-    from signal_lab.metrics.tstr import tstr
+    from signal_lab.eeg.tstr import tstr
     real, out = Path(real), Path(out)
     sets = [f'data.folder={real}', f'runs_root={out / "runs"}', f'train.seed={seed}', f'train.log_every={max(1, steps // 10)}']
     t0 = time.perf_counter()
@@ -147,6 +147,6 @@ def _diffusion_lines(d:dict, real:Path) -> list[str]:
             f"  - `signal-lab metrics compute --real {d['view']} --real-split train --fake {d['generated']} --metrics kid,prc --extractor {d['judge']}`: "
             + '; '.join(f"{k}: KID {v['kid']:.3g}, precision {v['precision']:.2f}, recall {v['recall']:.2f}" for k, v in m.items())
             + ' (real test windows, which the judge never saw: the floor)',
-            f"  - `signal-lab metrics tstr --real {d['view']} --fake {d['generated']} --config health`: {t['metric'].replace('_', ' ')} on the real test "
+            f"  - `signal-lab eeg tstr --real {d['view']} --fake {d['generated']} --config health`: {t['metric'].replace('_', ' ')} on the real test "
             f"subjects — trained on real {f(t['trtr'])}, trained on generated {f(t['tstr'])}; the real-trained model on generated windows {f(t['trts'])}"]
 

@@ -13,8 +13,8 @@ from ..core.config import UserError
 from ..core.io import file_hash, sha256_json, write_npz, read_json, load_npy, read_csv, load_image, reading
 
 # %% auto #0
-__all__ = ['IMAGE_EXT', 'Input', 'open_input', 'Extractor', 'RandomCNN', 'ClassifierTrunk', 'InceptionLocal', 'HFVision',
-           'resolve_extractor', 'default_cache', 'cache_key', 'extract']
+__all__ = ['IMAGE_EXT', 'Input', 'open_input', 'torch_device', 'Extractor', 'RandomCNN', 'InceptionLocal', 'HFVision',
+           'registered_extractors', 'resolve_extractor', 'default_cache', 'cache_key', 'extract']
 
 # %% ../../nbs/61_metrics.features.ipynb #e3c14306
 IMAGE_EXT = ('.png', '.jpg', '.jpeg')
@@ -85,7 +85,8 @@ def open_input(path, # an image folder, a signal_lab array dataset folder, or a 
     return Input('images', p, files, None, lab)
 
 # %% ../../nbs/61_metrics.features.ipynb #a54f9d4e
-def _device(device=None):
+def torch_device(device=None): # 'cpu', 'cuda', 'cuda:N' or None (cuda when available)
+    "The torch device extractors run on."
     import torch
     return torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
 
@@ -114,7 +115,7 @@ class RandomCNN(Extractor):
     "A fixed, seeded, randomly initialised CNN (no weights file): 256 global-mean-pooled ReLU features."
     kind = 'both'
     def __init__(self, seed:int=0, image_size:int=128, width:int=32, device=None):
-        super().__init__(); self.seed, self.image_size, self.width, self.dev = seed, image_size, width, _device(device)
+        super().__init__(); self.seed, self.image_size, self.width, self.dev = seed, image_size, width, torch_device(device)
         self.net, self.channels, self.stats = None, None, None
     def _build(self, c):
         import torch
@@ -152,28 +153,6 @@ class RandomCNN(Extractor):
         import torch
         with torch.no_grad(): return self.net(torch.from_numpy(x).to(self.dev)).mean((2, 3)).float().cpu().numpy()
 
-# %% ../../nbs/61_metrics.features.ipynb #318bef09
-class ClassifierTrunk(Extractor):
-    "The frozen trunk of a trained signal_lab EEG classifier run (features after the model's input normalisation)."
-    kind = 'arrays'
-    def __init__(self, run, checkpoint:str='best', device=None):
-        super().__init__()
-        from signal_lab.eeg.evaluate import load_checkpoint
-        self.dev = _device(device)
-        self.model, self.tasks, meta = load_checkpoint(run, checkpoint); self.model.to(self.dev)
-        if meta['model'].get('trunk') == 'riemann': raise UserError(f'{run}: a riemann classifier reads channel covariances, not spectrogram windows; use a run of a spectrogram trunk (e.g. fbank, cnn)')
-        self.in_shape = tuple(meta['in_shape']); ck = Path(run) / 'checkpoints' / meta['checkpoint']
-        self.weights_hash = file_hash(ck / 'model.safetensors')
-        self.id = f"eeg-run:{Path(run).resolve().parent.name}/{Path(run).name}:{meta['checkpoint']}"
-        self.preprocessing = dict(input='arrays', normalise='the checkpoint\'s own train mean and sd', in_shape=list(self.in_shape))
-    def batch(self, items:list) -> np.ndarray:
-        x = np.stack(items).astype(np.float32)
-        if x.shape[1:] != self.in_shape: raise UserError(f'arrays of shape {x.shape[1:]}; the classifier was trained on {self.in_shape}')
-        return x
-    def features(self, x:np.ndarray) -> np.ndarray:
-        import torch
-        with torch.no_grad(): return self.model.features(torch.from_numpy(x).to(self.dev)).float().cpu().numpy()
-
 # %% ../../nbs/61_metrics.features.ipynb #6d5335b8
 class InceptionLocal(Extractor):
     "torch-fidelity's InceptionV3 with a local .pth state dict; 2048-d pool features."
@@ -181,7 +160,7 @@ class InceptionLocal(Extractor):
     def __init__(self, path, device=None):
         super().__init__()
         from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-        p = Path(path); self.dev = _device(device)
+        p = Path(path); self.dev = torch_device(device)
         if not p.is_file(): raise UserError(f'{p}: no such weights file (the InceptionV3 .pth torch-fidelity uses)')
         self.weights_hash = file_hash(p)
         with reading(p, 'an InceptionV3 .pth state dict', also=(RuntimeError,)):
@@ -204,7 +183,7 @@ class HFVision(Extractor):
     def __init__(self, folder, device=None):
         super().__init__()
         import transformers as tr
-        p = Path(folder); self.dev = _device(device)
+        p = Path(folder); self.dev = torch_device(device)
         mt = read_json(p / 'config.json').get('model_type')
         cls = {'dinov2': tr.Dinov2Model, 'clip': tr.CLIPModel, 'clip_vision_model': tr.CLIPVisionModel}.get(mt)
         if cls is None: raise UserError(f"{p / 'config.json'}: model_type {mt!r}; allowed: dinov2, clip, clip_vision_model")
@@ -233,6 +212,11 @@ class HFVision(Extractor):
             return o.float().cpu().numpy()
 
 # %% ../../nbs/61_metrics.features.ipynb #fece3fad
+def registered_extractors() -> dict:
+    "Extractors other pillars provide, by name: the entry points of group `signal_lab.extractors` (a class with `accepts(path)`)."
+    from importlib.metadata import entry_points
+    return {ep.name: ep for ep in entry_points(group='signal_lab.extractors')}
+
 def resolve_extractor(spec:str='random-cnn', # random-cnn[:SEED], a classifier run folder, a weights folder or .pth file
                       device=None, # torch device (None: cuda when available)
                       checkpoint:str='best' # checkpoint of a classifier run
@@ -246,7 +230,9 @@ def resolve_extractor(spec:str='random-cnn', # random-cnn[:SEED], a classifier r
     p = Path(s)
     allowed = 'random-cnn[:SEED], a classifier run folder, a DINOv2/CLIP folder (config.json), an InceptionV3 .pth file'
     if not p.exists(): raise UserError(f'--extractor {s}: not a known name nor an existing path (nothing is downloaded); allowed: {allowed}')
-    if p.is_dir() and (p / 'run_state.json').exists(): return ClassifierTrunk(p, checkpoint, device)
+    for name, ep in sorted(registered_extractors().items()):   # other pillars' extractors (the EEG classifier trunk)
+        cls = ep.load()
+        if cls.accepts(p): return cls(p, checkpoint, device)
     if p.is_dir() and (p / 'config.json').exists(): return HFVision(p, device)
     pth = [p] if p.suffix == '.pth' else (sorted(p.glob('*.pth')) if p.is_dir() else [])
     if len(pth) == 1: return InceptionLocal(pth[0], device)
