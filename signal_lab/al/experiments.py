@@ -118,7 +118,8 @@ def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pas
                     workers:int|None=1, # parallel cells (local processes)
                     overwrite:bool=False, # start over in an out-dir that holds a different grid
                     data:dict|None=None, progress=None,
-                    scheduler:str|None=None) -> dict: # Dask: 'local' or a scheduler address (see `core.parallel`)
+                    scheduler:str|None=None, # Dask: 'local' or a scheduler address (see `core.parallel`)
+                    ) -> dict:
     "Run (or resume) a grid; writes the layout above and returns `dict(summary, n_cells, n_skipped, seconds)`."
     from signal_lab.core.parallel import pmap
     t0 = time.perf_counter()

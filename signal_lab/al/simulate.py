@@ -104,7 +104,8 @@ def simulate(data:dict, # from load_embeddings
              seed:int=0, # seeds the initial set and the queries
              eval_split:str='test',
              seed_method:str='random', # 'random', or 'kmeans++' on the pool features: a cold start that covers the pool
-             stable_below:float=0.01) -> dict: # a round is `stable` when fewer pool predictions than this share changed
+             stable_below:float=0.01, # a round is `stable` when fewer pool predictions than this share changed
+             ) -> dict:
     "One AL run: `metrics` rows (one per round incl. round 0 = the seed set), `queries` rows, `aulc_macro_f1`."
     from sklearn.metrics import accuracy_score, f1_score, recall_score
     st = strategy if isinstance(strategy, Strategy) else Strategy(strategy)

@@ -255,10 +255,11 @@ def _wav_bytes(x, sr):
 def clip_id(tune:str, instrument:str, source:str) -> str: return f'{tune}-{instrument}-{source}'
 
 def build_corpus(out, # output folder
-                 config:CorpusConfig|None=None, # what to render (default: `CorpusConfig()`)
+                 config:CorpusConfig|None=None, # what to render (default: CorpusConfig())
                  workers:int|None=1, # worker processes
                  progress:bool|None=None,
-                 scheduler:str|None=None) -> dict: # Dask: 'local' or a scheduler address (see `core.parallel`)
+                 scheduler:str|None=None, # Dask: 'local' or a scheduler address (see `core.parallel`)
+                 ) -> dict:
     "Render the corpus into `out`; see above. Returns the `corpus.json` record."
     cfg = (config or CorpusConfig()).validate(); out = Path(out).resolve()   # absolute: a Dask worker may run in another folder
     sf = str(Path(cfg.soundfont).resolve()) if cfg.soundfont else ''        # the same for the SoundFont each clip is played with

@@ -34,7 +34,7 @@ def requirements(dist:str='signal_lab', # the distribution whose requirements to
 def _applies(r, extra:str='') -> bool:
     return r.marker is None or r.marker.evaluate({'extra': extra})
 
-def installed_extras(reqs:dict|None=None, # `requirements()` (default: signal_lab's)
+def installed_extras(reqs:dict|None=None, # requirements() (default: signal_lab's)
                     ) -> list[str]:
     "Extras whose every distribution is installed (any version)."
     reqs = requirements() if reqs is None else reqs

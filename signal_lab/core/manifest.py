@@ -33,7 +33,7 @@ def param_hash(params:dict) -> str:
 def make_record(params:dict, # everything that determines the item (hashed into param_hash)
                 paths:dict, # role -> file path (relative to the manifest's folder)
                 seed:int, index:int, config_hash:str, # provenance
-                versions:dict|None=None, # package versions (default: `package_versions()`)
+                versions:dict|None=None, # package versions (default: package_versions())
                 id_len:int=16, # hex digits of the hash used as the id
                 known_hash:str|None=None, # `param_hash(params)` when the caller already computed it (it costs a JSON encoding)
                 **extra): # more fields stored at the top level (e.g. augmentation parameters)

@@ -186,7 +186,8 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
          mp_context:str='forkserver', # start method for local processes
          scheduler:str|None=None, # Dask: 'local' (a LocalCluster of `workers` processes) or a scheduler address
          inputs=(), # files/folders the items read: with a scheduler, every worker must see them
-         outputs=()) -> MapResult: # folders the items write into: workers must see them; cut-short temp files are removed
+         outputs=(), # folders the items write into: workers must see them; cut-short temp files are removed
+         ) -> MapResult:
     "Map `fn(index, rng)` over `indices` deterministically; see above."
     for o in outputs: clear_temp(o)   # writes cut short by a killed run: their items are not done, so they run again
     kw = dict(skip=skip, on_result=on_result, keep_results=keep_results, desc=desc, progress=progress, initializer=initializer,

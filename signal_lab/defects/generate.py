@@ -99,7 +99,8 @@ def generate_dataset(cfg:DefectsConfig, # generator settings
                      scheduler:str|None=None, # Dask: 'local' or an address
                      overwrite:bool=False, # replace an existing non-empty folder (only once the new one is complete)
                      progress:bool|None=None,
-                     resume:bool=False) -> dict: # continue the staged run a kill left behind (same settings), skipping finished images
+                     resume:bool=False, # continue the staged run a kill left behind (same settings), skipping finished images
+                     ) -> dict:
     "Generate the dataset into `output`; returns the summary."
     out = Path(output).resolve()   # absolute: a Dask worker may run in another folder
     if out.exists() and any(out.iterdir()) and not overwrite:

@@ -26,7 +26,8 @@ def spectral_texture(n:int, # image side (px)
                      beta:float, # spectral slope: power ∝ 1/|k|^beta (larger: smoother)
                      anisotropy:float, # >= 1: stretch of the wavenumber across the grain (1 = isotropic)
                      angle:float, # grain direction (radians)
-                     rng) -> np.ndarray: # numpy Generator
+                     rng, # numpy Generator
+                     ) -> np.ndarray:
     "1/f^beta noise, anisotropic along `angle` (radians), standardised."
     ky, kx = _freqs(n)
     c, s = math.cos(angle), math.sin(angle)
@@ -40,7 +41,8 @@ def fbm_texture(n:int, # image side (px)
                 octaves:int, # number of grids summed, each twice as fine with half the amplitude
                 anisotropy:float, # >= 1: grids are coarser across the grain by this factor
                 angle:float, # grain direction (radians); the grain follows the nearer image axis
-                rng) -> np.ndarray: # numpy Generator
+                rng, # numpy Generator
+                ) -> np.ndarray:
     "Fractional-Brownian-like value noise: octaves of upsampled random grids, standardised."
     along_x = abs(math.cos(angle)) >= abs(math.sin(angle))
     G = 4 * 2 ** (octaves - 1)               # finest octave's grid; the sum is upsampled to n once
@@ -78,7 +80,8 @@ def scratch_profile(n:int, # image side (px)
                  size:float, # extent as a fraction of the image side
                  density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
                  orientation:float, # degrees
-                 rng) -> np.ndarray: # numpy Generator
+                 rng, # numpy Generator
+                 ) -> np.ndarray:
     "A curved capsule: a quadratic Bézier centerline, width 0.8–2.3 px by `density`."
     L = size * n; a = math.radians(orientation)
     cen = rng.uniform(0.25 * n, 0.75 * n, 2)
@@ -94,7 +97,8 @@ def crack_profile(n:int, # image side (px)
                  size:float, # extent as a fraction of the image side
                  density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
                  orientation:float, # degrees
-                 rng) -> np.ndarray: # numpy Generator
+                 rng, # numpy Generator
+                 ) -> np.ndarray:
     "A branching persistent random walk whose width tapers from 2 px to 0.5 px."
     L = int(size * n)
     paths = []
@@ -118,7 +122,8 @@ def pit_profile(n:int, # image side (px)
                  size:float, # extent as a fraction of the image side
                  density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
                  orientation:float, # degrees
-                 rng) -> np.ndarray: # numpy Generator
+                 rng, # numpy Generator
+                 ) -> np.ndarray:
     "A cluster of Gaussian pits (dark) with a low-frequency halo."
     R = size * n / 2; cen = rng.uniform(R, n - R, 2) if n > 2 * R else np.array([n / 2, n / 2])
     out = np.zeros((n, n), np.float32)
@@ -139,7 +144,8 @@ def stain_profile(n:int, # image side (px)
                  size:float, # extent as a fraction of the image side
                  density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
                  orientation:float, # degrees
-                 rng) -> np.ndarray: # numpy Generator
+                 rng, # numpy Generator
+                 ) -> np.ndarray:
     "A soft low-frequency blob under an oriented elliptical envelope."
     a = math.radians(orientation); R1 = size * n / 2; R2 = R1 * (0.4 + 0.6 * density)
     cen = rng.uniform(0.3 * n, 0.7 * n, 2)

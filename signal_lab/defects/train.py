@@ -137,7 +137,7 @@ def default_device():
 
 def predict_images(model, # a make_model classifier
                    x_all, # image tensor (N, C, H, W)
-                   device, # where to run it (`default_device()`)
+                   device, # where to run it (default_device())
                    bs:int=128): # images per forward pass
     "Softmax probabilities and embeddings for a tensor of images, in eval mode and batches."
     import torch

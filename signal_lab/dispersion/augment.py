@@ -17,7 +17,8 @@ def augment(spec:np.ndarray, # (nv, nf) spectrum, or (channels, nv, nf) images o
             freqs:np.ndarray, velocities:np.ndarray, # axes
             aug:AugmentationCfg, # probabilities and ranges
             rng:np.random.Generator, # the item's generator
-            normalization:str='frequency'): # the spectrum's normalisation, restored after noise: 'frequency', 'global' or 'none'
+            normalization:str='frequency', # the spectrum's normalisation, restored after noise: 'frequency', 'global' or 'none'
+            ):
     "Return `(spec, curves, params)` after the augmentations drawn for this item."
     params = {}
     spec = spec.copy(); curves = curves.copy()

@@ -148,7 +148,8 @@ def shipped_config(name:str='config_example.yaml') -> Path:
     return Path(str(importlib.resources.files('signal_lab') / 'data' / 'dispersion' / name))
 
 def load_dispersion_config(path=None, # YAML/TOML/JSON file, or the name of a shipped config; None: defaults
-                           overrides=None) -> DispersionConfig: # `KEY=VALUE` strings or a nested dict
+                           overrides=None, # `KEY=VALUE` strings or a nested dict
+                           ) -> DispersionConfig:
     "Load and validate a dispersion config."
     if path is not None and str(path) in SHIPPED and not Path(path).exists(): path = shipped_config(str(path))
     return load_config(DispersionConfig, path, overrides=overrides)

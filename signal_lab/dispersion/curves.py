@@ -28,7 +28,8 @@ class SolverFailed(RuntimeError):
 
 def compute_curves(model:LayeredModel, # the layered model (SI units)
                    freqs:np.ndarray, # frequencies (Hz), ascending
-                   phys:PhysicsCfg) -> np.ndarray: # wave, n_modes, algorithm, dc
+                   phys:PhysicsCfg, # wave, n_modes, algorithm, dc
+                   ) -> np.ndarray:
     "Phase-velocity dispersion curves, shape (n_modes, len(freqs)), m/s, NaN where a mode does not exist (group: `group_velocities`)."
     from disba import PhaseDispersion
     th, vp, vs, rho = model.km()
@@ -47,7 +48,8 @@ def compute_curves(model:LayeredModel, # the layered model (SI units)
 def group_velocities(model:LayeredModel, # the layered model (SI units)
                      freqs:np.ndarray, # (nf,) Hz, ascending
                      phase:np.ndarray, # (n_modes, nf) verified phase velocities (m/s) of this model
-                     phys:PhysicsCfg) -> tuple[np.ndarray, dict]: # wave, n_modes, dc, dt (relative step), verify_modes
+                     phys:PhysicsCfg, # wave, n_modes, dc, dt (relative step), verify_modes
+                     ) -> tuple[np.ndarray, dict]:
     "Group velocities (n_modes, nf) m/s by a central difference of verified phase curves at f(1 ± dt); returns `(group, report)`."
     f = np.asarray(freqs, np.float64); h = float(phys.dt)
     shifted, unresolved = [], 0

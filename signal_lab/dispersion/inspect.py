@@ -63,7 +63,8 @@ def record_quality(rec:dict, # a record from load_record
                    sigma:float=60.0, # absolute tolerance (m/s)
                    factor:float=1.0, # resolvable limit: wavelength <= factor × array length
                    rel_tol:float=0.05, # relative tolerance (share of the label's velocity)
-                   bins:int=2) -> list[dict]: # tolerance in velocity bins
+                   bins:int=2, # tolerance in velocity bins
+                   ) -> list[dict]:
     "Per-mode counts for one record: columns, hits within sigma / rel_tol / bins, |error| sum, max on another mode, crowded."
     S, C, f, v = rec['spectrum'], rec['curves'], rec['freqs'], rec['velocities']
     dv = float(v[1] - v[0]) if len(v) > 1 else 1.0
@@ -89,7 +90,8 @@ def record_quality(rec:dict, # a record from load_record
 
 def label_quality(manifest_path, # labels.jsonl
                   sigma:float=60.0, factor:float=1.0, rel_tol:float=0.05, bins:int=2, # as in record_quality
-                  limit:int|None=None) -> dict: # only the first `limit` records
+                  limit:int|None=None, # only the first `limit` records
+                  ) -> dict:
     "Per-mode hit rates (sigma, relative, bins), MAE, max-on-another-mode and crowding over the records of a manifest."
     m = Manifest(manifest_path); recs = m.require()[:limit]
     tot = None
@@ -118,7 +120,8 @@ def quality_table(q:dict) -> str:
 
 # %% ../../nbs/17_dispersion.inspect.ipynb #789bef56
 def picker_layout(rec:dict, # a record from load_record
-                  missing:str='nan') -> dict: # 'nan' or 'zero': the value where a mode does not exist
+                  missing:str='nan', # 'nan' or 'zero': the value where a mode does not exist
+                  ) -> dict:
     "Period (s, ascending), velocities and curves in km/s, and the spectrum with its columns in period order."
     if missing not in ('nan', 'zero'): raise UserError(f"missing={missing!r}; allowed: 'nan', 'zero'")
     f = np.asarray(rec['freqs'], np.float64); o = np.argsort(-f)          # ascending period = descending frequency

@@ -13,7 +13,8 @@ __all__ = ['gaussian_masks', 'polyline_masks', 'render_masks', 'torch_gaussian_m
 def gaussian_masks(curves:np.ndarray, # (n_modes, nf) m/s, NaN where absent
                    velocities:np.ndarray, # (nv,) m/s
                    sigma:float=60.0, # width (m/s)
-                   sigma_rel:float=0.0) -> np.ndarray: # if > 0: width = sigma_rel x the label's velocity, instead
+                   sigma_rel:float=0.0, # if > 0: width = sigma_rel x the label's velocity, instead
+                   ) -> np.ndarray:
     "float32 (n_modes, nv, nf) masks in [0, 1]."
     c = np.asarray(curves, np.float32)[:, None, :]
     s = np.float32(sigma) if sigma_rel <= 0 else np.float32(sigma_rel) * np.where(np.isfinite(c), c, np.float32(1))

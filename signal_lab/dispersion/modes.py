@@ -124,7 +124,8 @@ def thin_layer_count(model:LayeredModel, # the layered model (SI units)
                      freq:float, # frequency (Hz)
                      velocities, # trial phase velocities (m/s), each below the half-space Vs
                      wave:str='rayleigh', # 'rayleigh' or 'love'
-                     npw:int=10) -> np.ndarray: # elements per shortest wavelength
+                     npw:int=10, # elements per shortest wavelength
+                     ) -> np.ndarray:
     "Number of trapped modes slower than each trial velocity at `freq`: the inertia of the thin-layer dynamic stiffness."
     if wave not in ('rayleigh', 'love'): raise ValueError(f"wave {wave!r}; allowed: 'rayleigh', 'love'")
     th, vp, vs, rho = (np.ascontiguousarray(a, np.float64) for a in (model.thickness, model.vp, model.vs, model.rho))
@@ -140,7 +141,8 @@ def thin_layer_roots(model:LayeredModel, # the layered model (SI units)
                      n_modes:int=5, # modes wanted (fewer come back above their cutoff)
                      npw:int=24, # elements per shortest wavelength
                      rtol:float=1e-5, # bisection stops at this relative width
-                     cutoff:float=0.002) -> np.ndarray: # search up to (1 - cutoff) x half-space Vs
+                     cutoff:float=0.002, # search up to (1 - cutoff) x half-space Vs
+                     ) -> np.ndarray:
     "Phase velocities (m/s) of the first `n_modes` trapped modes at `freq`, by bisection on `thin_layer_count`."
     top = model.vs[-1] * (1 - cutoff)
     N = lambda c: int(thin_layer_count(model, freq, [c, top], wave, npw)[0])
@@ -187,7 +189,8 @@ def mode_check(model:LayeredModel, # the layered model (SI units)
                wave:str='rayleigh', # 'rayleigh' or 'love'
                eps:float=0.03, npw:int=10, # fast pass: test points 3% from the roots, 10 elements per wavelength
                fine_eps:float=0.008, fine_npw:int=24, # columns the fast pass doubts are checked again, finer
-               cutoff:float=0.01) -> np.ndarray: # modes within 1% of the half-space Vs are not checked from above
+               cutoff:float=0.01, # modes within 1% of the half-space Vs are not checked from above
+               ) -> np.ndarray:
     "bool (nf,): True where the labels of a frequency disagree with the thin-layer mode count (a skipped, doubled or missing mode)."
     if wave not in ('rayleigh', 'love'): raise ValueError(f"wave {wave!r}; allowed: 'rayleigh', 'love'")
     th, vp, vs, rho = (np.ascontiguousarray(a, np.float64) for a in (model.thickness, model.vp, model.vs, model.rho))
@@ -221,7 +224,8 @@ def _disba_columns(model, freqs, phys, dc, n):
 def verify_curves(model:LayeredModel, # the layered model (SI units)
                   freqs:np.ndarray, # (nf,) Hz, ascending
                   curves:np.ndarray, # (n_modes, nf) disba's phase velocities (m/s)
-                  phys:PhysicsCfg) -> tuple[np.ndarray, dict]: # wave, algorithm, dc
+                  phys:PhysicsCfg, # wave, algorithm, dc
+                  ) -> tuple[np.ndarray, dict]:
     "Check every column against the thin-layer count; recompute doubted ones with disba at dc/5, dc/25, then one period at a time; return `(curves, report)`."
     bad = mode_check(model, freqs, curves, phys.wave)
     rep = dict(checked=int(len(freqs)), flagged=int(bad.sum()), repaired=0, unresolved=0, dc_km_s=float(phys.dc))

@@ -43,7 +43,8 @@ def synth_gather(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s), NaN 
                  rng:np.random.Generator|None=None, # noise source (None: noise-free)
                  snr_db:float=np.inf, # signal-to-noise ratio of the added noise
                  taper_bins:int=4, # cosine taper length above a cutoff
-                 interference:tuple|None=None) -> np.ndarray: # (velocity m/s, amplitude) of a coherent event
+                 interference:tuple|None=None, # (velocity m/s, amplitude) of a coherent event
+                 ) -> np.ndarray:
     "Complex f–x gather, shape (nx, nf), complex64."
     f = np.asarray(freqs, np.float32); xx = np.asarray(x, np.float32)[:, None]
     d = np.zeros((xx.shape[0], f.size), np.complex64)
@@ -136,7 +137,8 @@ def _even_spacing(x:np.ndarray):
     return (float(x[0]), float(dx[0])) if np.allclose(dx, dx[0], rtol=1e-9, atol=0) else None
 
 def phase_shift_stack(d:np.ndarray, freqs, x, velocities,
-                      modulus:bool=False) -> np.ndarray: # return |V| as float32 (what the image needs), computed in the same pass
+                      modulus:bool=False, # return |V| as float32 (what the image needs), computed in the same pass
+                      ) -> np.ndarray:
     "`Σ_x d(x,f)·exp(+i2πf·x/c)` for an (nx, nf) gather → (nc, nf) complex: the adjoint of `PhaseShift`."
     x = np.asarray(x, np.float64); ev = _even_spacing(x)
     if ev is None:     # any geometry: the cached kernel, one small GEMV per frequency
@@ -201,7 +203,8 @@ def fk_spectrum(d:np.ndarray, freqs, x, velocities, pad:int=8) -> np.ndarray:
 def dispersion_spectrum(d:np.ndarray, # (nx, nf) complex gather
                         freqs, x, velocities, # axes (Hz, m, m/s)
                         method:str='phase_shift', # 'phase_shift' or 'fk'
-                        normalization:str='frequency') -> np.ndarray: # 'frequency', 'global' or 'none'
+                        normalization:str='frequency', # 'frequency', 'global' or 'none'
+                        ) -> np.ndarray:
     "Dispersion image, shape (n_velocities, n_freqs), float32."
     if method == 'phase_shift':
         dn = d / np.maximum(np.abs(d), 1e-20)
@@ -231,7 +234,8 @@ def dispersed_waveform(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s)
                        vmin:float, # slowest velocity to hold in the time window (m/s)
                        rng:np.random.Generator|None=None, # noise source (None: noise-free)
                        snr_db:float=np.inf, # SNR of complex noise added in the band
-                       taper_bins:int=4) -> tuple[np.ndarray, np.ndarray, float]: # cosine taper at a mode's cutoff (grid bins)
+                       taper_bins:int=4, # cosine taper at a mode's cutoff (grid bins)
+                       ) -> tuple[np.ndarray, np.ndarray, float]:
     "One-sided spectrum of the waveform at `distance`: returns `(fine_freqs, spectrum, sampling_rate)`."
     from scipy.interpolate import CubicSpline
     f = np.asarray(freqs, np.float64)
@@ -254,7 +258,8 @@ def ftan_image(ff:np.ndarray, S:np.ndarray, fs:float, # a dispersed_waveform
                velocities:np.ndarray, # (nv,) group velocities of the image (m/s)
                distance:float, # source-receiver distance (m)
                alpha:float=50.0, # Gaussian filter width: exp(-alpha ((f - fc) / fc)^2)
-               normalization:str='frequency') -> np.ndarray: # 'frequency', 'global' or 'none'
+               normalization:str='frequency', # 'frequency', 'global' or 'none'
+               ) -> np.ndarray:
     "Frequency-time (FTAN) image (nv, nf), float32: the envelope after each Gaussian filter, read at t = distance / v."
     f = np.asarray(freqs, np.float64); n = 2 * (len(ff) - 1)
     G = np.exp(-alpha * ((ff[None, :] - f[:, None]) / f[:, None]) ** 2)

@@ -39,7 +39,8 @@ def _memmap(path:str, mtime_ns:int):   # keyed by mtime: a rewritten file is map
     return np.load(path, mmap_mode='r')
 
 def load_window(root, # a preprocessed (or meta) dataset folder
-                row) -> np.ndarray: # a metadata row (dict or pandas Series) with file_name and window_index
+                row, # a metadata row (dict or pandas Series) with file_name and window_index
+                ) -> np.ndarray:
     "The float16 spectrogram (channels, freqs, frames) of one metadata row, read through a memory map (kept open per file)."
     p = os.path.join(root, row['file_name'])
     return np.array(_memmap(p, os.stat(p).st_mtime_ns)[int(row['window_index'])])
@@ -48,7 +49,8 @@ def band_covariances(x:np.ndarray, # (C, n) signal
                      fs:float, # its sample rate, Hz
                      starts, # window start samples
                      n_win:int, # window length, samples
-                     bands=None) -> tuple[np.ndarray, list]: # name -> (lo, hi) Hz (default: the standard EEG bands of `eeg.models.BANDS`)
+                     bands=None, # name -> (lo, hi) Hz (default: the standard EEG bands of `eeg.models.BANDS`)
+                     ) -> tuple[np.ndarray, list]:
     """`(covs (windows, bands, C, C) float32, [band names])`: each window's channel covariance in each band (4th-order
     zero-phase Butterworth band-pass over the whole recording, then windowed). Bands above 0.45·fs are clipped or left out."""
     from scipy.signal import butter, sosfiltfilt
@@ -244,7 +246,8 @@ class BaseSpectrogramPreprocessor:
         return summ
 
 def missing_labels(rows:list, # metadata rows (dicts)
-                   columns) -> dict: # labels every window should carry
+                   columns, # labels every window should carry
+                   ) -> dict:
     "`{label: {windows, subjects, subject_ids}}` for each label that is missing (None, '' or NaN) somewhere."
     out = {}
     for c in columns:
@@ -262,7 +265,8 @@ def _process_and_commit(pre, rec, split, h):
 # %% ../../nbs/44_eeg.preprocess.ipynb #88da6696
 import re as _re
 
-def norm_gender(v) -> str|None: # a gender/sex cell of a participants table
+def norm_gender(v, # a gender/sex cell of a participants table
+    ) -> str|None:
     "'F' or 'M' from the first letter ('female', 'M', ' f'), None for anything else."
     v = str(v).strip().upper()[:1]
     return v if v in ('F', 'M') else None

@@ -59,7 +59,8 @@ DS004584_COLUMNS = ('participant_id', 'GROUP', 'ID', 'EEG', 'AGE', 'GENDER', 'MO
 
 def make_parkinsons_fixture(root, # folder to write
                             n_subjects:int=6, seconds:float=20.0, fs:float=500.0, seed:int=0,
-                            ages=(50, 80)) -> dict: # ages are drawn uniformly in [lo, hi)
+                            ages=(50, 80), # ages are drawn uniformly in [lo, hi)
+                            ) -> dict:
     "A small folder laid out like OpenNeuro ds004584: `sub-NNN/eeg/*_task-Rest_eeg.set` without Pz (the reference), upper-case participants.tsv; returns its rows."
     import pandas as pd, json
     from signal_lab.eeg.synthetic import synthetic_eeg, write_recording, planted_effects
@@ -150,7 +151,8 @@ def _set_edf_labels(path, labels):
 def make_mit_fixture(root, # folder to write
                      n_subjects:int=3, files_per_subject:int=2, seconds:float=32.0, fs:float=256.0, seed:int=0,
                      quirks:bool=True, # as published: chb21 (the subject of chb01), chb24 without a SUBJECT-INFO row, an age of 1.5
-                     unlisted:bool=False) -> dict: # one EDF of chb02 left out of its summary
+                     unlisted:bool=False, # one EDF of chb02 left out of its summary
+                     ) -> dict:
     "A small CHB-MIT folder: EDFs with the real 23-derivation montage (T8-P8 twice), summaries, SUBJECT-INFO; returns the seizure intervals."
     from signal_lab.eeg.synthetic import synthetic_eeg, write_recording
     root = Path(root); root.mkdir(parents=True, exist_ok=True); g = np.random.default_rng(seed); sz = {}

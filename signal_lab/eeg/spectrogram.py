@@ -17,7 +17,8 @@ __all__ = ['CHANNEL_ALIASES', 'REFERENCE', 'DB_RANGE', 'canonical_channel', 'pic
 CHANNEL_ALIASES = {'T3': 'T7', 'T4': 'T8', 'T5': 'P7', 'T6': 'P8'}
 
 def canonical_channel(name:str, # a channel label as a file spells it
-                      aliases:dict|None=None) -> str: # extra `{name: canonical}` on top of CHANNEL_ALIASES
+                      aliases:dict|None=None, # extra `{name: canonical}` on top of CHANNEL_ALIASES
+                      ) -> str:
     "Canonical 10–20 name: strip 'EEG ', reference suffixes and BCI2000's padding dots, fix case (Fp1, Cz, …), apply aliases."
     n = re.sub(r'^(EEG|eeg)[\s_-]*', '', str(name).strip()).rstrip('.')      # BCI2000/EEGMMIDB pad labels: 'Fp1.', 'C3..'
     n = re.sub(r'[-_\s]*(REF|LE|RE|A1|A2|M1|M2|AVG|Ref|ref)$', '', n)

@@ -251,7 +251,7 @@ def cache_key(inp:Input, ex:Extractor) -> tuple[str, str]:
 
 def extract(inp:Input, # what to read (open_input)
             ex:Extractor, # a prepared extractor
-            cache=None, # cache folder (None: `default_cache()`; False: no cache)
+            cache=None, # cache folder (None: default_cache(); False: no cache)
             batch_size:int=64, # samples per forward pass
             progress:bool|None=None, # a tqdm bar (None: on a terminal)
             side:str='input' # 'real' or 'fake', for messages
