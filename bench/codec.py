@@ -29,7 +29,9 @@ def main():
     from signal_lab.codec.cache import build_cache, read_manifest, load_audio
     from signal_lab.codec.analysis import AudioConfig, logmel, mel_to_audio
     from signal_lab.codec.labels import analyze
-    from signal_lab.codec.train import TrainConfig, train_decoder, load_decoder
+    from signal_lab.codec.config import TrainConfig
+    from signal_lab.codec.train import train_decoder, load_train_data
+    from signal_lab.codec.generators import load_decoder
     with tempfile.TemporaryDirectory() as tmp, threadpool_limits(a.threads):
         tmp = Path(tmp)
         cfg = CorpusConfig(n_tunes=a.n_tunes, instruments=['piano', 'guitar', 'strings', 'flute', 'clarinet', 'trumpet'], sources=['studio', 'hall', 'radio', 'cassette'])
@@ -55,14 +57,13 @@ def main():
             t = time.perf_counter(); run = train_decoder(tc, tmp / 'runs', audit=False, say=lambda s: None); dtr = time.perf_counter() - t
             import pandas as pd
             h = pd.read_csv(run.path / 'history.csv'); sec = h.seconds.sum()
-            from signal_lab.codec.train import _load_data
-            n_train = n_train or len(_load_data(tc)[3])
+            n_train = n_train or len(load_train_data(tc)[3])
             n = (n_train // tc.batch) * tc.batch * (s1 + s2)
             print(f'train stage {1 if s1 else 2}: {n / sec:.1f} clips/s ({n} clips in {sec:.1f} s of epochs; {dtr:.1f} s with loading)')
         G, _ = load_decoder(run.path)
-        zc, st = torch.zeros(16, 128), torch.zeros(16, 160)
+        zc, st = torch.zeros(16, 128), torch.zeros(16, 160); ch = torch.zeros(16, G.K, 256) if G.frames else None   # the run's frame-level content
         with torch.no_grad():
-            G(zc, st); t = time.perf_counter(); out = G(zc, st).numpy(); dg = time.perf_counter() - t
+            G(zc, st, None, ch); t = time.perf_counter(); out = G(zc, st, None, ch).numpy(); dg = time.perf_counter() - t
         t = time.perf_counter(); mel_to_audio(out, ac, 32); dgl = time.perf_counter() - t
         dur = 16 * ac.chunk_sec
         print(f'generation: decoder {dur / dg:.0f}x real time (16 chunks in {dg * 1e3:.0f} ms); with Griffin-Lim (32 iterations) {dur / (dg + dgl):.1f}x real time')
@@ -76,8 +77,11 @@ def encodec_track(tmp, sizes, threads):
     from signal_lab.codec.cache import build_cache, load_cache
     from signal_lab.codec.labels import analyze, load_analysis
     from signal_lab.codec.analysis import AudioConfig
-    from signal_lab.codec.train import TrainConfig, train_decoder
-    from signal_lab.codec.latent import build_latents, load_latent_generator, ENCODEC_SR, _resample
+    import torchaudio
+    from signal_lab.codec.config import TrainConfig
+    from signal_lab.codec.train import train_decoder
+    from signal_lab.codec.latent import build_latents, ENCODEC_SR
+    from signal_lab.codec.generators import load_latent_generator
     build_corpus(tmp / 'ec' / 'corpus', CorpusConfig(n_tunes=2, instruments=['flute', 'guitar', 'trumpet'], sources=['studio', 'radio'], clip_sec=8.192), workers=1, progress=False)
     build_cache(tmp / 'ec' / 'corpus' / 'tracks.csv', tmp / 'ec' / 'cache', chunks_per_track=2, workers=1, progress=False)
     cache = tmp / 'ec' / 'cache'; analyze(cache, epochs=2, say=lambda s: None)
@@ -94,7 +98,7 @@ def encodec_track(tmp, sizes, threads):
         rows = np.arange(min(8, len(idx))); x = gen.path.source_audio(rows).numpy(); st = A['centroids'][np.zeros(len(rows), int)]
         gen.transfer(x[:1], st[:1])                                     # warm-up
         t = time.perf_counter(); y = gen.transfer(x, st); full = time.perf_counter() - t
-        x24 = _resample(torch.from_numpy(x), ac.sr, ENCODEC_SR)[:, None]; m = gen.path.model
+        x24 = torchaudio.functional.resample(torch.from_numpy(x), ac.sr, ENCODEC_SR)[:, None]; m = gen.path.model
         with torch.no_grad():
             t = time.perf_counter(); m.decoder(m.encoder(x24)); codec = time.perf_counter() - t
         dur = len(rows) * ac.chunk_sec

@@ -93,7 +93,8 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(smoke_run):
     # the other unlucky moment, made certain: killed after epoch 3's history row, before its checkpoint landed
     # (CI once saw history [1, 2, 4] when the checkpoint was written first): resume redoes epoch 3, one row each
     import torch
-    from signal_lab.codec.train import TrainConfig, train_decoder
+    from signal_lab.codec.config import TrainConfig
+    from signal_lab.codec.train import train_decoder
     n_threads = torch.get_num_threads()
     cfg = TrainConfig(cache=str(cache), stage1_epochs=2, stage2_epochs=2, batch=16, threads=1)
     r3 = train_decoder(cfg, runs=root / 'kill test', audit=False, say=lambda *a: None, stop_after=3).path
@@ -211,12 +212,13 @@ def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke
     assert_user_error(cli('codec', 'auto-genre', '--out', tmp_path / 'x.csv'), 'give --clap-dir')
 
 
-@pytest.mark.slow   # fast twin: the 4-tune end-to-end example in nbs/58b_codec.latent.ipynb
+@pytest.mark.slow   # fast twin: the 4-tune two-track example in nbs/58c_codec.generators.ipynb
 def test_encodec_track_killed_resumed_audited_latent_cache_and_triage(smoke_run, tmp_path):
     "The EnCodec-latent track from the CLI (tiny frozen EnCodec, offline): a run SIGKILLed after its first checkpoint resumes to the weights of an uninterrupted run, then audits and writes its pack; the per-chunk latent cache resumes to the same bytes; the triage widget works on the pack; bad input. (`--smoke --track encodec` runs in the quickstart test.)"
     import pandas as pd
     from signal_lab.codec.triage import ClipTriage
-    from signal_lab.codec.train import TrainConfig, train_decoder
+    from signal_lab.codec.config import TrainConfig
+    from signal_lab.codec.train import train_decoder
     root, *_ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
     args = ['codec', 'train', '--cache', cache, '--runs', tmp_path / 'my runs', '--track', 'encodec', '--stage1-epochs', '1', '--stage2-epochs', '1',

@@ -14,7 +14,8 @@ from ..core.runs import resume_run
 from .analysis import z_content, chroma_of, score_chroma, chroma_agreement, cosine, content_from_mel_np, mel_to_audio
 from .cache import load_cache, load_audio
 from .labels import load_analysis, predict_style, predict_mfcc_judge
-from .train import load_generator, style_targets, other_styles, continuity_profile
+from .models import style_targets, other_styles, continuity_profile
+from .generators import load_generator
 
 # %% auto #0
 __all__ = ['dist', 'find_oracles', 'lsd_db', 'scores_dir', 'exit_audit', 'style_vs_chance', 'audit_summary', 'sample_pack',
@@ -63,7 +64,7 @@ def exit_audit(run_dir, # a finished codec run
     orc = find_oracles(idx, rows, tnames); has_o = orc >= 0
     other = np.array([rng.choice(np.where(idx.group.astype(str).to_numpy() != str(idx.group.iloc[r]))[0]) for r in rows])
     say(f'audit: {len(rows)} {split} chunks ({int(has_o.sum())} with an oracle), rendering ({gen.track} track) ...')
-    out, wav_out = gen.render(rows, tv); rec, wav_rec = gen.render(rows, A['target160'][rows], audio=gen.track == 'encodec')
+    out, wav_out = gen.render(rows, tv); rec, wav_rec = gen.render(rows, A['target160'][rows], audio=gen.audio_is_free)
     wav_neg = gen.real_audio(other)
     wav_orc = gen.real_audio(orc[has_o]) if has_o.any() else np.zeros((0, 1), np.float32)
     zsrc = arr['z_content'][rows]
@@ -210,10 +211,11 @@ def _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, 
 def _stage1(gen, rec, wav_rec, M, rows, acfg) -> dict:
     "Reconstruction in the chunk's own style; the encodec track adds the frozen codec's own round trip (its ceiling) and MR-STFT."
     r = dict(logmel_l1=round(float(np.abs(rec - M[rows]).mean()), 4), lsd_db=round(lsd_db(rec, M[rows]), 3))
-    if gen.track == 'encodec':
+    c = gen.codec_roundtrip(rows)   # None: no codec of its own (mel track)
+    if c is not None:
         import torch
-        from signal_lab.codec.latent import mrstft, torch_logmel
-        rt = gen.real_audio(rows); src = gen.path.source_audio(rows); rt_mel = torch_logmel(torch.from_numpy(rt), acfg).numpy()
+        from signal_lab.codec.latent import mrstft
+        rt, src, rt_mel = c['audio'], c['source'], c['logmel']
         r.update(codec_roundtrip_logmel_l1=round(float(np.abs(rt_mel - M[rows]).mean()), 4), codec_roundtrip_lsd_db=round(lsd_db(rt_mel, M[rows]), 3),
                  mrstft=round(float(mrstft(torch.from_numpy(wav_rec), src)), 4), codec_roundtrip_mrstft=round(float(mrstft(torch.from_numpy(rt), src)), 4),
                  note='own-style reconstruction through the translator next to the frozen codec alone (encode → decode), its ceiling')

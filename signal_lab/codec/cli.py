@@ -28,7 +28,8 @@ def smoke(root='runs', seed:int=0, workers:int=1, say=print,
     from signal_lab.codec.corpus import build_corpus, CorpusConfig
     from signal_lab.codec.cache import build_cache, cache_summary
     from signal_lab.codec.labels import analyze
-    from signal_lab.codec.train import train_decoder, TrainConfig, SMOKE
+    from signal_lab.codec.config import TrainConfig, SMOKE
+    from signal_lab.codec.train import train_decoder
     data = Path(root) / 'codec_smoke_data'
     say('smoke: corpus'); build_corpus(data / 'corpus', CorpusConfig(**SMOKE_CORPUS, seed=seed), workers=workers, progress=False)
     say('smoke: cache'); info = build_cache(data / 'corpus' / 'tracks.csv', data / 'cache', chunks_per_track=2, seed=seed, workers=workers, progress=False)
@@ -83,7 +84,7 @@ def _main(argv, prog):
     c = sub.add_parser('train', help='train the decoder (runs/codec/runN) or the EnCodec-latent translator (--track encodec: runs/codec_encodec/runN), or --resume RUN_DIR, or --smoke')
     c.add_argument('--cache', default=None, help='an analysed cache folder'); c.add_argument('--runs', default='runs', help='runs root (default runs)')
     c.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue this run in place'); c.add_argument('--smoke', action='store_true', help='tiny corpus → cache → analysis → training → audit (~1 min on CPU)')
-    from signal_lab.codec.train import TrainConfig, CONTENTS
+    from signal_lab.codec.config import TrainConfig, CONTENTS
     dflt = TrainConfig()   # one place for the defaults: the CLI shows the library's
     for k, d in (('stage1-epochs', dflt.stage1_epochs), ('stage2-epochs', dflt.stage2_epochs), ('stage3-epochs', dflt.stage3_epochs)): c.add_argument(f'--{k}', type=int_range(0, None), default=d, help=f'epochs of {k[:6]} (default {d})')
     c.add_argument('--mode', choices=['centroid', 'exemplar', 'mix'], default='mix', help='stage-2 conditioning (default mix)'); c.add_argument('--batch', type=int_range(2, None), default=16, help='batch size')
@@ -137,7 +138,8 @@ def _main(argv, prog):
     elif a.cmd == 'train':
         from signal_lab.core.doctor import preflight
         preflight('torch', 'torchaudio', 'soundfile', 'soxr', *(['encodec'] if a.track == 'encodec' else []), command=f'{prog} train')
-        from signal_lab.codec.train import train_decoder, TrainConfig
+        from signal_lab.codec.config import TrainConfig
+        from signal_lab.codec.train import train_decoder
         if a.smoke: run = smoke(a.runs, a.seed, track=a.track, encodec=a.encodec, content=a.content, audit=not a.no_audit)
         elif a.resume: run = train_decoder(resume=a.resume, audit=not a.no_audit)
         else:
