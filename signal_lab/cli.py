@@ -89,6 +89,7 @@ def doctor(argv=()):
 
 # %% ../nbs/90_cli.ipynb #fd7c69bf
 OWN_FILES = '.quickstart-files.json'
+
 PREFLIGHT = {   # the compiled packages each pillar's quickstart runs (checked before it starts; order: core.doctor.SMOKE)
     'dispersion': ('disba', 'numba', 'pylops'), 'defects': ('torch', 'torchvision'), 'al': ('torch', 'scikit-learn'),
     'eeg': ('torch', 'mne', 'scikit-learn', 'diffusers'), 'codec': ('torch', 'torchaudio', 'soundfile', 'soxr', 'encodec', 'music21'),
@@ -109,6 +110,7 @@ def _record_files(out:Path):
     from signal_lab.core.io import write_json
     write_json(out / OWN_FILES, sorted(_files(out)))
 
+# %% ../nbs/90_cli.ipynb #6c76a58b
 def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
     "Run each pillar's quickstart into `out/<pillar>`; write `out/REPORT.md`; return (report path, failures)."
     out = Path(out)

@@ -31,6 +31,7 @@ def pixel_embedding(paths, # image files
     from PIL import Image
     return np.stack([np.asarray(Image.open(p).convert('RGB').resize((size, size)), np.float32).ravel() / 255 for p in paths])
 
+# %% ../../nbs/35_al.app.ipynb #04ba9478
 class LabelingApp:
     "ipywidgets labeling app: batch grid, skip/undo, progress; AL tab; metrics dashboard. Display it in a notebook."
     def __init__(self, data_root, # defects dataset folder (metadata.csv), or any image folder with `files` and `classes`

@@ -13,6 +13,7 @@ __all__ = ['main']
 # %% ../../nbs/39_al.cli.ipynb #9609a399
 def _csv_list(s): return [x.strip() for x in s.split(',') if x.strip()]
 
+# %% ../../nbs/39_al.cli.ipynb #8bf9298e
 def _main(argv, prog):
     from signal_lab.al.strategies import UNCERTAINTY
     from signal_lab.al.simulate import CLASSIFIERS
@@ -91,6 +92,7 @@ def _main(argv, prog):
                      a.warm_start, a.batch_size, a.lr, a.seed, a.human_labels, on_round=show)
         print(f'{s.round} rounds done, {len(s.labeled)} labeled -> {a.out}'); return 0
 
+# %% ../../nbs/39_al.cli.ipynb #48b2177b
 def main(argv=None, prog='signal-lab al') -> int:
     "Entry point for `signal-lab al`."
     return run_cli(lambda av: _main(av, prog), argv, prog)

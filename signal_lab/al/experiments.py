@@ -170,6 +170,7 @@ def run_experiments(emb_dir=None, # folder with `{split}_embeddings.npz` (or pas
                             created=time.strftime('%Y-%m-%dT%H:%M:%S'), versions=package_versions(['numpy', 'scikit-learn'])))
     return dict(summary=rows, n_cells=len(cells), n_skipped=len(res.skipped), seconds=secs, out_dir=str(out))
 
+# %% ../../nbs/32_al.experiments.ipynb #4eddc944
 def _data_hash(data):
     import hashlib
     hs = hashlib.sha256()

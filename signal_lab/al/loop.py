@@ -161,6 +161,7 @@ class ALSession:
         from signal_lab.defects.train import DefectDataset
         self.ds = {s: DefectDataset(self.data_root, s, human_labels=self.human_labels) for s in ('train', 'val', 'test')}
 
+# %% ../../nbs/34_al.loop.ipynb #74c00f5a
 _METRIC_COLS = ['round', 'n_labeled', 'test_acc', 'best_val_acc', 'best_epoch', 'n_human_labels', 'fit_seconds', 'query_seconds', 'n_queried']
 
 # %% ../../nbs/34_al.loop.ipynb #81d03a75

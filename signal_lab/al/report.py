@@ -24,6 +24,7 @@ def load_results(out_dir) -> dict:
     return dict(curves=read_csv(d / 'all_al_curves.csv'), baselines=read_csv(d / 'baseline_results.csv'), summary=read_csv(d / 'summary.csv'))
 
 CLASSIFIER_NAMES = dict(lr='logistic regression', rf='random forest', svc='SVM (calibrated)', gb='gradient boosting')
+
 METRIC_NAMES = dict(macro_f1='macro-F1', accuracy='accuracy', final_accuracy='final accuracy', aulc_mean='AULC (macro-F1)')
 
 def plot_learning_curves(curves, baselines, metric:str='macro_f1'):
@@ -63,6 +64,7 @@ def plot_strategy_comparison(summary):
     ax.set_ylabel('AULC (macro-F1)'); ax.legend(fontsize=7, ncol=2); ax.grid(axis='y', alpha=0.3)
     fig.tight_layout(); return fig
 
+# %% ../../nbs/33_al.report.ipynb #2cfa2bf5
 def plot_heatmap(summary, value:str='final_accuracy'):
     "Strategy × classifier heatmap of `value` with the numbers written in."
     import matplotlib.pyplot as plt

@@ -97,6 +97,7 @@ def aulc(n_labeled, values) -> float:
     trap = getattr(np, 'trapezoid', None) or np.trapz  # numpy < 2 has only trapz
     return float(trap(v, x) / (x[-1] - x[0]))
 
+# %% ../../nbs/31_al.simulate.ipynb #3f3b6728
 def simulate(data:dict, # from load_embeddings
              classifier:str='lr', # one of `CLASSIFIERS`
              strategy:Strategy|str='margin', # a Strategy or an uncertainty name

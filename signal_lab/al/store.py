@@ -41,6 +41,7 @@ def _norm_event(e):
     if e.get('event') == 'undo' and isinstance(e.get('target'), int): e = dict(e, target=f"seq{e['target']}")
     return e
 
+# %% ../../nbs/35a_al.store.ipynb #88e76111
 class LabelStore:
     "Append-only label events of any number of annotators and app instances → effective labels (`human_labels.csv`, rebuilt atomically)."
     def __init__(self, root='artifacts/labels', # folder of label_events.jsonl and human_labels.csv
@@ -199,6 +200,7 @@ class LabelStore:
         self._fresh(); return list(self._ev)
     def close(self): pass
 
+# %% ../../nbs/35a_al.store.ipynb #74f28c42
 def _user():
     try: return getpass.getuser()
     except Exception: return 'anonymous'

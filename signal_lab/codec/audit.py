@@ -140,6 +140,7 @@ def exit_audit(run_dir, # a finished codec run
     say(audit_summary(res))
     return res
 
+# %% ../../nbs/58a_codec.audit.ipynb #5cb15056
 def _sf_per_style(gen, A, idx, M, y, styles, pool, split, seed:int=0, n_rows:int=96) -> dict:
     """Per target style: every chunk of `pool` (up to `n_rows`, seeded) rendered at the centroid of each other style (log-mel,
     no vocoder: the judges read log-mel), the judges' confidence and top-1 on those outputs, beside both on real held-out
@@ -178,6 +179,7 @@ def style_vs_chance(per:dict, min_outputs:int=10, factor:float=2.0) -> dict:
                       passed_where_it_hears=bool(heard) and min(heard.values()) >= thr)
     return res
 
+# %% ../../nbs/58a_codec.audit.ipynb #6e8929c1
 def _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res) -> dict:
     """What decoders that ignore their input would score on every number: the constant training-mean log-mel, the
     target style's mean log-mel, and the source copied unchanged; MPS on the Griffin-Lim path and directly from the
@@ -236,6 +238,7 @@ def _seams(gen, idx, arr, rows, tv, acfg) -> dict:
     return dict(n_pairs=len(pairs), output_seam_ratio=round(ratio(oa, ob), 4), real_seam_ratio=round(ratio(M[a], M[b]), 4),
                 note='mean |last frame of A − first frame of B| over the mean frame-to-frame change inside the chunks (1 ≈ seamless)')
 
+# %% ../../nbs/58a_codec.audit.ipynb #25cde63a
 def audit_summary(res:dict) -> str:
     "A few lines: the exit criteria with their references."
     m, s = res['mps'], res['sf']

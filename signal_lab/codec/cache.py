@@ -112,6 +112,7 @@ def fitting_chunk_sec(durations, # seconds of the tracks that should fit
     hops = int(np.floor(min(durations) * audio.sr / audio.hop))
     return round(hops * audio.hop / audio.sr, 3) if hops >= audio.n_slots else None
 
+# %% ../../nbs/57_codec.cache.ipynb #fb9f2850
 @locks_output('out')   # one writer at a time
 def build_cache(manifest, # track manifest CSV
                 out, # cache folder
@@ -158,6 +159,7 @@ def build_cache(manifest, # track manifest CSV
     failed = [dict(track_id=rows[f.index]['track_id'], path=rows[f.index]['file'], error=f'{f.error}: {f.message}') for f in res.failures]
     return _finish(out, rows, params, h, failed, time.perf_counter() - t0, res.n_done, ratios, seed, cpath)
 
+# %% ../../nbs/57_codec.cache.ipynb #5d190501
 def _finish(out, rows, params, h, failed, seconds, n_new, ratios, seed, cpath):
     bad = {f['track_id'] for f in failed}
     idx, mels, zs, ds, short, silent, low_rate, n_quiet = [], [], [], [], [], [], [], 0

@@ -51,6 +51,7 @@ def _schema(v):
     if not isinstance(m, dict) or not all(isinstance(x, list) for x in m.values()): raise UserError(f'{p}: must map each bucket to a list of styles')
     return m
 
+# %% ../../nbs/59_codec.cli.ipynb #4836ea5e
 def _main(argv, prog):
     from signal_lab.codec.corpus import INSTRUMENTS, SOURCES
     p = ArgParser(prog, description='Content/style audio synthesis: corpus, cache, analysis, decoder training, exit audit, samples.')
@@ -169,6 +170,7 @@ def _main(argv, prog):
             print(f"auto-genre: {r['k']} clusters → {a.out} (AMI with genre {r['ami_with_genre']:.2f}, with source {r['ami_with_source']:.2f})")
     return 0
 
+# %% ../../nbs/59_codec.cli.ipynb #553c5b85
 def main(argv=None, prog='signal-lab codec') -> int:
     "Entry point for `signal-lab codec` and `python -m signal_lab.codec.cli`."
     return run_cli(lambda av: _main(av, prog), argv, prog)

@@ -254,6 +254,7 @@ def _wav_bytes(x, sr):
 
 def clip_id(tune:str, instrument:str, source:str) -> str: return f'{tune}-{instrument}-{source}'
 
+# %% ../../nbs/55_codec.corpus.ipynb #9610f9ea
 def build_corpus(out, # output folder
                  config:CorpusConfig|None=None, # what to render (default: CorpusConfig())
                  workers:int|None=1, # worker processes

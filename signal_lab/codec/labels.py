@@ -147,6 +147,7 @@ def split_sources(sources) -> tuple[list, list]:
     if len(s) < 2: return s, s
     h = len(s) // 2; return s[:h], s[h:]
 
+# %% ../../nbs/57a_codec.labels.ipynb #0a12b249
 def analyze(cache, # a cache folder (see `codec.cache`)
             schema:dict|str|None=None, balance_sources:bool=False, min_sources:int=1, music_only:bool=False,
             style_sources:list|None=None, judge_sources:list|None=None,
@@ -205,6 +206,7 @@ def mfcc_stats(mels:np.ndarray, # (N, n_mels, frames) natural-log mel power
     c = dct(np.asarray(mels, np.float64), type=2, norm='ortho', axis=1)[:, :n]
     return np.concatenate([c.mean(2), c.std(2)], 1)
 
+# %% ../../nbs/57a_codec.labels.ipynb #1e2e4718
 def fit_mfcc_judge(mels:np.ndarray, y:np.ndarray, n_classes:int, seed:int=0) -> dict:
     "A second, simpler judge: standardised MFCC statistics + logistic regression; returned as arrays (no pickle)."
     from sklearn.linear_model import LogisticRegression

@@ -18,7 +18,9 @@ __all__ = ['ENCODEC_SR', 'OFFICIAL_24KHZ', 'SIZES', 'save_encodec', 'check_encod
 
 # %% ../../nbs/58b_codec.latent.ipynb #b7e0ceb0
 ENCODEC_SR = 24000
+
 OFFICIAL_24KHZ = 'encodec_24khz-d7cc33bc.th'
+
 SIZES = {'tiny': dict(n_filters=4, dimension=32, lstm=1), '24khz': dict(n_filters=32, dimension=128, lstm=2)}
 
 def _build(size:str, seed:int=0):
@@ -60,6 +62,7 @@ def check_encodec(spec) -> str:
     if (d / 'signal_lab_encodec.json').exists(): return 'saved'
     raise UserError(f'{d}: no EnCodec weights; expected {OFFICIAL_24KHZ} (the published 24 kHz checkpoint) or signal_lab_encodec.json + model.pt (save_encodec)')
 
+# %% ../../nbs/58b_codec.latent.ipynb #9c4bcb7d
 def load_encodec(spec:str='tiny', # 'tiny', '24khz' (random weights), a local folder, or 'hub' (download: online only)
                  seed:int=0 # seed of random weights
                 ) -> tuple:
@@ -142,6 +145,7 @@ def build_latents(cache, # an analysed or plain codec cache folder
                           cache=str(Path(cache).resolve()), seconds=round(time.perf_counter() - t0, 2)))
     return out
 
+# %% ../../nbs/58b_codec.latent.ipynb #f07318df
 def load_latents(folder, idx) -> dict:
     "Latents (N, D, frames) and source audio (N, samples, int16) in the order of the cache index `idx`, and the record."
     folder = Path(folder)

@@ -88,6 +88,7 @@ def _shift_loss(ctx:EpochContext, L:dict, b, m, nz, stage:int, rng, g, rb):
         loss = loss + cfg.mode_seeking_weight * L['ms']
     return loss
 
+# %% ../../nbs/58_codec.train.ipynb #83ae53fa
 def run_epoch(ctx:EpochContext, stage:int, ep:int) -> dict:
     "One epoch of `stage` (1, 2 or 3), epoch index `ep`: the mean of each loss term over its batches."
     import torch

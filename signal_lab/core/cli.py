@@ -72,6 +72,7 @@ def file_backend(argv=()):
     if '--show' in argv or 'matplotlib.pyplot' in sys.modules: return
     os.environ.setdefault('MPLBACKEND', 'Agg')
 
+# %% ../../nbs/06_core.cli.ipynb #08cb5c1f
 def os_error_line(e:OSError) -> str|None:
     """One line, naming the path, for an `OSError` a user causes — a file where a folder must go, a name that
     exists, no permission, a read-only or full disk, a missing file — or None for any other (a bug: let it raise)."""
@@ -123,6 +124,7 @@ def _bounds(lo, hi, lo_open, hi_open):
     parts = ([f"{'>' if lo_open else '>='} {lo}"] if lo is not None else []) + ([f"{'<' if hi_open else '<='} {hi}"] if hi is not None else [])
     return ' and '.join(parts)
 
+# %% ../../nbs/06_core.cli.ipynb #70ab87c3
 def _ranged(kind, conv, lo=None, hi=None, lo_open=False, hi_open=False):
     want = f"{kind} {_bounds(lo, hi, lo_open, hi_open)}".strip()
     def parse(s:str):
@@ -148,8 +150,11 @@ def float_range(lo:float|None=None, # lower bound (None: no bound)
     return _ranged('a number', float, lo, hi, lo_open, hi_open)
 
 positive_int = int_range(1)
+
 positive_int.__doc__ = "argparse type: an integer >= 1."
+
 seed_int = int_range(0, 2**32 - 1)
+
 seed_int.__doc__ = "argparse type: a seed, an integer in [0, 2**32-1]."
 
 # %% ../../nbs/06_core.cli.ipynb #fe80a93e

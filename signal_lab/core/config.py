@@ -126,6 +126,7 @@ def _check_num(v, md, key, src):
           (hi is not None and (v >= hi if md.get('hi_open') else v > hi))
     if bad: raise ConfigError(src, key, f'{v!r} is out of range; allowed: {_allowed(md)}')
 
+# %% ../../nbs/00_core.config.ipynb #19475bc5
 def _coerce(v, t, md, key, origins, default_src):
     src = origins.get(key, default_src)
     o, args = get_origin(t), get_args(t)
@@ -181,6 +182,7 @@ def _coerce(v, t, md, key, origins, default_src):
     if isinstance(t, type) and not isinstance(v, t): raise ConfigError(src, key, f'expected {_tname(t)}, got {type(v).__name__} {v!r}')
     return v
 
+# %% ../../nbs/00_core.config.ipynb #bdc3b912
 def _build(cls, data, origins, default_src, prefix=''):
     hints = get_type_hints(cls)
     names = [f.name for f in fields(cls) if f.init]

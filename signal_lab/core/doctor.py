@@ -145,6 +145,7 @@ def _diffusers():
     import torch
     assert m(torch.zeros(1, 1, 8, 8), 1).sample.shape == (1, 1, 8, 8)
 
+# %% ../../nbs/07_core.doctor.ipynb #bcc8441a
 def _encodec():
     import torch
     from encodec.model import EncodecModel
@@ -251,6 +252,7 @@ def run_smoke(dists, # distributions to exercise, dependencies first (torch befo
             _add(problems, blame(e, d, ok) if not isinstance(e, AssertionError) else d, e)
     return problems, ran
 
+# %% ../../nbs/07_core.doctor.ipynb #562a9dab
 def check(pkg:str='signal_lab', # the package whose modules to import
           dists=None, # distributions whose smoke checks run (default: all of `SMOKE`)
           progress=None, # callable(str) told what runs (e.g. print)

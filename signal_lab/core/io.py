@@ -130,6 +130,7 @@ def write_npy(path, a, fsync=True):
     "Atomically write one array as `.npy` (the bytes `np.save` writes)."
     return write_bytes(path, _npy_bytes(a), fsync)
 
+# %% ../../nbs/01_core.io.ipynb #0e35ddd6
 def png_bytes(img, compress_level:int=1) -> bytes:
     "PNG bytes for a 2-D uint8/uint16 array (grayscale), an HxWx3/4 uint8 array or a PIL image."
     from PIL import Image
@@ -329,6 +330,7 @@ def load_safetensors(path, device:str='cpu'): # the `.safetensors` file; where t
     from safetensors.torch import load_file
     with reading(path, 'safetensors'): return load_file(str(path), device=device)
 
+# %% ../../nbs/01_core.io.ipynb #7e635ba4
 def check_checkpoint(folder): # a checkpoint folder (accelerate's `save_state`, a model folder)
     "Open the header of every `.safetensors` and the archive index of every `.bin`/`.pt` under `folder` before a resume loads them: a damaged one is one `CorruptFile` naming it."
     for p in sorted(Path(folder).rglob('*')):

@@ -23,6 +23,7 @@ def item_rng(seed:int, index:int) -> np.random.Generator:
 
 # %% ../../nbs/04_core.parallel.ipynb #39247514
 _LIMITED = False
+
 _FN_CACHE = {}
 
 def limit_threads():
@@ -78,6 +79,7 @@ def _ready(): return os.getpid()
 
 def _failed(e): return type(e).__name__, (str(e).splitlines() or [''])[0][:500], traceback.format_exc(limit=-4)
 
+# %% ../../nbs/04_core.parallel.ipynb #7e27cb68
 def _run_item(payload, seed, index, limit:bool=True):
     "Run one item (in a worker: `limit` sets one thread for good): returns (index, ok, result_or_error)."
     if limit: limit_threads()
@@ -197,6 +199,7 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
     for o in outputs: clear_temp(o)   # a worker killed mid-write left its temp file; Dask ran that item again elsewhere
     return res
 
+# %% ../../nbs/04_core.parallel.ipynb #b1321d5c
 def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, desc, progress, initializer, batch, finalize, mp_context):
     from tqdm.auto import tqdm
     indices = [int(i) for i in indices]
@@ -367,6 +370,7 @@ def clear_temp(folder) -> int:
         with contextlib.suppress(FileNotFoundError): t.unlink(); n += 1
     return n
 
+# %% ../../nbs/04_core.parallel.ipynb #b5935c9e
 def _sees(inputs, probes):
     "On a worker: 'file <size>' or 'dir' for each input and the text of each output's probe file (None where absent)."
     def kind(p):

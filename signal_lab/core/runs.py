@@ -72,6 +72,7 @@ class Run:
     def __repr__(self): return f'Run({str(self.path)!r})'
 
 def _now(): return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
+
 def _fmt(v): return repr(v) if isinstance(v, float) else v
 
 def start_run(root, name:str, config=None, **state) -> Run:
@@ -89,6 +90,7 @@ def is_unstarted(path) -> bool:
     "True when a run folder holds nothing but its `run_state.json` (empty folders aside): a start that failed before any work."
     return [p.name for p in Path(path).rglob('*') if p.is_file()] == ['run_state.json']
 
+# %% ../../nbs/03_core.runs.ipynb #d0d1fe41
 def discard_unstarted(since:int=0) -> list:
     "Remove the run folders this process started (`STARTED[since:]`) that did no work, and their name folder when it is left empty."
     import shutil

@@ -74,6 +74,7 @@ def shipped_config() -> Path:
     "The default config shipped with the package (`dataset_config.json`)."
     return Path(str(importlib.resources.files('signal_lab') / 'data' / 'defects' / 'dataset_config.json'))
 
+# %% ../../nbs/20_defects.config.ipynb #1500f20d
 def load_defects_config(path=None, overrides=None) -> DefectsConfig:
     "Load and validate a defects config (None: the shipped defaults)."
     return load_config(DefectsConfig, path if path is not None else shipped_config(), overrides=overrides)

@@ -90,6 +90,7 @@ def _fsync_tree(root):
             try: os.fsync(fd)
             finally: os.close(fd)
 
+# %% ../../nbs/22_defects.generate.ipynb #d0cd0c49
 @locks_output('output')   # one writer at a time (a second process into this folder is refused)
 def generate_dataset(cfg:DefectsConfig, # generator settings
                      output, # dataset folder

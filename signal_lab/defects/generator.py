@@ -93,6 +93,7 @@ def scratch_profile(n:int, # image side (px)
     w = 0.8 + 1.5 * density
     return _polyline_profile(n, pts, np.full(len(pts), w))
 
+# %% ../../nbs/21_defects.generator.ipynb #90fde1c5
 def crack_profile(n:int, # image side (px)
                  size:float, # extent as a fraction of the image side
                  density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)
@@ -140,6 +141,7 @@ def pit_profile(n:int, # image side (px)
     out = np.minimum(out, 0) + 0.3 * env * halo
     return out / max(float(np.abs(out).max()), 1e-12)
 
+# %% ../../nbs/21_defects.generator.ipynb #fd8a46f0
 def stain_profile(n:int, # image side (px)
                  size:float, # extent as a fraction of the image side
                  density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)

@@ -62,6 +62,7 @@ def image_format(paths) -> tuple[int, tuple[int, int]]:
     colour = bool(modes - {'1', 'L', 'LA', 'I', 'I;16', 'F'})
     return (3 if colour else 1), sizes.most_common(1)[0][0]
 
+# %% ../../nbs/24_defects.train.ipynb #1799ff15
 def DefectDataset(data_root, split:str, classes=None, return_mask:bool=False, human_labels=None, downsample:int=1,
                   channels:int|None=None, # 1 (grayscale) or 3 (RGB); None: 3 when any image of the folder is colour
                   size:tuple|None=None): # (H, W) every image is resized to; None: the folder's common size (the most common when sizes differ)
@@ -151,6 +152,7 @@ def predict_images(model, # a make_model classifier
 
 def _predict(model, ds, device, bs=128): return predict_images(model, ds.x, device, bs)
 
+# %% ../../nbs/24_defects.train.ipynb #316c49e5
 def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
                epochs:int, batch_size:int, lr:float, g, dev, # g: torch.Generator for shuffling/augmentation
                val=None, # (x_val, y_val) tensors scored after each epoch, or None
@@ -190,6 +192,7 @@ def fit_epochs(model, x, y, # model and its training tensors (N,1,H,W), (N,)
             if on_best: on_best(ep, model)
     return hist, seen
 
+# %% ../../nbs/24_defects.train.ipynb #3070e4df
 def train_classifier(data_root, out, epochs:int=20, batch_size:int=32, lr:float=1e-3, emb_dim:int=128, seed:int=0,
                      human_labels=None, progress:bool|None=None, kind:str='classifier', log=None) -> dict:
     "Train the CNN; write best.pt, training_metrics.csv, PNGs; return a summary dict (and datasets, model for callers)."
@@ -246,6 +249,7 @@ def _plot_confusion(cm, classes, path):
     ax.set_xlabel('predicted'); ax.set_ylabel('true')
     save_figure(fig, path); plt.close(fig)
 
+# %% ../../nbs/24_defects.train.ipynb #6ee27800
 def train_baseline(data_root, out='artifacts/surface_classifier', epochs:int=20, batch_size:int=32, lr:float=1e-3, seed:int=0,
                    human_labels=None, progress=None, log=None) -> dict:
     "Baseline classifier: train, then score the test split; writes the legacy artifact set."

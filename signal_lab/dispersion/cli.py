@@ -71,6 +71,7 @@ def _parser(prog):
     s.add_argument('--json', help='also write the scores here')
     return p
 
+# %% ../../nbs/18_dispersion.cli.ipynb #b2853820
 def _main(argv, prog='signal-lab dispersion'):
     a = _parser(prog).parse_args(argv)
     from signal_lab.dispersion.config import load_dispersion_config, init_config
@@ -133,6 +134,7 @@ def _main(argv, prog='signal-lab dispersion'):
         out = Path(a.json) if a.json else Path(a.manifest).with_suffix('.quality.json')
         write_json(out, q); print(quality_table(q)); print(f'wrote {out}'); return 0
 
+# %% ../../nbs/18_dispersion.cli.ipynb #49465b84
 def main(argv=None, prog='signal-lab dispersion') -> int:
     "Entry point for `signal-lab dispersion` and `python -m signal_lab.dispersion.cli`."
     return run_cli(lambda av: _main(av, prog), argv, prog)

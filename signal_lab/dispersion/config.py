@@ -68,6 +68,7 @@ class ArrayCfg:
     def validate(self):
         if 0 < self.first_offset_max < self.first_offset: raise Invalid('first_offset_max', f'must be 0 (fixed) or >= array.first_offset ({self.first_offset}), got {self.first_offset_max}')
 
+# %% ../../nbs/10_dispersion.config.ipynb #07bbe8ff
 @dataclass
 class SpectrumCfg:
     method: str = cfield('phase_shift', choices=['phase_shift', 'fk'], help='dispersion transform')
@@ -127,6 +128,7 @@ class AugmentationCfg:
 class CliCfg:
     dry_run_samples: int = cfield(4, lo=1, help='samples generated when --samples is not given')
 
+# %% ../../nbs/10_dispersion.config.ipynb #774868d6
 @dataclass
 class DispersionConfig:
     paths: PathsCfg = cfield(PathsCfg)

@@ -47,6 +47,7 @@ def _headers(tr, path):
         return (gx, sx, h.get('delay_recording_time', 0) / 1000) if (sx or gx) else (None, None, h.get('delay_recording_time', 0) / 1000)
     return None, None, 0.0
 
+# %% ../../nbs/17a_dispersion.field.ipynb #bb7fbd57
 def read_gather(files, # SEG2 (.dat, .sg2, .seg2) or SU (.su) files of one source position
                 source:float|None=None, # source position (m); default: from the headers
                 receivers=None, # receiver positions (m); default: from the headers

@@ -69,6 +69,7 @@ def write_dataset_card(cfg:DispersionConfig) -> Path:
     lines += ['', 'Units: ' + '; '.join(f'{k}: {v}' for k, v in describe(cfg)['units'].items()) + '.', '']
     return write_text(root / 'DATASET.md', '\n'.join(lines))
 
+# %% ../../nbs/16_dispersion.generate.ipynb #8c68eb73
 def make_sample(cfg:DispersionConfig, rng:np.random.Generator, desc:dict|None=None) -> tuple[dict, dict]:
     "Arrays of one sample and the parameters that generated it (`desc`: `describe(cfg)`, when the caller has it)."
     freqs, vels, xs = frequency_axis(cfg.grid), velocity_axis(cfg.grid), offsets(cfg.array)
@@ -168,6 +169,8 @@ def _mask_write_hash(path, curves, velocities, mcfg) -> str:
     return _write_and_hash(path, npz_bytes({'masks': m.astype(np.uint16)}))
 
 _WRITER = (None, None)
+
+# %% ../../nbs/16_dispersion.generate.ipynb #1bcb8e0b
 def _writer():
     "One helper thread per process for file writes (made again after a fork: threads do not survive one)."
     global _WRITER

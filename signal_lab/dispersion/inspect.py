@@ -103,6 +103,7 @@ def label_quality(manifest_path, # labels.jsonl
                   mae_ms=share(t, 'err'), max_on_other_mode=share(t, 'other'), crowded=share(t, 'crowded')) for i, t in enumerate(tot)]
     return dict(manifest=str(manifest_path), samples=len(recs), sigma_ms=sigma, rel_tol=rel_tol, bins=bins, modes=modes)
 
+# %% ../../nbs/17_dispersion.inspect.ipynb #cd694008
 def quality_table(q:dict) -> str:
     "The quality report as a text table."
     rel, b = q.get('rel_tol', 0.05), q.get('bins', 2)

@@ -50,6 +50,7 @@ def _count_love(f, cs, hs, lay, vs, rho):
         out[t] = cnt
     return out
 
+# %% ../../nbs/12a_dispersion.modes.ipynb #cd35f949
 @numba.njit(cache=_CACHE)
 def _count_rayleigh(f, cs, hs, lay, vp, vs, rho):
     w2 = (2 * np.pi * f) ** 2
@@ -83,6 +84,7 @@ def _count_rayleigh(f, cs, hs, lay, vp, vs, rho):
         out[t] = cnt
     return out
 
+# %% ../../nbs/12a_dispersion.modes.ipynb #c6c90ca4
 @numba.njit(cache=_CACHE)
 def _fast_pass(freqs, curves, th, vp, vs, rho, love, eps, npw, cutoff):
     "The fast check of every column in one compiled loop: True where the fine check must look again."

@@ -141,6 +141,7 @@ def _split(ids:np.ndarray, share:float) -> np.ndarray:
     h = np.array([int(hashlib.sha256(str(i).encode()).hexdigest()[:8], 16) / 2 ** 32 for i in ids])
     return h < share
 
+# %% ../../nbs/16b_dispersion.picker.ipynb #dc965765
 def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the training datasets)
                  runs='runs', # runs root: the run is runs/picker/runN
                  resume=None, # a run folder to continue instead
@@ -206,6 +207,7 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
         return run
     finally: torch.set_num_threads(n_threads)
 
+# %% ../../nbs/16b_dispersion.picker.ipynb #a55e22bf
 def load_picker(run, device:str='cpu') -> tuple:
     "`(network in eval mode, meta)` of a finished picker run (or its `picker.pt`), on `device`."
     p = Path(run); p = p / 'picker.pt' if p.is_dir() else p

@@ -136,6 +136,7 @@ def _even_spacing(x:np.ndarray):
     dx = np.diff(x)
     return (float(x[0]), float(dx[0])) if np.allclose(dx, dx[0], rtol=1e-9, atol=0) else None
 
+# %% ../../nbs/13_dispersion.spectrum.ipynb #d374e3f0
 def phase_shift_stack(d:np.ndarray, freqs, x, velocities,
                       modulus:bool=False, # return |V| as float32 (what the image needs), computed in the same pass
                       ) -> np.ndarray:

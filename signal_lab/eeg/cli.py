@@ -24,6 +24,7 @@ def preprocessor(name:str, settings=None, **kw):
     mod, cls = PREPROCESSORS[name].split(':')
     return getattr(importlib.import_module(mod), cls)(settings, **kw)
 
+# %% ../../nbs/49_eeg.cli.ipynb #e4c7ead0
 def _main(argv, prog):
     p = ArgParser(prog, description='EEG spectrogram datasets and classifiers: preprocess raw recordings, build meta-datasets, train and evaluate multi-task classifiers, list label tasks.')
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
@@ -148,6 +149,7 @@ def _main(argv, prog):
         failed += s['n_failed']
     return 2 if failed else 0
 
+# %% ../../nbs/49_eeg.cli.ipynb #ff1810ee
 def report_failures(name:str, # the dataset
                     summary:dict, # a preprocessor's run summary ('errors': [{file, error}], 'n_recordings', 'n_failed')
                     out) -> Path|None:

@@ -65,6 +65,7 @@ class ObjectiveCfg:
     logit_std: float = cfield(1.0, lo=0, lo_open=True, help='flow logit-normal σ')
     mode_scale: float = cfield(1.29, help="flow 'mode' density scale")
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #9b750f97
 @dataclass
 class DiffTrainCfg:
     steps: int = cfield(600, lo=1, hi=10_000_000, help='optimizer steps')
@@ -123,6 +124,7 @@ class DiffusionConfig:
         bad = [s for s in self.data.splits if s not in ('train', 'val', 'test')]
         if bad: raise Invalid('data.splits', f'{bad[0]!r} is not allowed; allowed: train, val, test')
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #e5116aea
 def shipped_diffusion_configs() -> dict[str, Path]:
     "Name -> path of the diffusion configs shipped as package data."
     return shipped_files('data', 'eeg', 'diffusion')
@@ -193,6 +195,7 @@ class CondSpace:
     @classmethod
     def from_dict(cls, d): return cls(d['kind'], d.get('tasks', ()), d.get('classes', ()), d.get('column', 'caption'))
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #b42fc187
 def _resize(x, size):
     "Bilinear resize of (N, C, H, W) float tensors to `size` (antialiased when shrinking)."
     import torch.nn.functional as F
@@ -235,6 +238,7 @@ def _plain(v):
     "A numpy scalar as a plain Python value (for JSON)."
     return v.item() if hasattr(v, 'item') else v
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #19df6e0b
 def load_diffusion_data(cfg:DiffusionConfig, md=None) -> dict:
     "Training tensors: `x` (N, C', S, S) in [-1, 1], `cond` (class index per sample, or caption), rows, the array `shape` and `db_range`."
     from signal_lab.eeg.train import resolve_data, read_metadata, load_split
@@ -327,6 +331,7 @@ def add_lora(net, mc:DiffModelCfg):
     if mc.arch in ('sd15', 'sd35'): net.add_adapter(lc); return net
     return get_peft_model(net, lc)
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #9feeb63d
 def load_sd_pipeline(arch:str, folder:str):
     "A Stable Diffusion 1.x or 3.x pipeline from a local folder (`save_pretrained` layout), on CPU, float32; never downloads."
     import diffusers
@@ -545,6 +550,7 @@ def balanced_classes(space:CondSpace, n:int) -> np.ndarray:
     "n class indices cycling through every class (class 0 for unconditional models)."
     return np.arange(n) % max(space.n, 1) if space.kind == 'class' else np.zeros(n, int)
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #bd3f9544
 def _export(gen:SpectrogramDiffusion, net, ema, run:Path, meta:dict):
     "Write `model/` (the EMA weights of the trainable parameters + generator.json) so that sampling needs no optimizer state."
     import torch

@@ -193,6 +193,7 @@ def _plots(task, out, y, pred, subj_y, subj_p, prefix) -> list:
         fig.tight_layout(); f = out / f'{task.name}_curves.png'; save_figure(fig, f); plt.close(fig); files.append(f)
     return files
 
+# %% ../../nbs/52_eeg.evaluate.ipynb #ea5594a0
 def evaluate(run, # a run folder (runs/<name>/runN)
              split:str='test', # train, val or test
              data=None, # a dataset folder (default: the one the run trained on)
@@ -275,6 +276,7 @@ def evaluate(run, # a run folder (runs/<name>/runN)
         for line in summary_lines(summ): log(line)
     return summ
 
+# %% ../../nbs/52_eeg.evaluate.ipynb #d65a5e8f
 def summary_lines(summ:dict) -> list[str]:
     "The summary as short lines: each task's main window and subject metrics with their intervals."
     out = []

@@ -46,7 +46,9 @@ class LabelSpec:
 def _cls(name, column, classes, desc): return LabelSpec(name, 'classification', column, tuple(classes), desc)
 
 GENDER = _cls('gender', 'gender', ('F', 'M'), 'participant gender (canonical codes F/M)')
+
 HEALTH = _cls('health', 'health', ('H', 'PD'), "healthy control (H) or Parkinson's disease (PD)")
+
 AGE = LabelSpec('age', 'regression', 'age', description='participant age in years (integer)')
 
 REGISTRIES: dict[str, dict[str, LabelSpec]] = {
@@ -68,6 +70,7 @@ def list_tasks(dataset:str|None=None) -> list[dict]:
     return [dict(dataset=d, name=s.name, task_type=s.task_type, classes=list(s.classes), column=s.column, description=s.description)
             for d in names for s in registry(d).values()]
 
+# %% ../../nbs/41_eeg.labels.ipynb #f6886800
 def merge_registries(*regs:dict) -> dict[str, LabelSpec]:
     "Union of registries; the same name with a different definition raises instead of overwriting."
     out = {}

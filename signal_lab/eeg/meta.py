@@ -59,6 +59,7 @@ def _card(out, counts, group, names, feats) -> str:
             'and carries its provenance and canonical labels (gender F/M, health H/PD, integer age) and a caption.']
     return '---\n' + yaml.safe_dump(head, sort_keys=False) + '---\n\n' + '\n'.join(body) + '\n'
 
+# %% ../../nbs/47_eeg.meta.ipynb #2c9bf8b0
 def materialize_meta(folders:dict, # dataset name -> preprocessed folder
                      out, group:str='gender', seed:int=0, overwrite:bool=False) -> dict:
     "Write the weighted meta-dataset folder (staged, swapped in when complete); return a summary."

@@ -16,7 +16,9 @@ __all__ = ['TRUNKS', 'INPUTS', 'BANDS', 'relative_db', 'band_bins', 'make_trunk'
 
 # %% ../../nbs/50_eeg.models.ipynb #6b95ecc6
 TRUNKS = ('fbank', 'cnn', 'cnn_light', 'transformer', 'resnet2d', 'spectral', 'bandpower', 'riemann')
+
 INPUTS = ('db', 'relative')
+
 BANDS = {'delta': (1.0, 4.0), 'theta': (4.0, 8.0), 'alpha': (8.0, 13.0), 'beta': (13.0, 30.0), 'gamma': (30.0, 45.0)}
 
 def relative_db(x, # (B, C, F, T) dB spectrograms: numpy array or torch tensor
@@ -41,6 +43,7 @@ def _gn(c):
     import torch.nn as nn
     return nn.GroupNorm(min(8, c), c)
 
+# %% ../../nbs/50_eeg.models.ipynb #a4225575
 def make_trunk(name:str, # one of TRUNKS
                in_shape:tuple, # (channels, freqs, frames) of one window; riemann: ([bands,] channels, channels)
                width:int=32, # channels of the first conv block (transformer: model dimension is 2·width)
@@ -184,6 +187,7 @@ def make_trunk(name:str, # one of TRUNKS
         m = Frames(); m.out_dim = d
     return m
 
+# %% ../../nbs/50_eeg.models.ipynb #0ef94912
 def _isqrt_mean(c:np.ndarray) -> np.ndarray:
     "Inverse square root of the Riemannian mean (pyRiemann) of shrunk covariances (N, C, C), computed at unit scale (V² is ~1e-10)."
     from pyriemann.geometry.mean import mean_riemann   # pyRiemann ≥ 0.12 (settings.ini pins it)
@@ -249,6 +253,7 @@ def make_task(spec:LabelSpec, # the label's spec
     elif class_weights != 'none': raise UserError(f'tasks.{spec.name}.class_weights: {class_weights!r} is not allowed; allowed: none, balanced')
     return Task(spec, weight, cw)
 
+# %% ../../nbs/50_eeg.models.ipynb #854b09cd
 def MultiTaskNet(tasks:list, # Tasks, one head each
                  in_shape:tuple, # (channels, freqs, frames)
                  trunk:str='fbank', width:int=32, depth:int=2, dropout:float=0.1,

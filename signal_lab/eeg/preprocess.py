@@ -30,6 +30,7 @@ class Recording:
     error: str|None = None  # set when the recording cannot be processed (e.g. absent from its summary): it fails alone
 
 LAYOUT = 'recording-array-v1'   # one float16 array per recording; rows name it and their `window_index`
+
 COVARIANCES = 'window-band-cov-v1'   # beside it, `<recording>.cov.npy`: (windows, bands, C, C) float32 channel covariances per band (a new key: older outputs are redone)
 
 from functools import lru_cache
@@ -76,6 +77,7 @@ def window_caption(row:dict, # a metadata row (age, gender, health where known)
             {'F': 'female', 'M': 'male'}.get(row.get('gender')), {'H': 'healthy', 'PD': "Parkinson's"}.get(row.get('health'))]
     return ' '.join(['EEG spectrogram of a', *[b for b in bits if b], f'subject ({dataset})'])
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #efbd2e08
 class BaseSpectrogramPreprocessor:
     "Shared machinery; subclasses implement `recordings()` (and may override `open_raw`, `segments`, `window_labels`, `caption`)."
     name = 'base'
@@ -245,6 +247,7 @@ class BaseSpectrogramPreprocessor:
         write_json(self.output / 'run_summary.json', summ)
         return summ
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #0108e585
 def missing_labels(rows:list, # metadata rows (dicts)
                    columns, # labels every window should carry
                    ) -> dict:

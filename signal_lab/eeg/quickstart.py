@@ -41,6 +41,7 @@ def spectrogram_grid(folder, # a preprocessed dataset folder
     fig.suptitle(f"{'Synthetic ' if synthetic else ''}{rows.iloc[0].dataset}: channel {ch}, one window per subject", fontsize=10)
     return fig
 
+# %% ../../nbs/48_eeg.quickstart.ipynb #5dfddbfd
 def quickstart(out, seed:int=0,
                train_epochs:int|None=None, # None: the smoke config's epochs
                diffusion_steps:int=1000, # training steps of the tiny diffusion model (0: skip the diffusion part)
@@ -90,7 +91,6 @@ def quickstart(out, seed:int=0,
         d = diffusion_demo(park, out / 'diffusion', diffusion_steps, seed=seed)
         lines += _diffusion_lines(d, park); images.append(d['figure'])
     return dict(title='EEG: spectrogram datasets, a multi-task classifier and a diffusion model (synthetic recordings)', lines=[note] + lines, images=images)
-
 
 # %% ../../nbs/48_eeg.quickstart.ipynb #2f3e99f1
 def diffusion_demo(real, # a preprocessed dataset folder with a `health` column and train/val/test splits (the quickstart's parkinsons set)

@@ -34,6 +34,7 @@ def _conditions(gen, n:int, classes=None, captions=None) -> tuple[list, list[str
     if classes or captions: raise UserError('this model is unconditional: drop --class / --caption')
     return [0] * n, [''] * n
 
+# %% ../../nbs/54a_eeg.sample.ipynb #4f0538ad
 def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
                    n:int=16, # samples to generate
                    classes=None, # class names ('F/H' or 'gender=F,health=H'), cycled; None: every class in turn
@@ -102,6 +103,7 @@ def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
     say(f"{n} samples ({made} generated now, {steps} steps, guidance {guidance:g}) in {secs:.1f} s → {out}")
     return gj
 
+# %% ../../nbs/54a_eeg.sample.ipynb #8f6e66af
 def _weights_hash(run) -> str:
     from signal_lab.core.io import file_hash
     p = Path(run); p = p / 'model' if (p / 'model').is_dir() else p
@@ -209,6 +211,7 @@ def guidance_sweep(run, # a diffusion run folder
         rows.append(row); say('guidance ' + ', '.join(f'{k} {v:.3g}' for k, v in row.items() if isinstance(v, float)))
     return pd.DataFrame(rows)
 
+# %% ../../nbs/54a_eeg.sample.ipynb #a71fdd7c
 def plot_guidance_sweep(df:'pd.DataFrame', # guidance_sweep's table (more rows with a `model` column: one line each)
                         title:str=''):
     "Conditioning accuracy, KID (with its interval) and precision / recall against the guidance scale."
@@ -231,7 +234,6 @@ def plot_guidance_sweep(df:'pd.DataFrame', # guidance_sweep's table (more rows w
         if ax.get_legend_handles_labels()[0]: ax.legend(fontsize=7)
     if title: fig.suptitle(title, fontsize=10)
     return fig
-
 
 # %% ../../nbs/54a_eeg.sample.ipynb #337fd8a8
 def model_resolution_view(run, # a diffusion run folder

@@ -51,6 +51,7 @@ class SpectrogramCfg:
             raise Invalid('chunk_seconds', f'{self.chunk_seconds} s at {self.resample_hz} Hz is shorter than n_fft ({self.n_fft} samples)')
         if self.db_range[0] >= self.db_range[1]: raise Invalid('db_range', f'range min {self.db_range[0]} >= max {self.db_range[1]}')
 
+# %% ../../nbs/40_eeg.settings.ipynb #a0f73d9f
 @dataclass
 class EEGSettings:
     data_root: str = cfield('data/eeg/raw', help='folder holding one folder per raw dataset')

@@ -57,6 +57,7 @@ class ParkinsonsPreprocessor(BaseSpectrogramPreprocessor):
 
 DS004584_COLUMNS = ('participant_id', 'GROUP', 'ID', 'EEG', 'AGE', 'GENDER', 'MOCA', 'UPDRS', 'TYPE')
 
+# %% ../../nbs/45_eeg.sources.ipynb #87b1586f
 def make_parkinsons_fixture(root, # folder to write
                             n_subjects:int=6, seconds:float=20.0, fs:float=500.0, seed:int=0,
                             ages=(50, 80), # ages are drawn uniformly in [lo, hi)
@@ -82,9 +83,11 @@ def make_parkinsons_fixture(root, # folder to write
 # %% ../../nbs/45_eeg.sources.ipynb #2d3019ee
 MIT_CHANNELS = ['Fp1-F7', 'F7-T7', 'T7-P7', 'P7-O1', 'Fp1-F3', 'F3-C3', 'C3-P3', 'P3-O1', 'Fp2-F4', 'F4-C4', 'C4-P4', 'P4-O2',
                 'Fp2-F8', 'F8-T8', 'T8-P8', 'P8-O2', 'Fz-Cz', 'Cz-Pz']
+
 # the 23 derivations of the standard CHB-MIT files, as chb01-summary.txt lists them: T8-P8 comes twice
 MIT_MONTAGE = ['FP1-F7', 'F7-T7', 'T7-P7', 'P7-O1', 'FP1-F3', 'F3-C3', 'C3-P3', 'P3-O1', 'FP2-F4', 'F4-C4', 'C4-P4', 'P4-O2',
                'FP2-F8', 'F8-T8', 'T8-P8', 'P8-O2', 'FZ-CZ', 'CZ-PZ', 'P7-T7', 'T7-FT9', 'FT9-FT10', 'FT10-T8', 'T8-P8']
+
 MIT_SAME_SUBJECT = {'chb21': 'chb01'}   # PhysioNet: chb21 was recorded from the subject of chb01, 1.5 years later
 
 def parse_mit_summary(path) -> dict[str, list[tuple[float, float]]]:
@@ -108,6 +111,7 @@ def parse_mit_channels(path) -> list[str]:
             out.append(m.group(2))
     return out
 
+# %% ../../nbs/45_eeg.sources.ipynb #16a677d6
 class MITPreprocessor(BaseSpectrogramPreprocessor):
     "CHB-MIT scalp EEG with seizure intervals; chb21 is split with chb01 (same subject)."
     name = 'mit'
@@ -148,6 +152,7 @@ def _set_edf_labels(path, labels):
     for i, lab in enumerate(labels[:ns]): b[256 + 16 * i:256 + 16 * (i + 1)] = lab.ljust(16)[:16].encode('ascii')
     Path(path).write_bytes(bytes(b))
 
+# %% ../../nbs/45_eeg.sources.ipynb #e6d01c98
 def make_mit_fixture(root, # folder to write
                      n_subjects:int=3, files_per_subject:int=2, seconds:float=32.0, fs:float=256.0, seed:int=0,
                      quirks:bool=True, # as published: chb21 (the subject of chb01), chb24 without a SUBJECT-INFO row, an age of 1.5
@@ -180,6 +185,7 @@ def make_mit_fixture(root, # folder to write
 
 # %% ../../nbs/45_eeg.sources.ipynb #b74f26a6
 SEED_EMOTIONS = ('disgust', 'fear', 'sad', 'neutral', 'happy')
+
 # SEED-V documentation: trial start and end (seconds into each session's recording) and emotion (index into
 # SEED_EMOTIONS) of the 15 film clips of sessions 1-3; the same for every subject
 SEED_TRIALS = {
@@ -202,6 +208,7 @@ def cnt_layout(path) -> dict:
     nch, = struct.unpack_from('<H', h, 370); ns, = struct.unpack_from('<i', h, 864); ev, = struct.unpack_from('<i', h, 886)
     return dict(n_channels=nch, n_samples=ns, data_bytes=ev - 900 - 75 * nch, file_size=size)
 
+# %% ../../nbs/45_eeg.sources.ipynb #6a34b75a
 class SEEDPreprocessor(BaseSpectrogramPreprocessor):
     "SEED-V emotion EEG from Neuroscan .cnt files, windows inside the documented trials."
     name = 'seed'

@@ -72,6 +72,7 @@ def planted_effects(gender:str|None=None, # 'F' or 'M'
     if gender is not None: kw['beta_band'] = {'F': 1.5, 'M': 0.5}[gender]
     return kw
 
+# %% ../../nbs/43_eeg.synthetic.ipynb #0ecf6446
 def write_recording(path, # .edf, .bdf or .set
                     data:np.ndarray, ch_names, fs:float, overwrite:bool=True):
     "Write `data` (volts) with MNE's exporters; the format comes from the suffix."

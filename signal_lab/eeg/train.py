@@ -21,6 +21,7 @@ __all__ = ['CLS_METRICS', 'REG_METRICS', 'DataCfg', 'TaskCfg', 'ModelCfg', 'Trai
 
 # %% ../../nbs/51_eeg.train.ipynb #d3bc2a80
 CLS_METRICS = ('accuracy', 'balanced_accuracy', 'macro_f1', 'auroc', 'auprc')
+
 REG_METRICS = ('mae', 'rmse', 'r2', 'mae_std')
 
 @dataclass
@@ -70,6 +71,7 @@ class CheckpointCfg:
     monitor: dict[str, float] = cfield({}, help='val metric -> weight, summed and maximised, e.g. {"gender.balanced_accuracy" = 1, "age.mae_std" = -1}; empty: each task\'s main metric × its weight')
     top_k: int = cfield(3, lo=1, hi=1000, help='best checkpoints kept')
 
+# %% ../../nbs/51_eeg.train.ipynb #f3a49687
 @dataclass
 class ClassifierConfig:
     name: str = cfield('eeg-classifier', help='experiment name: runs go to <runs_root>/<name>/runN')
@@ -161,6 +163,7 @@ def load_split(folder, md, split:str, specs:dict,
         x[g.index.to_numpy()] = a[g.window_index.to_numpy()]
     return dict(x=x, y=encode_targets(rows, specs), rows=rows, subjects=rows.subject_key.to_numpy())
 
+# %% ../../nbs/51_eeg.train.ipynb #338b6529
 def bin_freqs(rows, # metadata rows of one dataset (their `n_fft`, `fs_out`)
               n_bins:int, # frequency bins of the stored windows
              ) -> np.ndarray:
@@ -309,6 +312,7 @@ def open_trainer_config(cls, # the config dataclass (ClassifierConfig, Diffusion
         AcceleratorState._reset_state(reset_partial_state=True)
     return cfg, run, cuda
 
+# %% ../../nbs/51_eeg.train.ipynb #31f731d5
 def train(config=None, # a ClassifierConfig, a config path or shipped name
           overrides=None, # `KEY=VALUE` strings applied on top
           resume=None, # a run folder to continue (its stored config is used; overrides are refused)

@@ -73,6 +73,7 @@ def _view(out:Path, name:str, parts:list):
     write_csv(d / 'metadata.csv', md.to_dict('records'), columns=list(md.columns))
     return d
 
+# %% ../../nbs/52a_eeg.tstr.ipynb #c1d58abd
 def _train(cfg, view:Path, out:Path, name:str, log):
     from dataclasses import replace
     from signal_lab.eeg.train import train
@@ -94,6 +95,7 @@ def above_chance(res:dict, # one task's entry of an evaluate summary
     p = w.get('p_permutation')
     return None if p is None or p != p else bool(p < alpha)
 
+# %% ../../nbs/52a_eeg.tstr.ipynb #0e2cac89
 def tstr(real, # the real spectrogram dataset (train/val/test splits)
          fake, # the generated spectrogram dataset (same channels, STFT and label columns)
          config='smoke', # a classifier config: path or shipped name

@@ -73,6 +73,7 @@ def compare(real, # real side: image folder, array dataset folder or .npy
     if out: write_json(out, res)
     return res
 
+# %% ../../nbs/63_metrics.cli.ipynb #f81d37d5
 def summary(res:dict) -> list[str]:
     "Short lines: each overall metric with its interval, then per-class means."
     m = res['metrics']; lines = [f"{res['extractor']['id']}: real {m['n_real']} vs fake {m['n_fake']} samples, {m['dim']} features"]

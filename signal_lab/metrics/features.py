@@ -48,6 +48,7 @@ def _labels_from(md, labels, where):
     if labels not in md.columns: raise UserError(f"{where}: no column {labels!r} for --labels; allowed: {', '.join(map(str, md.columns))}")
     return md[labels].astype(str).to_numpy()
 
+# %% ../../nbs/61_metrics.features.ipynb #05e2aeeb
 def open_input(path, # an image folder, a signal_lab array dataset folder, or a .npy file (N, ...)
                split:str|None=None, # only this split (metadata `split` column)
                labels:str|None=None # a metadata column, or 'dir' (each image's folder name)

@@ -65,6 +65,7 @@ def _kid_full(x, y, ix, iy, coef0, degree, block=2048):
         return tot
     return np.stack([sums(x, x, zx, zx, True), sums(y, y, zy, zy, True), sums(x, y, zx, zy, False)], 1)
 
+# %% ../../nbs/60_metrics.fidelity.ipynb #ce957cf2
 def kid(real, # real features (n, d)
         fake, # generated features (m, d)
         subsets:int=100, # number of random subsets
