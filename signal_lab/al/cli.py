@@ -14,7 +14,8 @@ __all__ = ['main']
 def _csv_list(s): return [x.strip() for x in s.split(',') if x.strip()]
 
 # %% ../../nbs/39_al.cli.ipynb #8bf9298e
-def _main(argv, prog):
+def _parser(prog:str) -> ArgParser:
+    "The `signal-lab al` argument parser: one subcommand per job."
     from signal_lab.al.strategies import UNCERTAINTY
     from signal_lab.al.simulate import CLASSIFIERS
     p = ArgParser(prog, description='Active learning: simulations on embeddings, experiment grids, reports, full-loop CNN AL.')
@@ -63,7 +64,11 @@ def _main(argv, prog):
     l.add_argument('--seed', type=seed_int, default=0, help='seed of the seed set, initialisation and shuffling')
     l.add_argument('--human-labels', default=None, help='CSV (file_name,label) overriding generated labels')
     l.add_argument('--out', default='artifacts/active_learning', help='state, CSVs and checkpoints per round')
-    a = p.parse_args(argv)
+    return p
+
+# %% ../../nbs/39_al.cli.ipynb #9dca9ef5
+def _main(argv, prog):
+    a = _parser(prog).parse_args(argv)
     if a.cmd == 'simulate':
         from signal_lab.core.io import check_output
         check_output(a.out_dir, a.overwrite)

@@ -52,7 +52,8 @@ def _schema(v):
     return m
 
 # %% ../../nbs/59_codec.cli.ipynb #4836ea5e
-def _main(argv, prog):
+def _parser(prog:str) -> ArgParser:
+    "The `signal-lab codec` argument parser: one subcommand per step, defaults taken from the library."
     from signal_lab.codec.corpus import INSTRUMENTS, SOURCES
     p = ArgParser(prog, description='Content/style audio synthesis: corpus, cache, analysis, decoder training, exit audit, samples.')
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
@@ -110,7 +111,11 @@ def _main(argv, prog):
     c.add_argument('--calibrate', action='store_true', help="subtract each label's mean log-probability over the tracks before choosing (removes the text side's prior)")
     c.add_argument('--cache', default=None, help='an analysed cache (clustering, when no --clap-dir)'); c.add_argument('--k', type=int_range(2, None), default=4, help='clusters (default 4)')
     c.add_argument('--out', required=True, help='the labelled track manifest CSV to write'); c.add_argument('--seed', type=seed_int, default=0, help='random seed (clustering)')
-    a = p.parse_args(argv)
+    return p
+
+# %% ../../nbs/59_codec.cli.ipynb #a464fbc8
+def _main(argv, prog):
+    a = _parser(prog).parse_args(argv)
     if a.cmd == 'corpus':
         from signal_lab.codec.corpus import build_corpus, CorpusConfig
         kw = {k: v for k, v in dict(instruments=a.instruments, sources=a.sources).items() if v}

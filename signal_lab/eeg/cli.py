@@ -25,7 +25,8 @@ def preprocessor(name:str, settings=None, **kw):
     return getattr(importlib.import_module(mod), cls)(settings, **kw)
 
 # %% ../../nbs/49_eeg.cli.ipynb #e4c7ead0
-def _main(argv, prog):
+def _parser(prog:str) -> ArgParser:
+    "The `signal-lab eeg` argument parser: one subcommand per step."
     p = ArgParser(prog, description='EEG spectrogram datasets and classifiers: preprocess raw recordings, build meta-datasets, train and evaluate multi-task classifiers, list label tasks.')
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', required=True)
     s = sub.add_parser('preprocess', help='raw recordings -> spectrogram datasets (split by subject, resumable)')
@@ -87,7 +88,11 @@ def _main(argv, prog):
     ts.add_argument('--overwrite', action='store_true', help='start over in an --out that holds results of other inputs or another config')
     sub.add_parser('configs', help='the shipped classifier and diffusion configs')
     t = sub.add_parser('tasks', help='label tasks per dataset'); t.add_argument('dataset', nargs='?', help=f'one of {", ".join(PREPROCESSORS)} (default: all)')
-    a = p.parse_args(argv)
+    return p
+
+# %% ../../nbs/49_eeg.cli.ipynb #627b0dd1
+def _main(argv, prog):
+    a = _parser(prog).parse_args(argv)
     if a.cmd == 'tasks':
         from signal_lab.eeg.labels import list_tasks
         for r in list_tasks(a.dataset):
