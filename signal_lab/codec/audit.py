@@ -18,8 +18,8 @@ from .models import style_targets, other_styles, continuity_profile
 from .generators import load_generator
 
 # %% auto #0
-__all__ = ['dist', 'find_oracles', 'lsd_db', 'scores_dir', 'exit_audit', 'style_vs_chance', 'audit_summary', 'sample_pack',
-           'plot_transfer']
+__all__ = ['dist', 'find_oracles', 'lsd_db', 'scores_dir', 'exit_audit', 'exit_criteria', 'style_vs_chance', 'audit_summary',
+           'sample_pack', 'plot_transfer']
 
 # %% ../../nbs/58a_codec.audit.ipynb #1f1be179
 def dist(v) -> dict:
@@ -112,10 +112,24 @@ def exit_audit(run_dir, # a finished codec run
         leakage=A['info']['leakage'])
     res['sf']['per_target_style'] = _sf_per_style(gen, A, idx, M, y, styles, pool, split, seed)
     res['baselines'] = _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res)
+    res['exit_criteria'] = exit_criteria(res)
+    res['seconds'] = round(time.perf_counter() - t0, 2)
+    res['versions'] = package_versions(['signal_lab', 'numpy', 'torch', 'torchaudio'])
+    write_json(run.path / 'exit_audit.json', res)
+    write_csv(run.path / 'audit_clips.csv', [dict(chunk_id=idx.chunk_id.iloc[r], source_style=styles[y[r]], target_style=tnames[k], source=idx.source.iloc[r],
+                                                  oracle_chunk=idx.chunk_id.iloc[orc[k]] if orc[k] >= 0 else '', **_clip_scores(k, mps, mps_orc, mps_neg, pj, pj_real, ps))
+                                             for k, r in enumerate(rows)])
+    say(audit_summary(res))
+    return res
+
+# %% ../../nbs/58a_codec.audit.ipynb #3d0ce500
+def exit_criteria(res:dict # an audit record with mps, sf, content_vs_score, stage1 and baselines
+                 ) -> dict:
+    "Each exit criterion of an audit record: its rule, the value, its reference and whether it passed."
     m = res['mps']['output']['mean']; sfv = res['sf']['judge_on_output']; mo = res['mps']['oracle']['mean']
     b = res['baselines']; ca_o, ca_r = res['content_vs_score'].get('output'), res['content_vs_score'].get('oracle')
     s1, s1_style = res['stage1']['logmel_l1'], b['stage1']['own_style_mean']['logmel_l1']
-    res['exit_criteria'] = dict(
+    crit = dict(
         mps_vs_oracle=dict(rule='MPS ≥ 0.85 × oracle on the same path', value=m, oracle=mo, ratio=None if not (m is not None and mo) else round(m / mo, 4),
                            passed=bool(m is not None and mo and m >= 0.85 * mo), negative_control=res['mps']['negative_control']['mean']),
         content_ignored=dict(rule='MPS within 0.10 of the negative control or a mean-spectrum baseline, on either path: the decoder ignores content',
@@ -127,18 +141,13 @@ def exit_audit(run_dir, # a finished codec run
                              **(sv := style_vs_chance(res['sf']['per_target_style'])), passed=all(v['passed'] for v in sv.values()) if sv else None),
         legacy_mps=dict(threshold=0.90, value=m, passed=bool(m is not None and m >= 0.90), note='absolute; the oracle itself may not reach it'),
         legacy_sf=dict(threshold=0.85, value=sfv, passed=bool(sfv >= 0.85), judge_on_real_target_audio=res['sf']['judge_on_real_target_audio']))
-    res['exit_criteria']['mps'] = res['exit_criteria']['legacy_mps']; res['exit_criteria']['sf'] = res['exit_criteria']['legacy_sf']   # former names
-    res['seconds'] = round(time.perf_counter() - t0, 2)
-    res['versions'] = package_versions(['signal_lab', 'numpy', 'torch', 'torchaudio'])
-    write_json(run.path / 'exit_audit.json', res)
-    clips = [dict(chunk_id=idx.chunk_id.iloc[r], source_style=styles[y[r]], target_style=tnames[k], source=idx.source.iloc[r],
-                  oracle_chunk=idx.chunk_id.iloc[orc[k]] if orc[k] >= 0 else '', mps=round(float(mps[k]), 4),
-                  mps_oracle=None if np.isnan(mps_orc[k]) else round(float(mps_orc[k]), 4), mps_negative=round(float(mps_neg[k]), 4),
-                  sf_judge=round(float(pj[k]), 4), judge_on_oracle=None if np.isnan(pj_real[k]) else round(float(pj_real[k]), 4),
-                  sf_style_net=round(float(ps[k]), 4)) for k, r in enumerate(rows)]
-    write_csv(run.path / 'audit_clips.csv', clips)
-    say(audit_summary(res))
-    return res
+    crit['mps'], crit['sf'] = crit['legacy_mps'], crit['legacy_sf']   # former names
+    return crit
+
+def _clip_scores(k, mps, mps_orc, mps_neg, pj, pj_real, ps) -> dict:
+    "The scores of audited chunk `k` for audit_clips.csv (None where it has no oracle)."
+    r4 = lambda v: round(float(v), 4); opt = lambda v: None if np.isnan(v) else r4(v)
+    return dict(mps=r4(mps[k]), mps_oracle=opt(mps_orc[k]), mps_negative=r4(mps_neg[k]), sf_judge=r4(pj[k]), judge_on_oracle=opt(pj_real[k]), sf_style_net=r4(ps[k]))
 
 # %% ../../nbs/58a_codec.audit.ipynb #5cb15056
 def _sf_per_style(gen, A, idx, M, y, styles, pool, split, seed:int=0, n_rows:int=96) -> dict:

@@ -199,7 +199,33 @@ def pmap(fn:Callable, # job: `fn(index, rng) -> result`
     for o in outputs: clear_temp(o)   # a worker killed mid-write left its temp file; Dask ran that item again elsewhere
     return res
 
-# %% ../../nbs/04_core.parallel.ipynb #b1321d5c
+# %% ../../nbs/04_core.parallel.ipynb #37942ac0
+class _InOrder:
+    "Finished items into a `MapResult`; `on_result` called in index order as soon as every earlier index is done."
+    def __init__(self, res, order, on_result, keep_results, bar):
+        self.res, self.order, self.on_result, self.keep, self.bar = res, order, on_result, keep_results, bar
+        self.done, self.pending, self.nxt = {i: None for i in res.skipped}, {}, 0
+        self.advance()
+    def advance(self):
+        "Hand out every result whose earlier indices are all done."
+        while self.nxt < len(self.order) and self.order[self.nxt] in self.done:
+            j = self.order[self.nxt]
+            if self.on_result is not None and j in self.pending: self.on_result(j, self.pending[j])
+            self.pending.pop(j, None); self.nxt += 1
+    def finish(self, i, ok, val):
+        "Item `i` done: its value, or its failure (a full disk stops the map at once: every later item would fail the same way)."
+        if ok:
+            if self.keep: self.res.results[i] = val
+            self.pending[i] = val
+        else:
+            self.res.failures.append(f := Failure(i, *val))
+            if (full := disk_full(f)) is not None: raise full
+        self.done[i] = ok; self.advance()
+    def finish_all(self, outs):
+        "A finished batch: `(index, ok, value)` per item."
+        for o in outs: self.finish(*o)
+        self.bar.update(len(outs))
+
 def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, desc, progress, initializer, batch, finalize, mp_context):
     from tqdm.auto import tqdm
     indices = [int(i) for i in indices]
@@ -210,107 +236,95 @@ def _pmap(fn, indices, seed, workers, executor, skip, on_result, keep_results, d
     res.skipped = [i for i, f in zip(indices, flags) if f]
     workers = workers or os.cpu_count() or 1
     if executor is None: executor = 'serial' if workers <= 1 else 'process'
-    order = sorted(indices); done = {i: None for i in res.skipped}; nxt = 0
-    pending_out = {}
     if int(batch) < 1: raise UserError(f'batch: {batch!r} is not allowed; allowed: an integer >= 1')
     batch = int(batch)
-
-    def finish_all(outs):
-        for o in outs: finish(*o)
-        bar.update(len(outs))
-    def finish(i, ok, val):
-        nonlocal nxt
-        if ok:
-            if keep_results: res.results[i] = val
-            pending_out[i] = val
-        else:
-            res.failures.append(f := Failure(i, *val))
-            if (full := disk_full(f)) is not None: raise full   # stop at once: every later item would fail the same way
-        done[i] = ok
-        while nxt < len(order) and order[nxt] in done:
-            j = order[nxt]
-            if on_result is not None and j in pending_out: on_result(j, pending_out[j])
-            pending_out.pop(j, None); nxt += 1
-
-    while nxt < len(order) and order[nxt] in done: nxt += 1
     bar = tqdm(total=len(todo), desc=desc, disable=(not progress) if progress is not None else None, leave=False)
+    sink = _InOrder(res, sorted(indices), on_result, keep_results, bar)
     try:
         if executor == 'serial':
             with _one_thread_here() as pin:
-                for b in range(0, len(todo), batch): finish_all(_run_batch(fn, finalize, seed, todo[b:b + batch], limit=False)); pin()
-        else:
-            import cloudpickle, importlib
-            # refer to the worker functions through the installed module, so this also works when `pmap`
-            # itself was defined in a notebook (workers cannot import a notebook's __main__)
-            mod = importlib.import_module('signal_lab.core.parallel')
-            payload = cloudpickle.dumps(fn)
-            fin_payload = cloudpickle.dumps(finalize) if finalize is not None else None
-            own = executor == 'process'
-            if own:
-                # this process works too (see above): `workers` processes in all, workers - 1 of them started here
-                ctx = mp.get_context(mp_context if mp_context in mp.get_all_start_methods() else None)
-                ex = ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=mod._init_worker,
-                                         initargs=(cloudpickle.dumps(initializer) if initializer else None, os.getpid()))
-            elif isinstance(executor, Executor) or hasattr(executor, 'submit'): ex = executor
-            else: raise UserError(f"executor: {executor!r} is not allowed; allowed: None, 'serial', 'process' or a concurrent.futures.Executor")
-            slots = getattr(ex, 'slots', workers)   # a Dask executor says how many threads its cluster has
-            limit = max(4, 4 * slots)
-            if getattr(ex, 'client', None) is not None:   # Dask: the job travels to each worker once, not with every task
-                payload = ex.client.scatter(payload, broadcast=True, hash=False)
-                if fin_payload is not None: fin_payload = ex.client.scatter(fin_payload, broadcast=True, hash=False)
-            here = contextlib.ExitStack()
-            try:
-                size, pos = [batch], [0]
-                def batches():   # handed out lazily: on another executor they grow once tasks are timed (see `grow`)
-                    while pos[0] < len(todo):
-                        b = todo[pos[0]:pos[0] + size[0]]; pos[0] += len(b); yield b
-                def grow(secs, outs):   # a task of about TASK_SECONDS hides a scheduler's round trip per task
-                    per = secs / max(len(outs), 1)
-                    size[0] = max(batch, min(int(TASK_SECONDS / max(per, 1e-4)), (len(todo) - pos[0]) // (2 * slots), 1024))
-                    return outs
-                it = batches(); futs = {}
-                # items go to started workers once one answers (it has imported and warmed up): until then this
-                # process takes them in order, so results flow out (`on_result`) instead of waiting on a first
-                # item queued behind a worker's start-up
-                up = ex.submit(mod._ready) if own and todo else None
-                def fill():
-                    if up is not None and not up.done(): return
-                    while len(futs) < limit:
-                        try: i = next(it)
-                        except StopIteration: return
-                        futs[ex.submit(mod._run_batch if own else mod._run_timed, payload, fin_payload, seed, i)] = i
-                def take():   # the next batch for this process: a new one, else a queued one no worker has started
-                    i = next(it, None)
-                    if i is not None: return i
-                    for f in sorted(futs, key=futs.get):
-                        if f.cancel(): return futs.pop(f)
-                if own:
-                    pin = here.enter_context(_one_thread_here())
-                    if initializer is not None: initializer()
-                while True:
-                    fill()
-                    i = take() if own else None
-                    if i is not None: finish_all(_run_batch(fn, finalize, seed, i, limit=False)); pin()
-                    elif not futs: break
-                    ready = [f for f in futs if f.done()] if i is not None else wait(futs, return_when=FIRST_COMPLETED)[0]
-                    for f in ready:
-                        b = futs.pop(f)
-                        try: outs = f.result()
-                        except Exception as e: outs = [(k, False, _failed(e)) for k in b]   # e.g. Dask's KilledWorker: the batch fails, the map goes on
-                        else:
-                            if not own: outs = grow(*outs)
-                        finish_all(outs)
-            except BaseException:
-                for f in list(futs): f.cancel()
-                raise
-            finally:
-                here.close()
-                if own: ex.shutdown(wait=True, cancel_futures=True)
+                for b in range(0, len(todo), batch): sink.finish_all(_run_batch(fn, finalize, seed, todo[b:b + batch], limit=False)); pin()
+        else: _run_pool(fn, finalize, seed, todo, batch, workers, executor, initializer, mp_context, sink)
     finally:
         bar.close()
     res.failures.sort(key=lambda f: f.index)
     res.elapsed = time.perf_counter() - t0
     return res
+
+# %% ../../nbs/04_core.parallel.ipynb #ff6d2d6c
+def _open_pool(executor, workers:int, initializer, mp_context, mod):
+    "(executor, own): `workers - 1` processes started here for 'process' (this process works too), else the given executor."
+    import cloudpickle
+    if executor == 'process':
+        ctx = mp.get_context(mp_context if mp_context in mp.get_all_start_methods() else None)
+        return ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=mod._init_worker,
+                                   initargs=(cloudpickle.dumps(initializer) if initializer else None, os.getpid())), True
+    if isinstance(executor, Executor) or hasattr(executor, 'submit'): return executor, False
+    raise UserError(f"executor: {executor!r} is not allowed; allowed: None, 'serial', 'process' or a concurrent.futures.Executor")
+
+# %% ../../nbs/04_core.parallel.ipynb #3f840a56
+def _run_pool(fn, finalize, seed, todo:list, batch:int, workers:int, executor, initializer, mp_context, sink:_InOrder):
+    "Batches of `todo` over an executor (this process taking its share when it owns the pool), finished into `sink`."
+    import cloudpickle, importlib
+    # refer to the worker functions through the installed module, so this also works when `pmap`
+    # itself was defined in a notebook (workers cannot import a notebook's __main__)
+    mod = importlib.import_module('signal_lab.core.parallel')
+    payload = cloudpickle.dumps(fn)
+    fin_payload = cloudpickle.dumps(finalize) if finalize is not None else None
+    ex, own = _open_pool(executor, workers, initializer, mp_context, mod)
+    slots = getattr(ex, 'slots', workers)   # a Dask executor says how many threads its cluster has
+    limit = max(4, 4 * slots)
+    if getattr(ex, 'client', None) is not None:   # Dask: the job travels to each worker once, not with every task
+        payload = ex.client.scatter(payload, broadcast=True, hash=False)
+        if fin_payload is not None: fin_payload = ex.client.scatter(fin_payload, broadcast=True, hash=False)
+    here = contextlib.ExitStack(); futs = {}
+    try:
+        size, pos = [batch], [0]
+        def batches():   # handed out lazily: on another executor they grow once tasks are timed (see `grow`)
+            while pos[0] < len(todo):
+                b = todo[pos[0]:pos[0] + size[0]]; pos[0] += len(b); yield b
+        def grow(secs, outs):   # a task of about TASK_SECONDS hides a scheduler's round trip per task
+            per = secs / max(len(outs), 1)
+            size[0] = max(batch, min(int(TASK_SECONDS / max(per, 1e-4)), (len(todo) - pos[0]) // (2 * slots), 1024))
+            return outs
+        it = batches()
+        # items go to started workers once one answers (it has imported and warmed up): until then this
+        # process takes them in order, so results flow out (`on_result`) instead of waiting on a first
+        # item queued behind a worker's start-up
+        up = ex.submit(mod._ready) if own and todo else None
+        def fill():
+            if up is not None and not up.done(): return
+            while len(futs) < limit:
+                try: i = next(it)
+                except StopIteration: return
+                futs[ex.submit(mod._run_batch if own else mod._run_timed, payload, fin_payload, seed, i)] = i
+        def take():   # the next batch for this process: a new one, else a queued one no worker has started
+            i = next(it, None)
+            if i is not None: return i
+            for f in sorted(futs, key=futs.get):
+                if f.cancel(): return futs.pop(f)
+        if own:
+            pin = here.enter_context(_one_thread_here())
+            if initializer is not None: initializer()
+        while True:
+            fill()
+            i = take() if own else None
+            if i is not None: sink.finish_all(_run_batch(fn, finalize, seed, i, limit=False)); pin()
+            elif not futs: break
+            ready = [f for f in futs if f.done()] if i is not None else wait(futs, return_when=FIRST_COMPLETED)[0]
+            for f in ready:
+                b = futs.pop(f)
+                try: outs = f.result()
+                except Exception as e: outs = [(k, False, _failed(e)) for k in b]   # e.g. Dask's KilledWorker: the batch fails, the map goes on
+                else:
+                    if not own: outs = grow(*outs)
+                sink.finish_all(outs)
+    except BaseException:
+        for f in list(futs): f.cancel()
+        raise
+    finally:
+        here.close()
+        if own: ex.shutdown(wait=True, cancel_futures=True)
 
 # %% ../../nbs/04_core.parallel.ipynb #552c94ef
 @contextlib.contextmanager

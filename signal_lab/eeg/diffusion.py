@@ -610,6 +610,92 @@ def kid_against_real(gen:SpectrogramDiffusion, net, data:dict, n:int, seed:int=0
     k = kid(fr, ff, subsets=50, subset_size=max(2, len(pick) // 2), seed=2020)
     return dict(kid=float(k['value']), kid_std=float(k.get('std', float('nan'))), n=int(len(pick)))
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #dc2d6843
+def _check_width(gen, cfg):
+    "A DiT on stacked channels needs tokens wide enough to carry their patch."
+    need = gen.in_channels * cfg.model.patch_size ** 2
+    if gen.arch == 'dit' and gen.layout == 'channels' and cfg.model.width < need:
+        raise UserError(f'model.width: {cfg.model.width} < channels × patch_size² = {gen.in_channels} × {cfg.model.patch_size}² = {need}: '
+                        f'a token could not carry its patch (the noise it must predict); allowed: model.width >= {need}, a smaller model.patch_size, or data.layout=tiled')
+
+def _report(gen, cfg, run, acc, folder, x_all, cond_all, say):
+    "The setup lines: where the run goes, the model's size, the training samples and their conditions."
+    import torch
+    n_par = sum(p.numel() for p in gen.net.parameters()); n_tr = sum(p.numel() for p in gen.trainable())
+    say(f'run {run.path} on {acc.device} ({acc.num_processes} process(es), {torch.get_num_threads()} thread(s)); data {folder} ({cfg.data.source}, layout {gen.layout})')
+    say(f'{gen.arch}: {n_par / 1e6:.2f} M parameters, {n_tr / 1e6:.3f} M trained; {len(x_all)} training samples → {tuple(x_all.shape[1:])}; '
+        + (f'{gen.space.n} classes: ' + ', '.join(f'{c} {int((np.asarray(cond_all) == k).sum())}' for k, c in enumerate(gen.space.names))
+           if gen.space.kind == 'class' else f'{len(set(cond_all))} distinct captions' if gen.space.kind == 'caption' else 'unconditional'))
+
+def _optimiser(gen, tc, acc) -> tuple:
+    "(trained parameters, AdamW, warm-up schedule, the prepared network, its EMA or None)."
+    import torch
+    from diffusers.training_utils import EMAModel
+    params = gen.trainable()
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, tc.warmup_steps)))
+    net, opt = acc.prepare(gen.net, opt)
+    ema = EMAModel(params, decay=tc.ema_decay) if tc.ema_decay > 0 else None
+    return params, opt, sched, net, ema
+
+def _kid_now(gen, acc, net, ema, params, data:dict, cfg, main:bool, cache:dict) -> dict:
+    "KID of samples drawn now (with the EMA weights, if any) against the real windows; {} off the main process or when off."
+    tc = cfg.train
+    if not (tc.kid_every and main): return {}
+    net_ = acc.unwrap_model(net)
+    if ema is not None: ema.store(params); ema.copy_to(params)
+    try: return kid_against_real(gen, net_, data, tc.kid_samples, tc.seed, steps=cfg.sample.steps, cache=cache)
+    finally:
+        if ema is not None: ema.restore(params)
+
+# %% ../../nbs/54_eeg.diffusion.ipynb #b5effa16
+def _micro_step(gen, acc, net, x_all, cond_all, cfg, st, j:int, n:int, per_epoch:int, world:int, rank:int):
+    "Micro-batch `j` of step `st.step`: its samples (a function of seed and epoch), dropped conditions, the loss backward (÷ grad_accum)."
+    import torch
+    from contextlib import nullcontext
+    tc = cfg.train; bs, ga = tc.batch_size, tc.grad_accum
+    m = st.step * ga + j; epoch, b = divmod(m, per_epoch)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(tc.seed * 100003 + epoch))
+    gidx = perm[(b * bs * world) % n:][:bs * world]
+    if len(gidx) < bs * world: gidx = torch.cat([gidx, perm[:bs * world - len(gidx)]])
+    idx = gidx[rank::world]
+    g = _step_generator(tc.seed, st.step, j, rank)
+    x0 = x_all[idx].to(acc.device)
+    cond = [cond_all[i] for i in idx.tolist()] if gen.space.kind == 'caption' else np.asarray(cond_all)[idx.numpy()]
+    cond = _drop_cond(gen, cond, cfg.conditioning.drop_prob, g) if gen.space.kind != 'none' else cond
+    with (acc.no_sync(net) if j < ga - 1 and world > 1 else nullcontext()), acc.autocast():
+        loss = diffusion_loss(gen, net, x0, cond, g)
+        acc.backward(loss / ga)
+    st.loss_sum += float(loss.detach()); st.loss_n += 1
+
+def _log_row(st, sched, tc, acc, jl, run, say, kid_now, main:bool):
+    "One history row: mean loss since the last row, learning rate, throughput (and KID when due), to metrics.jsonl, history.csv, trackers."
+    row = dict(step=st.step, loss=st.loss_sum / max(st.loss_n, 1), lr=float(sched.get_last_lr()[0]), images_per_s=st.seen / max(st.seconds, 1e-9))
+    st.loss_sum, st.loss_n = 0.0, 0
+    if tc.kid_every and st.step % tc.kid_every == 0: row.update(kid_now())
+    if main:
+        jl.write(row); run.log(**row)
+        say(f"step {st.step:5d}  loss {row['loss']:.4f}  lr {row['lr']:.2e}  {row['images_per_s']:.1f} img/s" + (f"  KID {row['kid']:.4f}" if 'kid' in row else ''))
+    acc.log({k: v for k, v in row.items() if isinstance(v, (int, float)) and math.isfinite(v)}, step=st.step)
+
+def _checkpoint(gen, acc, net, ema, run, ck:Path, st, meta, main:bool, total:int):
+    "The training state to `ck/last` (written aside, then swapped in) and the exported model; `st.done` at the last step."
+    from signal_lab.core.runs import swap_in
+    st.done = st.step >= total
+    tmp = ck / 'last.partial'
+    if main: shutil.rmtree(tmp, ignore_errors=True)
+    acc.wait_for_everyone(); acc.save_state(str(tmp))
+    if main:
+        swap_in(tmp, ck / 'last'); _export(gen, acc.unwrap_model(net), ema, run.path, meta(st.step)); run.update(step=st.step)
+    acc.wait_for_everyone()
+
+def _finish_run(run, st, say):
+    "train_summary.json, the run marked finished, and how to sample from it."
+    summ = dict(run=str(run.path), steps=st.step, seconds=round(st.seconds, 2), images_per_s=round(st.seen / max(st.seconds, 1e-9), 2),
+                last_loss=read_jsonl(run.path / 'metrics.jsonl')[-1].get('loss'))
+    write_json(run.path / 'train_summary.json', summ); run.update(status='finished', step=st.step)
+    say(f"done: {st.step} steps in {st.seconds:.1f} s ({summ['images_per_s']:.1f} images/s); sample: signal-lab eeg sample {run.path} --n 16 --out DIR")
+
 # %% ../../nbs/54_eeg.diffusion.ipynb #9cfb66f8
 def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped name
                     overrides=None, # `KEY=VALUE` strings applied on top
@@ -620,13 +706,11 @@ def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped n
                    ) -> Run:
     "Train a spectrogram diffusion model with accelerate; returns the core `Run` (model/, checkpoints/last, metrics.jsonl, run_state.json)."
     import torch
-    from contextlib import nullcontext
     from accelerate import Accelerator
     from accelerate.utils import set_seed, ProjectConfiguration
-    from diffusers.training_utils import EMAModel
     from tqdm.auto import tqdm
-    from signal_lab.core.runs import swap_in, truncate_jsonl, flat_dict
-    from signal_lab.eeg.train import resolve_data, read_metadata, open_trainer_config
+    from signal_lab.core.runs import flat_dict
+    from signal_lab.eeg.train import resolve_data, read_metadata, open_trainer_config, restore_last
     say = log or (lambda *a: None)
     cfg, run, cuda = open_trainer_config(DiffusionConfig, load_diffusion_config, config, overrides, resume)
     tc = cfg.train
@@ -638,9 +722,7 @@ def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped n
     set_seed(tc.seed)
     data = load_diffusion_data(cfg, md)
     gen = SpectrogramDiffusion(cfg, data['space'], data['shape'], data['db_range'], acc.device, data['fixed'])
-    if gen.arch == 'dit' and gen.layout == 'channels' and cfg.model.width < gen.in_channels * cfg.model.patch_size ** 2:
-        raise UserError(f'model.width: {cfg.model.width} < channels × patch_size² = {gen.in_channels} × {cfg.model.patch_size}² = {gen.in_channels * cfg.model.patch_size ** 2}: '
-                        f'a token could not carry its patch (the noise it must predict); allowed: model.width >= {gen.in_channels * cfg.model.patch_size ** 2}, a smaller model.patch_size, or data.layout=tiled')
+    _check_width(gen, cfg)
     gen.set_norm(data['x']); gen.info = data['info']
     x_all = gen.encode_images(data['x'])                              # VAE latents for sd15/sd35 (computed once, frozen VAE)
     cond_all = data['cond']
@@ -650,27 +732,12 @@ def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped n
             from accelerate.utils import broadcast_object_list
             box = [str(run.path) if run else None]; broadcast_object_list(box); run = Run(box[0])
     acc.project_configuration.set_directories(str(run.path))
-    if main:
-        n_par = sum(p.numel() for p in gen.net.parameters()); n_tr = sum(p.numel() for p in gen.trainable())
-        say(f'run {run.path} on {acc.device} ({world} process(es), {torch.get_num_threads()} thread(s)); data {folder} ({cfg.data.source}, layout {gen.layout})')
-        say(f'{gen.arch}: {n_par / 1e6:.2f} M parameters, {n_tr / 1e6:.3f} M trained; {len(x_all)} training samples → {tuple(x_all.shape[1:])}; '
-            + (f'{gen.space.n} classes: ' + ', '.join(f'{c} {int((np.asarray(cond_all) == k).sum())}' for k, c in enumerate(gen.space.names))
-               if gen.space.kind == 'class' else f'{len(set(cond_all))} distinct captions' if gen.space.kind == 'caption' else 'unconditional'))
-    params = gen.trainable()
-    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, tc.warmup_steps)))
-    net, opt = acc.prepare(gen.net, opt)
-    ema = EMAModel(params, decay=tc.ema_decay) if tc.ema_decay > 0 else None
+    if main: _report(gen, cfg, run, acc, folder, x_all, cond_all, say)
+    params, opt, sched, net, ema = _optimiser(gen, tc, acc)
     st = _DiffState(); acc.register_for_checkpointing(sched, st, *( [ema] if ema is not None else []))
-    ck = run.path / 'checkpoints'; last = ck / 'last'
+    ck = run.path / 'checkpoints'
     if main: ck.mkdir(exist_ok=True)
-    if resume is not None:
-        if not last.exists() and (ck / 'last.old').exists(): (ck / 'last.old').rename(last)
-        if last.exists():
-            acc.load_state(str(check_checkpoint(last)))
-            if main: say(f'resuming {run.path} at step {st.step} of {tc.steps}')
-        elif main: say(f'{run.path}: no checkpoint yet; starting over')
-        if main: run.rewind_history(st.step); truncate_jsonl(run.path / 'metrics.jsonl', st.step)
+    if resume is not None: restore_last(acc, run, ck, st, tc.steps, main, say)
     if st.done:
         if main: say(f'{run.path}: already finished')
         return run
@@ -682,65 +749,29 @@ def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped n
     per_epoch = max(1, n // (bs * world))
     meta = lambda s: _generator_meta(gen, cfg, s)
     kid_cache = {}
-    def kid_now():
-        if not (tc.kid_every and main): return {}
-        net_ = acc.unwrap_model(net)
-        if ema is not None: ema.store(params); ema.copy_to(params)
-        try: return kid_against_real(gen, net_, data, tc.kid_samples, tc.seed, steps=cfg.sample.steps, cache=kid_cache)
-        finally:
-            if ema is not None: ema.restore(params)
+    kid_now = lambda: _kid_now(gen, acc, net, ema, params, data, cfg, main, kid_cache)
     if st.step == 0 and tc.kid_every and main:
         k = kid_now(); jl.write(dict(step=0, **k)); say(f'step     0  KID {k["kid"]:.4f} (untrained)')
     t0, n_this = time.perf_counter(), 0
     while st.step < tc.steps:
         net.train()
-        for j in range(ga):
-            m = st.step * ga + j; epoch, b = divmod(m, per_epoch)
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(tc.seed * 100003 + epoch))
-            gidx = perm[(b * bs * world) % n:][:bs * world]
-            if len(gidx) < bs * world: gidx = torch.cat([gidx, perm[:bs * world - len(gidx)]])
-            idx = gidx[rank::world]
-            g = _step_generator(tc.seed, st.step, j, rank)
-            x0 = x_all[idx].to(acc.device)
-            cond = [cond_all[i] for i in idx.tolist()] if gen.space.kind == 'caption' else np.asarray(cond_all)[idx.numpy()]
-            cond = _drop_cond(gen, cond, cfg.conditioning.drop_prob, g) if gen.space.kind != 'none' else cond
-            with (acc.no_sync(net) if j < ga - 1 and world > 1 else nullcontext()), acc.autocast():
-                loss = diffusion_loss(gen, net, x0, cond, g)
-                acc.backward(loss / ga)
-            st.loss_sum += float(loss.detach()); st.loss_n += 1
+        for j in range(ga): _micro_step(gen, acc, net, x_all, cond_all, cfg, st, j, n, per_epoch, world, rank)
         if tc.max_grad_norm: acc.clip_grad_norm_(params, tc.max_grad_norm)
         opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
         if ema is not None: ema.step(params)
         st.step += 1; st.seen += bs * world * ga; n_this += 1
         if bar is not None: bar.update(1)
         if st.step % tc.log_every == 0 or st.step == tc.steps or (tc.kid_every and st.step % tc.kid_every == 0):
-            st.seconds += time.perf_counter() - t0; t0 = time.perf_counter()
-            row = dict(step=st.step, loss=st.loss_sum / max(st.loss_n, 1), lr=float(sched.get_last_lr()[0]), images_per_s=st.seen / max(st.seconds, 1e-9))
-            st.loss_sum, st.loss_n = 0.0, 0
-            if tc.kid_every and st.step % tc.kid_every == 0: row.update(kid_now()); t0 = time.perf_counter()
-            if main:
-                jl.write(row); run.log(**row)
-                say(f"step {st.step:5d}  loss {row['loss']:.4f}  lr {row['lr']:.2e}  {row['images_per_s']:.1f} img/s" + (f"  KID {row['kid']:.4f}" if 'kid' in row else ''))
-            acc.log({k: v for k, v in row.items() if isinstance(v, (int, float)) and math.isfinite(v)}, step=st.step)
+            st.seconds += time.perf_counter() - t0; _log_row(st, sched, tc, acc, jl, run, say, kid_now, main); t0 = time.perf_counter()
         if st.step % tc.checkpoint_every == 0 or st.step == tc.steps:
-            st.done = st.step >= tc.steps
-            tmp = ck / 'last.partial'
-            if main: shutil.rmtree(tmp, ignore_errors=True)
-            acc.wait_for_everyone(); acc.save_state(str(tmp))
-            if main:
-                swap_in(tmp, last); _export(gen, acc.unwrap_model(net), ema, run.path, meta(st.step)); run.update(step=st.step)
-            acc.wait_for_everyone(); t0 = time.perf_counter()
+            _checkpoint(gen, acc, net, ema, run, ck, st, meta, main, tc.steps); t0 = time.perf_counter()
         if stop_after is not None and n_this >= stop_after:
             if jl: jl.close()
             acc.end_training(); return run
     if bar is not None: bar.close()
     if jl: jl.close()
     acc.end_training()
-    if main:
-        summ = dict(run=str(run.path), steps=st.step, seconds=round(st.seconds, 2), images_per_s=round(st.seen / max(st.seconds, 1e-9), 2),
-                    last_loss=read_jsonl(run.path / 'metrics.jsonl')[-1].get('loss'))
-        write_json(run.path / 'train_summary.json', summ); run.update(status='finished', step=st.step)
-        say(f"done: {st.step} steps in {st.seconds:.1f} s ({summ['images_per_s']:.1f} images/s); sample: signal-lab eeg sample {run.path} --n 16 --out DIR")
+    if main: _finish_run(run, st, say)
     return run
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #cfb2f029

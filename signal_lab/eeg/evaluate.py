@@ -242,31 +242,13 @@ def evaluate(run, # a run folder (runs/<name>/runN)
             res['subject_ci'] = bootstrap_ci(subs, sstat, n_boot)
             if t.is_regression: res['subject']['baseline_mae_train_mean'] = float(np.abs(sy - t.mean).mean())
         if t.is_regression: res['window']['baseline_mae_train_mean'] = float(np.abs(yk - t.mean).mean())
-        if not t.is_regression:
-            rec, k = d['rows'].file_name.to_numpy()[keep], pk.argmax(1)
-            res['chance'] = chance_levels(yk.astype(int), t.n_out)
-            res['window']['p_permutation'] = permutation_p(yk.astype(int), k, rec, n=n_perm)
-            br = by_subject(rec, yk, pk, False)                       # recordings: one label each (else None)
-            if br is not None:
-                recs, ry, rp = br
-                res['recording'] = task_metrics(t, ry, rp)
-                if bs is None and t.n_out == 2:                        # a within-subject label: does each subject's pair rank right?
-                    rs = np.array([sk[rec == r][0] for r in recs])
-                    res['paired_subject'] = paired_subject(rs, ry.astype(int), rp[:, 1])
-            from sklearn.metrics import confusion_matrix
-            res['confusion_window'] = confusion_matrix(yk.astype(int), pk.argmax(1), labels=list(range(t.n_out))).tolist()
-            if sy is not None: res['confusion_subject'] = confusion_matrix(sy.astype(int), sp.argmax(1), labels=list(range(t.n_out))).tolist()
-            res['classes'] = list(t.spec.classes)
+        if not t.is_regression: _class_results(res, t, d['rows'].file_name.to_numpy()[keep], yk, pk, sk, bs is None, sy, sp, n_perm)
         if t.name == 'seizure':
             k = np.where(keep, p.argmax(1), 0); yy = np.where(keep, y, -1).astype(int)
             res['seizure'] = seizure_events(d['rows'], yy, k)
         if plots: summ['figures'] += [str(f.relative_to(out)) for f in _plots(t, out, yk, pk, sy, sp, tag)]
         summ['tasks'][t.name] = res
-        if t.is_regression: pred_cols[f'{t.name}_true'], pred_cols[f'{t.name}_pred'] = y, p
-        else:
-            pred_cols[f'{t.name}_true'] = [t.spec.classes[int(v)] if v >= 0 else '' for v in y]
-            pred_cols[f'{t.name}_pred'] = [t.spec.classes[int(v)] for v in p.argmax(1)]
-            for j, c in enumerate(t.spec.classes): pred_cols[f'{t.name}_p_{c}'] = p[:, j]
+        pred_cols.update(_prediction_columns(t, y, p))
     import pandas as pd
     pdf = pd.DataFrame(pred_cols)
     write_csv(out / 'predictions.csv', pdf.to_dict('records'), columns=list(pdf.columns))
@@ -275,6 +257,31 @@ def evaluate(run, # a run folder (runs/<name>/runN)
         log(f"{tag}{r.path} [{summ['checkpoint']}] on {split} of {folder}: {summ['n_windows']} windows, {summ['n_subjects']} subjects")
         for line in summary_lines(summ): log(line)
     return summ
+
+# %% ../../nbs/52_eeg.evaluate.ipynb #17a2b4cd
+def _class_results(res:dict, t, rec, yk, pk, sk, within_subject:bool, sy, sp, n_perm:int):
+    "A classification task's chance levels, permutation p-value, recording-level and paired-subject scores, confusion matrices (into `res`)."
+    k = pk.argmax(1)
+    res['chance'] = chance_levels(yk.astype(int), t.n_out)
+    res['window']['p_permutation'] = permutation_p(yk.astype(int), k, rec, n=n_perm)
+    br = by_subject(rec, yk, pk, False)                       # recordings: one label each (else None)
+    if br is not None:
+        recs, ry, rp = br
+        res['recording'] = task_metrics(t, ry, rp)
+        if within_subject and t.n_out == 2:                    # a within-subject label: does each subject's pair rank right?
+            rs = np.array([sk[rec == r][0] for r in recs])
+            res['paired_subject'] = paired_subject(rs, ry.astype(int), rp[:, 1])
+    from sklearn.metrics import confusion_matrix
+    res['confusion_window'] = confusion_matrix(yk.astype(int), pk.argmax(1), labels=list(range(t.n_out))).tolist()
+    if sy is not None: res['confusion_subject'] = confusion_matrix(sy.astype(int), sp.argmax(1), labels=list(range(t.n_out))).tolist()
+    res['classes'] = list(t.spec.classes)
+
+def _prediction_columns(t, y, p) -> dict:
+    "predictions.csv columns of one task: true and predicted values (class names), and each class's probability."
+    if t.is_regression: return {f'{t.name}_true': y, f'{t.name}_pred': p}
+    cols = {f'{t.name}_true': [t.spec.classes[int(v)] if v >= 0 else '' for v in y], f'{t.name}_pred': [t.spec.classes[int(v)] for v in p.argmax(1)]}
+    for j, c in enumerate(t.spec.classes): cols[f'{t.name}_p_{c}'] = p[:, j]
+    return cols
 
 # %% ../../nbs/52_eeg.evaluate.ipynb #d65a5e8f
 def summary_lines(summ:dict) -> list[str]:

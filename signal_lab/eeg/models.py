@@ -39,9 +39,6 @@ def band_bins(freqs, # (F,) bin centre frequencies, Hz
         out[k] = i
     return out
 
-def _gn(c): 
-    import torch.nn as nn
-    return nn.GroupNorm(min(8, c), c)
 
 # %% ../../nbs/50_eeg.models.ipynb #a4225575
 def make_trunk(name:str, # one of TRUNKS
@@ -57,150 +54,27 @@ def make_trunk(name:str, # one of TRUNKS
     MLP; it takes the stored dB. `bandpower` is the classical baseline:
     each channel's mean (standardised) dB in each band, averaged over time — with the linear head, logistic regression
     on log band power."""
-    import torch, torch.nn as nn
     if name not in TRUNKS: raise UserError(f'model.trunk: {name!r} is not allowed; allowed: {", ".join(TRUNKS)}')
-    C, F, T = map(int, in_shape) if name != 'riemann' else (0, 0, 0)   # riemann: ([bands,] C, C) covariances
-    def conv(i, o, k=3, s=1): return nn.Sequential(nn.Conv2d(i, o, k, stride=s, padding=(k // 2 if isinstance(k, int) else (k[0] // 2, k[1] // 2)), bias=False), _gn(o), nn.ReLU(inplace=True))
-    class AvgMax(nn.Module):
-        def forward(self, x): return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
-    if name == 'bandpower':
-        idx = band_bins(np.arange(F, dtype=float) if freqs is None else freqs, bands)
-        W = np.zeros((F, len(idx)), np.float32)
-        for j, i in enumerate(idx.values()): W[i, j] = 1.0 / len(i)
-        class BandPower(nn.Module):
-            def __init__(self):
-                super().__init__(); self.register_buffer('w', torch.from_numpy(W))
-            def forward(self, x): return (x.mean(3) @ self.w).flatten(1)   # (B, C, F) @ (F, bands) -> (B, C·bands)
-        m = BandPower(); m.out_dim = C * len(idx)
-        return m
-    if name == 'fbank':
-        # learned filter bank on linear power: each filter a softmax-weighted mean of bins, started at the standard bands
-        # and their halves; two views of its output (log power with the window's mean removed, and mean dB with each
-        # channel's mean removed: per-channel gains cancel) -> batch norm -> [the features, an MLP of them]
-        rows = []
-        for i in band_bins(np.arange(F, dtype=float) if freqs is None else freqs, bands).values():
-            h = len(i) // 2; rows += [i] + ([i[:h], i[h:]] if h else [])
-        K = len(rows); W0 = np.full((K, F), 1e-8, np.float32)
-        for j, i in enumerate(rows): W0[j, i] = 1.0
-        class FBank(nn.Module):
-            takes_db = True      # gets the stored dB (its own relative views), not the standardised input
-            channel_dropout, relative = 0.0, True
-            def __init__(self):
-                super().__init__()
-                self.log_w = nn.Parameter(torch.from_numpy(np.log(W0)))
-                self.bn = nn.BatchNorm1d(2 * C * K)
-                self.mlp = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * C * K, 4 * width), nn.GELU())
-            def forward(self, x):
-                w = torch.softmax(self.log_w, 1)                                   # (K, F), rows sum to 1
-                x = x.float()
-                lp = torch.log(torch.pow(10.0, x / 10).mean(3) @ w.T + 1e-30)      # (B, C, K) log power, frames averaged
-                d = x.mean(3) @ w.T                                                # (B, C, K) mean dB
-                if self.relative: lp, d = lp - lp.mean((1, 2), keepdim=True), d - d.mean(2, keepdim=True)
-                if self.training and self.channel_dropout > 0:
-                    keep = torch.rand(x.shape[0], C, 1, device=x.device) >= self.channel_dropout
-                    lp, d = lp * keep, d * keep
-                h, bn = torch.cat([lp.flatten(1), d.flatten(1)], 1), self.bn   # one window alone has no batch statistics: running ones
-                h = nn.functional.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, self.training and len(h) > 1, bn.momentum, bn.eps)
-                return torch.cat([h, self.mlp(h)], 1)
-        m = FBank(); m.out_dim = 2 * C * K + 4 * width
-        return m
-    if name == 'riemann':
-        # MOABB's strong classical pipeline, per band (filter-bank tangent space): each window's channel covariance in
-        # each band (stored at preprocess) shrunk towards its mean variance, whitened by the train set's Riemannian
-        # mean of that band, mapped to the tangent space (matrix log), standardised with train statistics; with the
-        # linear head, tangent-space logistic regression
-        nb_, C = (1, int(in_shape[-1])) if len(in_shape) == 2 else (int(in_shape[0]), int(in_shape[-1]))
-        iu = np.triu_indices(C)
-        class TangentSpace(nn.Module):
-            takes_cov = True
-            def __init__(self):
-                super().__init__()
-                self.register_buffer('isqrt', torch.eye(C, dtype=torch.float64).repeat(nb_, 1, 1))   # per band reference^(-1/2), set by `fit`
-                self.register_buffer('mu', torch.zeros(nb_ * len(iu[0]), dtype=torch.float64)); self.register_buffer('sd', torch.ones(nb_ * len(iu[0]), dtype=torch.float64))
-                self.register_buffer('coef', torch.from_numpy(np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0))), persistent=False)
-            @staticmethod
-            def shrink(c, a=0.01):   # the average reference (and a zero reference channel) leave covariances singular
-                c = c.double(); m = torch.diagonal(c, dim1=-2, dim2=-1).mean(-1).clamp_min(1e-30)
-                return (1 - a) * c + a * m[..., None, None] * torch.eye(C, dtype=c.dtype, device=c.device)
-            def _bands(self, c): return c.reshape(-1, nb_, C, C)   # (N, C, C) is one band
-            def vectors(self, c):
-                e, v = torch.linalg.eigh(self.isqrt @ self.shrink(self._bands(c)) @ self.isqrt)
-                l = (v * torch.log(e.clamp_min(1e-30))[..., None, :]) @ v.transpose(-1, -2)
-                return (l[..., iu[0], iu[1]] * self.coef).flatten(1)
-            def fit(self, covs):   # (N, [bands,] C, C) train covariances
-                s = self.shrink(self._bands(torch.as_tensor(np.asarray(covs)))).numpy()
-                for j in range(nb_): self.isqrt[j] = torch.from_numpy(_isqrt_mean(s[:, j]))
-                t = self.vectors(torch.as_tensor(np.asarray(covs))); self.mu.copy_(t.mean(0)); self.sd.copy_(t.std(0).clamp_min(1e-6))
-                return self
-            def forward(self, c): return ((self.vectors(c) - self.mu) / self.sd).float()
-        m = TangentSpace(); m.out_dim = nb_ * len(iu[0])
-        return m
-    if name == 'spectral':
-        # the spectrum first: frames averaged (a stationary state lives in the spectrum, not in when a frame fell),
-        # then 1-D convolutions along frequency with the channels as inputs — a learned, wider cousin of band power
-        w = width
-        def c1(i, o, s): return nn.Sequential(nn.Conv1d(i, o, 5, stride=s, padding=2, bias=False), _gn(o), nn.ReLU(inplace=True))
-        class Spectral(nn.Module):
-            def __init__(self):
-                super().__init__(); self.net = nn.Sequential(c1(C, 2 * w, 1), c1(2 * w, 2 * w, 2), c1(2 * w, 4 * w, 2))
-            def forward(self, x):
-                h = self.net(x.mean(3))
-                return torch.cat([h.mean(2), h.amax(2)], 1)
-        m = Spectral(); m.out_dim = 8 * w
-        return m
-    if name == 'cnn':
-        w = width
-        # the first block (5 bins x 3 frames, stride 2 both ways) costs most of a step: striding time too halves it (measured)
-        m = nn.Sequential(conv(C, w, (5, 3), (2, 2)), conv(w, 2 * w, 3, 2), conv(2 * w, 3 * w, 3, 2), conv(3 * w, 4 * w, 3, 2), AvgMax())
-        m.out_dim = 8 * w
-    elif name == 'cnn_light':
-        w = width
-        pool = lambda: nn.MaxPool2d(2, ceil_mode=True)
-        m = nn.Sequential(conv(C, w), pool(), conv(w, 2 * w), pool(), conv(2 * w, 4 * w), pool(), conv(4 * w, 8 * w),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8 * w, 8 * w), nn.ReLU(inplace=True))
-        m.out_dim = 8 * w
-    elif name == 'resnet2d':
-        class Res(nn.Module):
-            def __init__(self, i, o):
-                super().__init__()
-                self.a = nn.Sequential(nn.Conv2d(i, o, 3, 2, 1, bias=False), _gn(o), nn.ELU(inplace=True), nn.Conv2d(o, o, 3, 1, 1, bias=False), _gn(o))
-                self.skip = nn.Sequential(nn.Conv2d(i, o, 1, 2, bias=False), _gn(o))
-            def forward(self, x): return nn.functional.elu(self.a(x) + self.skip(x))
-        w = width
-        m = nn.Sequential(Res(C, w), Res(w, 2 * w), Res(2 * w, 4 * w), AvgMax())
-        m.out_dim = 8 * w
-    else:
-        d = 2 * width
-        class Frames(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.inp = nn.Sequential(nn.LayerNorm(C * F), nn.Linear(C * F, d))
-                self.pos = nn.Parameter(torch.zeros(1, 1024, d)); nn.init.normal_(self.pos, std=0.02)
-                layer = nn.TransformerEncoderLayer(d, 4, 2 * d, dropout, batch_first=True, norm_first=True)
-                self.enc = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
-                self.norm = nn.LayerNorm(d)
-            def forward(self, x):
-                b, c, f, t = x.shape
-                if t > self.pos.shape[1]: raise UserError(f'transformer trunk: {t} frames, at most {self.pos.shape[1]}')
-                h = self.inp(x.permute(0, 3, 1, 2).reshape(b, t, c * f)) + self.pos[:, :t]   # one token per frame
-                return self.norm(self.enc(h).mean(1))
-        m = Frames(); m.out_dim = d
-    return m
+    from signal_lab.eeg import trunks   # torch: loaded when a model is built
+    if name == 'riemann':   # ([bands,] C, C) covariances
+        return trunks.TangentSpace(*((1, int(in_shape[-1])) if len(in_shape) == 2 else (int(in_shape[0]), int(in_shape[-1]))))
+    C, F, T = map(int, in_shape)
+    axis = np.arange(F, dtype=float) if freqs is None else freqs
+    if name == 'bandpower': return trunks.BandPower(C, F, band_bins(axis, bands))
+    if name == 'fbank': return trunks.FBank(C, F, band_bins(axis, bands), width, dropout)
+    if name == 'spectral': return trunks.Spectral(C, width)
+    if name == 'transformer': return trunks.Frames(C, F, width, depth, dropout)
+    return trunks.conv_trunk(name, C, width)
+
 
 # %% ../../nbs/50_eeg.models.ipynb #0ef94912
-def _isqrt_mean(c:np.ndarray) -> np.ndarray:
-    "Inverse square root of the Riemannian mean (pyRiemann) of shrunk covariances (N, C, C), computed at unit scale (V² is ~1e-10)."
-    from pyriemann.geometry.mean import mean_riemann   # pyRiemann ≥ 0.12 (settings.ini pins it)
-    from pyriemann.geometry.base import invsqrtm
-    k = float(np.einsum('nii->n', c).mean())
-    return invsqrtm(mean_riemann(c / k)) / np.sqrt(k)
-
 def recenter(covs, # (N, [bands,] C, C) channel covariances
              groups, # (N,) a group (subject) per window
              shrink:float=0.01) -> np.ndarray:
     """Each group's covariances whitened by that group's own Riemannian mean (re-centering, Zanini et al. 2018): what is
     common to all of a subject's windows — electrode gains, head shape — moves to the identity, what differs between their
     windows stays. No label is used; a subject needs windows of both classes for a within-subject label to survive."""
+    from signal_lab.eeg.trunks import riemann_isqrt_mean
     c0 = np.asarray(covs, np.float64); C = c0.shape[-1]
     c = c0.reshape(len(c0), -1, C, C)
     c = (1 - shrink) * c + shrink * (np.einsum('nbii->nb', c) / C)[..., None, None] * np.eye(C)
@@ -208,7 +82,7 @@ def recenter(covs, # (N, [bands,] C, C) channel covariances
     for g in np.unique(groups):
         i = np.flatnonzero(groups == g)
         for b in range(c.shape[1]):
-            w = _isqrt_mean(c[i, b]); out[i, b] = w @ c[i, b] @ w
+            w = riemann_isqrt_mean(c[i, b]); out[i, b] = w @ c[i, b] @ w
     return out.reshape(c0.shape).astype(np.float32)
 
 # %% ../../nbs/50_eeg.models.ipynb #5f5f4a70

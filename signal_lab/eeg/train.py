@@ -17,7 +17,7 @@ from .models import TRUNKS, INPUTS, Task, make_task, MultiTaskNet, multitask_los
 __all__ = ['CLS_METRICS', 'REG_METRICS', 'DataCfg', 'TaskCfg', 'ModelCfg', 'TrainCfg', 'CheckpointCfg', 'ClassifierConfig',
            'shipped_configs', 'load_classifier_config', 'resolve_data', 'read_metadata', 'task_specs', 'encode_targets',
            'load_split', 'bin_freqs', 'split_balance', 'shuffle_labels', 'task_metrics', 'monitor_weights',
-           'monitor_score', 'predict', 'evaluate_split', 'open_trainer_config', 'train', 'plot_history']
+           'monitor_score', 'predict', 'evaluate_split', 'open_trainer_config', 'train', 'restore_last', 'plot_history']
 
 # %% ../../nbs/51_eeg.train.ipynb #d3bc2a80
 CLS_METRICS = ('accuracy', 'balanced_accuracy', 'macro_f1', 'auroc', 'auprc')
@@ -334,11 +334,8 @@ def train(config=None, # a ClassifierConfig, a config path or shipped name
     tc = cfg.train
     folder = resolve_data(cfg)
     md = read_metadata(folder); specs = task_specs(md, sorted(cfg.tasks))   # sorted: the stored config's order (JSON keys) on resume
-    trackers = []
-    if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None: trackers.append('tensorboard')
-    if tc.wandb: trackers.append('wandb')
     if resume is None: run = start_run(cfg.runs_root, cfg.name, cfg, data=str(folder))
-    acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=trackers or None,
+    acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=_trackers(tc) or None,
                       project_config=ProjectConfiguration(project_dir=str(run.path), logging_dir=str(run.path / 'logs')))
     main = acc.is_main_process
     set_seed(tc.seed)
@@ -346,20 +343,8 @@ def train(config=None, # a ClassifierConfig, a config path or shipped name
         say(f'run {run.path} on {acc.device} ({acc.num_processes} process(es), {torch.get_num_threads()} thread(s)); data {folder}')
         for line in split_balance(md, specs): say(line)
     arrays = 'covariance' if cfg.model.trunk == 'riemann' else 'spectrogram'
-    tr, va = load_split(folder, md, 'train', specs, arrays), load_split(folder, md, 'val', specs, arrays)
-    if not len(tr['x']): raise UserError(f'{folder}: the train split is empty')
-    if tc.shuffle_labels:
-        tr['y'] = shuffle_labels(tr['y'], tr['subjects'], tc.seed)
-        if main: say('CONTROL: train labels shuffled across subjects — this run must score at chance')
-    tasks = [make_task(specs[n], tr['y'][n], cfg.tasks[n].weight, cfg.tasks[n].class_weights) for n in specs]
-    mc = cfg.model
-    mean, sd = _norm_stats(tr['x'], relative=mc.input == 'relative') if arrays == 'spectrogram' else (None, None)
-    freqs = bin_freqs(tr['rows'], tr['x'].shape[2])
-    in_shape = tuple(int(v) for v in tr['x'].shape[1:])
-    model = MultiTaskNet(tasks, in_shape, mc.trunk, mc.width, mc.depth, mc.dropout, mean, sd, mc.input, freqs, mc.bands or None, mc.channel_dropout, mc.freq_mask)
-    if arrays == 'covariance':
-        if mc.recenter == 'subject': tr['x'], va['x'] = recenter(tr['x'], tr['subjects']), recenter(va['x'], va['subjects'])
-        model.trunk.fit(tr['x'])   # the train set's Riemannian mean and tangent-space statistics
+    tr, va, tasks = _train_data(cfg, folder, md, specs, arrays, say if main else (lambda *a: None))
+    mc = cfg.model; model, in_shape, freqs = _build_model(mc, tasks, tr, va, arrays)
     world, rank = acc.num_processes, acc.process_index
     per_epoch = max(1, -(-len(tr['x']) // (tc.batch_size * world)))
     total = tc.max_steps or tc.epochs * per_epoch
@@ -371,17 +356,7 @@ def train(config=None, # a ClassifierConfig, a config path or shipped name
     if main: ck.mkdir(exist_ok=True)
     meta = dict(tasks=[t.to_dict() for t in tasks], model=to_dict(mc), in_shape=list(in_shape), freqs=[float(f) for f in freqs], data=str(folder), config_hash=run.state.get('config_hash'))
     weights = monitor_weights(cfg, tasks)
-    if resume is not None:
-        if not last.exists() and (ck / 'last.old').exists(): (ck / 'last.old').rename(last)   # killed between the two renames
-        if last.exists():
-            acc.load_state(str(check_checkpoint(last)))
-            if main: say(f'resuming {run.path} at step {st.step} of {total}')
-        elif main: say(f'{run.path}: no checkpoint yet; starting over')
-        if main:
-            run.rewind_history(st.step); truncate_jsonl(run.path / 'metrics.jsonl', st.step)
-            kept = {b['dir'] for b in st.best}
-            for d in ck.glob('best-step*'):
-                if d.name not in kept: shutil.rmtree(d)     # written by the killed run after its last checkpoint: redone identically
+    if resume is not None: _restore(acc, run, ck, st, total, main, say)
     if st.done:
         if main: say(f'{run.path}: already finished'); 
         return run
@@ -399,20 +374,8 @@ def train(config=None, # a ClassifierConfig, a config path or shipped name
             gidx = perm[b * tc.batch_size * world:(b + 1) * tc.batch_size * world]
             idx = gidx[rank::world]
             if not len(idx): idx = gidx[:1]
-            model.train()
-            xb = xt[idx].to(acc.device).float(); yb = {k: v[idx] for k, v in yt.items()}
-            if tc.mixup > 0:   # a function of (seed, step, process): a resumed run mixes as the uninterrupted one
-                r = np.random.default_rng([tc.seed, st.step, rank]); lam = float(r.beta(tc.mixup, tc.mixup)); j = torch.from_numpy(r.permutation(len(idx)))
-                xb = lam * xb + (1 - lam) * xb[j]
-            with acc.autocast():
-                out = model(xb)
-            loss, parts, counts = multitask_loss(out, yb, tasks)
-            if tc.mixup > 0:
-                loss = lam * loss + (1 - lam) * multitask_loss(out, {k: v[j] for k, v in yb.items()}, tasks)[0]
-            opt.zero_grad(set_to_none=True); acc.backward(loss); opt.step(); sched.step()
-            st.step += 1; st.seen += len(gidx); n_this += 1
-            for k, v in parts.items():
-                if counts[k]: a = st.sums.setdefault(k, [0.0, 0]); a[0] += float(v.detach()) * counts[k]; a[1] += counts[k]
+            _train_step(acc, model, opt, sched, xt, yt, idx, len(gidx), tasks, tc, st, rank)
+            n_this += 1
             if bar is not None: bar.update(1)
             due = (st.step % tc.eval_steps == 0) if tc.eval_strategy == 'steps' else (b == per_epoch - 1)
             if due or st.step == total:
@@ -427,6 +390,76 @@ def train(config=None, # a ClassifierConfig, a config path or shipped name
     acc.end_training()
     if main: _finish(run, st, weights, cfg, say)
     return run
+
+# %% ../../nbs/51_eeg.train.ipynb #1cf9bfe8
+def _trackers(tc) -> list:
+    "The experiment trackers the train settings ask for (tensorboard only where it is installed)."
+    trackers = []
+    if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None: trackers.append('tensorboard')
+    if tc.wandb: trackers.append('wandb')
+    return trackers
+
+def _train_data(cfg, folder, md, specs, arrays:str, say) -> tuple:
+    "(train split, val split, tasks): the splits' arrays and targets (train labels shuffled for a control run), a `Task` per target."
+    tc = cfg.train
+    tr, va = load_split(folder, md, 'train', specs, arrays), load_split(folder, md, 'val', specs, arrays)
+    if not len(tr['x']): raise UserError(f'{folder}: the train split is empty')
+    if tc.shuffle_labels:
+        tr['y'] = shuffle_labels(tr['y'], tr['subjects'], tc.seed)
+        say('CONTROL: train labels shuffled across subjects — this run must score at chance')
+    return tr, va, [make_task(specs[n], tr['y'][n], cfg.tasks[n].weight, cfg.tasks[n].class_weights) for n in specs]
+
+def _build_model(mc, tasks, tr, va, arrays:str) -> tuple:
+    "(model, in_shape, freqs): the multi-task net on the train statistics (riemann: fitted, and the splits re-centred in place if asked)."
+    mean, sd = _norm_stats(tr['x'], relative=mc.input == 'relative') if arrays == 'spectrogram' else (None, None)
+    freqs = bin_freqs(tr['rows'], tr['x'].shape[2])
+    in_shape = tuple(int(v) for v in tr['x'].shape[1:])
+    model = MultiTaskNet(tasks, in_shape, mc.trunk, mc.width, mc.depth, mc.dropout, mean, sd, mc.input, freqs, mc.bands or None, mc.channel_dropout, mc.freq_mask)
+    if arrays == 'covariance':
+        if mc.recenter == 'subject': tr['x'], va['x'] = recenter(tr['x'], tr['subjects']), recenter(va['x'], va['subjects'])
+        model.trunk.fit(tr['x'])   # the train set's Riemannian mean and tangent-space statistics
+    return model, in_shape, freqs
+
+def restore_last(acc, # the run's Accelerator (its registered state objects are restored too)
+                 run, # the resumed core `Run`
+                 ck:Path, # its checkpoints folder
+                 st, # the registered trainer state: `.step` is read after loading
+                 total:int, main:bool, say):
+    "A resumed accelerate run: `ck/last` loaded (or `last.old`, if a kill fell between the two renames), history and metrics cut back to it."
+    last = ck / 'last'
+    if not last.exists() and (ck / 'last.old').exists(): (ck / 'last.old').rename(last)   # killed between the two renames
+    if last.exists():
+        acc.load_state(str(check_checkpoint(last)))
+        if main: say(f'resuming {run.path} at step {st.step} of {total}')
+    elif main: say(f'{run.path}: no checkpoint yet; starting over')
+    if main: run.rewind_history(st.step); truncate_jsonl(run.path / 'metrics.jsonl', st.step)
+
+def _restore(acc, run, ck, st, total:int, main:bool, say):
+    "A resumed classifier run: `restore_last`, then the best checkpoints it did not keep removed."
+    restore_last(acc, run, ck, st, total, main, say)
+    if main:
+        kept = {b['dir'] for b in st.best}
+        for d in ck.glob('best-step*'):
+            if d.name not in kept: shutil.rmtree(d)     # written by the killed run after its last checkpoint: redone identically
+
+# %% ../../nbs/51_eeg.train.ipynb #d7707537
+def _train_step(acc, model, opt, sched, xt, yt, idx, n_global:int, tasks, tc, st, rank:int):
+    "One optimiser step on windows `idx` of a global batch of `n_global` (mixup if asked); the step counters and running loss sums go to `st`."
+    import torch
+    model.train()
+    xb = xt[idx].to(acc.device).float(); yb = {k: v[idx] for k, v in yt.items()}
+    if tc.mixup > 0:   # a function of (seed, step, process): a resumed run mixes as the uninterrupted one
+        r = np.random.default_rng([tc.seed, st.step, rank]); lam = float(r.beta(tc.mixup, tc.mixup)); j = torch.from_numpy(r.permutation(len(idx)))
+        xb = lam * xb + (1 - lam) * xb[j]
+    with acc.autocast():
+        out = model(xb)
+    loss, parts, counts = multitask_loss(out, yb, tasks)
+    if tc.mixup > 0:
+        loss = lam * loss + (1 - lam) * multitask_loss(out, {k: v[j] for k, v in yb.items()}, tasks)[0]
+    opt.zero_grad(set_to_none=True); acc.backward(loss); opt.step(); sched.step()
+    st.step += 1; st.seen += n_global
+    for k, v in parts.items():
+        if counts[k]: a = st.sums.setdefault(k, [0.0, 0]); a[0] += float(v.detach()) * counts[k]; a[1] += counts[k]
 
 # %% ../../nbs/51_eeg.train.ipynb #ea371f2a
 def _evaluate_and_checkpoint(acc, model, tasks, va, st, weights, cfg, run, meta, jl, say, epoch, t_start, sched, total):
