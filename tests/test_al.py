@@ -308,25 +308,25 @@ def test_cnn_loop_on_own_small_rgb_mixed_size_numeric_classes(tmp_path):
     assert (ds.y == -1).sum() == sum(r['label'] == '' and r['split'] == 'train' for r in rows) > 0
     app = LabelingApp(tmp_path / 'own', labels_dir=tmp_path / 'labels', al_out=tmp_path / 'al', annotator='me')
     assert not app.folder_mode and app.classes == ['0', '1', '2']
-    app.al_seed.value, app.al_query.value, app.al_epochs.value = 29, 3, 2   # 27 of 32 train images carry a label
-    app._on_init()
+    app.al.seed.value, app.al.query.value, app.al.epochs.value = 29, 3, 2   # 27 of 32 train images carry a label
+    app.al.init()
     miss = app.session.missing_labels()
-    assert 'color:red' not in app.error.value + app.al_status.value and len(miss) == 2 and app.queue() == miss
-    app._on_round()                                    # refused: the seed set still has unlabeled images
-    assert 'have no label yet' in app.al_status.value and app.session.round == 0
+    assert 'color:red' not in app.error.value + app.al.status.value and len(miss) == 2 and app.queue() == miss
+    app.al.next_round()                                    # refused: the seed set still has unlabeled images
+    assert 'have no label yet' in app.al.status.value and app.session.round == 0
     truth = {r['file_name']: str(int(r['file_name'][2:-4]) % 3) for r in rows}
-    while app.batch:                                   # label the seed images in the Label tab, as a person would
-        for f, dd in app.choices.items(): dd.value = truth[f]
-        app._on_submit()
+    while app.label.batch:                                   # label the seed images in the Label tab, as a person would
+        for f, dd in app.label.choices.items(): dd.value = truth[f]
+        app.label.submit()
     assert app.session.missing_labels() == []
-    app._on_round()
-    assert 'color:red' not in app.error.value + app.al_status.value, app.al_status.value
+    app.al.next_round()
+    assert 'color:red' not in app.error.value + app.al.status.value, app.al.status.value
     assert app.session.round == 1 and len(app.session.pending) == 3 and app.queue() == app.session.pending
     ck = torch.load(tmp_path / 'al' / 'round_001.pt', map_location='cpu')
     assert ck['in_channels'] == 3 and ck['classes'] == ['0', '1', '2']
-    for f, dd in app.choices.items(): dd.value = truth[f]
-    app._on_submit(); app._on_finalize()
-    assert len(app.session.labeled) == 32 and 'joined the labeled pool' in app.al_status.value
+    for f, dd in app.label.choices.items(): dd.value = truth[f]
+    app.label.submit(); app.al.finalize()
+    assert len(app.session.labeled) == 32 and 'joined the labeled pool' in app.al.status.value
     lab = load_labels(tmp_path / 'own', tmp_path / 'labels' / 'human_labels.csv')
     assert set(lab.label) - {''} == {'0', '1', '2'}    # strings stay strings ('0', not 0)
 
@@ -339,7 +339,7 @@ def test_labels_for_files_that_are_gone_are_listed_not_fatal(tmp_path):
     first = app.queue()[0]
     app.store.set(first, '1'); app.store.set('never_there.png', '0')
     (tmp_path / 'own' / first).unlink()                      # deleted after it was labelled
-    app.rev_filter.value = 'all labelled'; app._refresh_review()
-    assert len(app.rev_grid.children) == 2 and {first, 'never_there.png'} <= app.missing
+    app.review.filter.value = 'all labelled'; app.review.refresh()
+    assert len(app.review.grid.children) == 2 and {first, 'never_there.png'} <= app.missing
     assert 'not in' in app.error.value and 'never_there.png' in app.error.value and 'labels are kept' in app.error.value
     assert app.store.labels[first] == '1'                    # nothing lost

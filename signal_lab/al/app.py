@@ -6,13 +6,14 @@
 from __future__ import annotations
 import os
 from pathlib import Path
+from fastcore.basics import patch
 from ..core.config import UserError
 from ..core.io import write_json, read_json
 from ..defects.config import dataset_classes
 from .store import LabelStore, guard
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'pixel_embedding', 'LabelingApp']
+__all__ = ['IMAGE_SUFFIXES', 'pixel_embedding', 'LabelTab', 'ReviewTab', 'ALTab', 'MetricsTab', 'LabelingApp']
 
 # %% ../../nbs/35_al.app.ipynb #03aae93e
 def _png_bytes(path, size:int=160) -> bytes:
@@ -31,9 +32,268 @@ def pixel_embedding(paths, # image files
     from PIL import Image
     return np.stack([np.asarray(Image.open(p).convert('RGB').resize((size, size)), np.float32).ravel() / 255 for p in paths])
 
-# %% ../../nbs/35_al.app.ipynb #04ba9478
+# %% ../../nbs/35_al.app.ipynb #ec5a1f11
+class LabelTab:
+    "The Label tab: the next batch as thumbnails with a class choice each; submit, skip, undo, progress; keys 1–9, Enter, s, u."
+    def __init__(self, app):
+        import ipywidgets as W
+        self.app, self.error, self.batch, self.choices = app, app.error, [], {}
+        self.grid = W.GridBox(layout=W.Layout(grid_template_columns=f'repeat(4, {app.thumb + 20}px)'))
+        self.submit_btn = W.Button(description='Submit batch', button_style='success', icon='check')
+        self.skip_btn = W.Button(description='Skip batch', icon='forward')
+        self.undo_btn = W.Button(description='Undo', icon='undo')
+        self.progress = W.IntProgress(min=0, max=1, description='labeled')
+        self.status, self.mode_lbl = W.HTML(), W.HTML()
+        self.submit_btn.on_click(self.submit); self.skip_btn.on_click(self.skip); self.undo_btn.on_click(self.undo)
+        keys = W.HTML('<small>keys (mouse over the app): <b>1</b>–<b>9</b> class of the next image without one · <b>Enter</b> submit · '
+                      '<b>s</b> skip · <b>u</b> undo — the buttons do the same</small>')
+        self.widget = W.VBox([self.mode_lbl, self.grid, W.HBox([self.submit_btn, self.skip_btn, self.undo_btn]), W.HBox([self.progress, self.status]), keys, self.error])
+    def load(self):
+        "The next batch of the queue, drawn, and the progress."
+        import ipywidgets as W
+        a = self.app; self.batch = a.queue()[:a.batch_size]; self.choices = {}
+        for f in self.batch:
+            self.choices[f] = W.ToggleButtons(options=a.classes, value=None, style=dict(button_width=f'{a.thumb // 2 - 4}px'), layout=W.Layout(width=f'{a.thumb + 10}px'))
+        self.grid.children = [a.tile(f, dd) for f, dd in self.choices.items()]
+        a.say_missing(); self.update_progress()
+    def update_progress(self):
+        "The progress bar, the count and the mode line."
+        a = self.app; lab = a.store.labels; src = a.source(); done = sum(f in lab for f in src)
+        self.progress.max = max(len(src), 1); self.progress.value = done
+        self.status.value = f'{done} / {len(src)} labeled' + ('' if self.batch else ' — nothing left to label')
+        self.mode_lbl.value = (f'<b>Active-learning batch of round {a.session.round if a.session else a.app_state.get("round", 0)}</b>'
+                               if a.app_state['mode'] == 'al' and src is not a.files else f'<b>All {"images" if a.folder_mode else a.split + " images"}</b>')
+    @guard
+    def submit(self, _=None):
+        "Save the choices made in this batch (by this annotator, with the AL round if any), then the next batch."
+        a, n = self.app, 0
+        for f, dd in self.choices.items():
+            if dd.value is not None: a.store.set(f, dd.value, a.session.round if a.session else None); n += 1
+        self.status.value = f'saved {n} labels'; a.load_batch()
+    @guard
+    def skip(self, _=None):
+        "Skip the batch: choices already made are saved, not dropped; the rest go to the back of the queue."
+        a = self.app; rnd = a.session.round if a.session else None; n = m = 0
+        for f, dd in self.choices.items():
+            if dd.value is not None: a.store.set(f, dd.value, rnd); n += 1
+            else: a.store.skip(f, rnd); m += 1
+        a.load_batch(); self.status.value = f'saved {n} labels, skipped {m}'
+    @guard
+    def undo(self, _=None):
+        "Take back the last event (label, skip or mark)."
+        e = self.app.store.undo(); self.app.load_batch()
+        self.status.value = f"undid {e['file_name']}" if e else 'nothing to undo'
+    @guard
+    def key(self, ev:dict):
+        "Keyboard: a digit picks that class for the next image without a choice; Enter submits, s skips, u undoes."
+        k, classes = str(ev.get('key', '')), self.app.classes
+        if k.isdigit() and 1 <= int(k) <= min(9, len(classes)):
+            f = next((f for f, dd in self.choices.items() if dd.value is None), None)
+            if f is not None: self.choices[f].value = classes[int(k) - 1]
+        elif k == 'Enter': self.submit()
+        elif k.lower() == 's': self.skip()
+        elif k.lower() == 'u': self.undo()
+
+# %% ../../nbs/35_al.app.ipynb #c449f762
+class ReviewTab:
+    "The Review tab: labelled images by class, annotator, disagreement or mark; relabel or mark them."
+    def __init__(self, app):
+        import ipywidgets as W
+        self.app, self.error, self.choices = app, app.error, {}
+        self.filter = W.Dropdown(options=self.options(), description='show')
+        self.grid = W.GridBox(layout=W.Layout(grid_template_columns=f'repeat(4, {app.thumb + 20}px)'))
+        self.save_btn = W.Button(description='Save changes', button_style='success', icon='save')
+        self.status = W.HTML()
+        self.filter.observe(lambda ch: self.load(), names='value'); self.save_btn.on_click(self.save)
+        self.widget = W.VBox([self.filter, self.grid, W.HBox([self.save_btn, self.status]), self.error])
+    def options(self) -> list:
+        "What the tab can show."
+        a = self.app
+        return ['all labelled', 'disagreements', 'unsure', 'ignore'] + [f'class {c}' for c in a.classes] + [f'annotator {x}' for x in sorted(a.store.by_annotator())]
+    def items(self, what:str='all labelled', limit:int=48) -> list:
+        "Images to show: 'all labelled', 'disagreements', 'unsure', 'ignore', 'class <c>' or 'annotator <a>'."
+        st = self.app.store; lab, marks = st.labels, st.marks
+        if what == 'all labelled': out = sorted(lab)
+        elif what == 'disagreements': d = st.disagreements(); out = sorted(d.file_name) if len(d) else []
+        elif what in ('unsure', 'ignore'): out = sorted(f for f, m in marks.items() if m == what)
+        elif what.startswith('class '): out = sorted(f for f, l in lab.items() if l == what[6:])
+        elif what.startswith('annotator '): out = sorted(st.by_annotator().get(what[10:], {}))
+        else: raise UserError(f"review: {what!r} is not allowed; allowed: {', '.join(self.options())}")
+        return out[:limit]
+    def load(self):
+        "The images of the chosen filter, each with its current class or mark."
+        import ipywidgets as W
+        a = self.app; lab, marks = a.store.labels, a.store.marks; opts = a.classes + ['unsure', 'ignore']; self.choices = {}
+        for f in self.items(self.filter.value):
+            cur = marks.get(f) or lab.get(f)
+            self.choices[f] = (W.Dropdown(options=opts, value=cur if cur in opts else None, layout=W.Layout(width=f'{a.thumb + 10}px')), cur)
+        self.grid.children = [a.tile(f, dd) for f, (dd, _) in self.choices.items()]
+        a.say_missing()
+    def refresh(self):
+        "New annotators or classes in the filter, then the images again (the tab follows every change)."
+        opts = self.options()
+        if list(self.filter.options) != opts:
+            v = self.filter.value; self.filter.options = opts
+            if v in opts: self.filter.value = v
+        self.load()
+    @guard
+    def save(self, _=None):
+        "Each changed choice becomes a new event: a class is a relabel (by you), unsure/ignore a mark; nothing is rewritten."
+        a, n = self.app, 0
+        for f, (dd, cur) in self.choices.items():
+            if dd.value is None or dd.value == cur: continue
+            if dd.value in ('unsure', 'ignore'): a.store.mark(f, dd.value)
+            else: a.store.set(f, dd.value)
+            n += 1
+        a.load_batch(); self.status.value = f'saved {n} changes'
+
+# %% ../../nbs/35_al.app.ipynb #382e4e23
+class ALTab:
+    "The Active learning tab: strategy and sizes, then initialize, next round (train + query) and finalize."
+    def __init__(self, app):
+        import ipywidgets as W
+        self.app, self.error = app, app.error
+        a = app.app_state.get('al') or {}
+        self.strategy = W.Dropdown(options=['entropy', 'margin', 'least_confidence', 'random'], value=a.get('strategy', 'margin'), description='strategy')
+        self.diversity = W.Checkbox(value=bool(a.get('diversity', False)), description='k-center diversity')
+        self.query = W.BoundedIntText(value=a.get('query_size', 8), min=1, max=10000, description='query size')
+        self.seed = W.BoundedIntText(value=a.get('seed_size', 20), min=1, max=100000, description='seed size')
+        self.epochs = W.BoundedIntText(value=a.get('epochs_per_round', 8), min=1, max=1000, description='epochs/round')
+        self.init_btn = W.Button(description='Initialize session', icon='play')
+        self.round_btn = W.Button(description='Next round (train + query)', icon='refresh', layout=W.Layout(width='220px'))
+        self.final_btn = W.Button(description='Finalize batch', icon='check-square')
+        self.status = W.HTML()
+        self.init_btn.on_click(self.init); self.round_btn.on_click(self.next_round); self.final_btn.on_click(self.finalize)
+        self.widget = W.VBox([W.HBox([self.strategy, self.diversity]), W.HBox([self.seed, self.query, self.epochs]),
+                              W.HBox([self.init_btn, self.round_btn, self.final_btn]), self.status, self.error])
+    def open_session(self):
+        "The app's `ALSession` from the stored settings (resumed where it was)."
+        from signal_lab.al.loop import ALSession
+        a = self.app; s = a.app_state['al']
+        a.session = ALSession(a.data_root, a.al_out, s['strategy'], s['diversity'], s['query_size'], s['seed_size'], s['epochs_per_round'],
+                              human_labels=a.labels_dir / 'human_labels.csv', progress=False)
+        self.status.value = f'session in <code>{a.al_out}</code>: round {a.session.round}, {len(a.session.labeled)} labeled, {len(a.session.pending)} pending'
+    def embeddings(self):
+        "The own folder's image features (computed once)."
+        import numpy as np
+        a = self.app
+        if a._emb is None:
+            a._emb = np.asarray(a.embed([a.data_root / f for f in a.files]), np.float64)
+            if len(a._emb) != len(a.files): raise UserError(f'embed: returned {len(a._emb)} rows for {len(a.files)} images')
+        return a._emb
+
+# %% ../../nbs/35_al.app.ipynb #f0c4782e
+@patch
+def folder_round(self:ALTab) -> dict:
+    "Own folder: train on the labels so far, query the next batch by the chosen strategy; the Label tab then shows it."
+    import numpy as np
+    from sklearn.base import clone
+    from signal_lab.al.strategies import Strategy
+    from signal_lab.al.simulate import make_classifier
+    a = self.app; lab, marks, files = a.store.labels, a.store.marks, a.files
+    X = self.embeddings()
+    li = [i for i, f in enumerate(files) if f in lab]; ui = [i for i, f in enumerate(files) if f not in lab and f not in marks]
+    ys = [lab[files[i]] for i in li]
+    if len(set(ys)) < 2: raise UserError(f'label images of at least two classes first (Label tab): {len(li)} labelled, classes {sorted(set(ys))}')
+    if not ui: raise UserError('every image is labelled or marked: nothing left to query')
+    m = clone(a.model) if a.model is not None else make_classifier('lr', 0, len(li))
+    m.fit(X[li], ys)
+    st = Strategy(self.strategy.value, 'kcenter' if self.diversity.value else None)
+    r = int(a.app_state.get('round', 0)) + 1
+    pick = st.select(m.predict_proba(X[ui]), min(self.query.value, len(ui)), np.random.default_rng([0, r]), X[ui], X[li])
+    a.app_state.update(mode='al', round=r, pending=[files[ui[j]] for j in pick],
+                       al=dict(strategy=self.strategy.value, diversity=self.diversity.value, query_size=self.query.value))
+    a.save_state(); a.load_batch()
+    self.status.value = (f"round {r}: trained on {len(li)} labels ({len(set(ys))} classes); {len(pick)} images queried by "
+                         f"{st.name} — label them in the Label tab, then finalize")
+    return dict(round=r, n_labeled=len(li), n_classes=len(set(ys)), n_queried=len(pick))
+
+@patch
+@guard
+def init(self:ALTab, _=None):
+    "Start (or resume) the session with the chosen settings; seed images without a label go to the Label tab first."
+    a = self.app
+    if a.folder_mode: self.status.value = 'own image folder: no session needed — label a few images of each class, then Next round'; return
+    a.app_state['al'] = dict(strategy=self.strategy.value, diversity=self.diversity.value, query_size=self.query.value,
+                             seed_size=self.seed.value, epochs_per_round=self.epochs.value)
+    try: self.open_session()
+    except UserError as e: self.status.value = f'<span style="color:red">{e}</span>'; a.app_state['al'] = None; return
+    miss = a.session.missing_labels()
+    if miss:     # a partly labeled folder: the seed images without a label come first, in the Label tab
+        a.app_state['mode'] = 'al'; a.load_batch()
+        self.status.value += f' — {len(miss)} seed images have no label: label them in the Label tab, then Next round'
+    a.save_state()
+
+@patch
+@guard
+def next_round(self:ALTab, _=None):
+    "Train on the labels so far and query the next batch (own folder: `folder_round`)."
+    a = self.app
+    if a.folder_mode: self.folder_round(); return
+    if a.session is None: self.status.value = 'initialize a session first'; return
+    try: a.session.reload_labels(); row = a.session.next_round()
+    except UserError as e: self.status.value = f'<span style="color:red">{e}</span>'; return
+    a.app_state['mode'] = 'al'; a.save_state(); a.load_batch()
+    acc = f"test acc {row['test_acc']:.3f}" if row['test_acc'] == row['test_acc'] else 'no test images'   # NaN: empty test split
+    self.status.value = (f"round {row['round']}: {acc}, best val acc {row['best_val_acc']:.3f}; "
+                         f"{row['n_queried']} images queried — label them in the Label tab, then finalize")
+
+@patch
+@guard
+def finalize(self:ALTab, _=None):
+    "The queried batch, once labelled, joins the labelled pool."
+    a = self.app
+    if a.folder_mode:
+        left = [f for f in a.app_state.get('pending', []) if f not in a.store.labels]
+        if left: self.status.value = f'{len(left)} queried images have no label yet'; return
+        a.app_state.update(mode='all', pending=[]); a.save_state(); a.load_batch()
+        self.status.value = f'{len(a.store.labels)} images labelled; run the next round'; return
+    if a.session is None: self.status.value = 'initialize a session first'; return
+    try: n = a.session.finalize(require_human=True)
+    except UserError as e: self.status.value = f'<span style="color:red">{e}</span>'; return
+    a.app_state['mode'] = 'all'; a.save_state(); a.load_batch()
+    self.status.value = f'{n} images joined the labeled pool ({len(a.session.labeled)} labeled); run the next round'
+
+# %% ../../nbs/35_al.app.ipynb #0d96f19c
+class MetricsTab:
+    "The Metrics tab: baseline accuracy/loss per epoch and AL accuracy per round, refreshed on demand."
+    def __init__(self, app):
+        import ipywidgets as W
+        self.app, self.error = app, app.error
+        self.out, self.refresh_btn = W.Output(), W.Button(description='Refresh', icon='line-chart')
+        self.refresh_btn.on_click(lambda _: self.refresh())
+        self.widget = W.VBox([self.refresh_btn, self.out])
+    def figure(self):
+        "The three panels as a figure (panels without runs say so)."
+        import matplotlib.pyplot as plt, pandas as pd
+        fig, axs = plt.subplots(1, 3, figsize=(12, 3))
+        b = self.app.baseline_dir / 'training_metrics.csv'
+        if b.exists():
+            h = pd.read_csv(b)
+            for k in ('train_acc', 'val_acc'): axs[0].plot(h.epoch, h[k], label=k)
+            for k in ('train_loss', 'val_loss'): axs[1].plot(h.epoch, h[k], label=k)
+        axs[0].set_title('baseline accuracy'); axs[1].set_title('baseline loss')
+        m = self.app.al_out / 'al_metrics.csv'
+        if m.exists() and m.stat().st_size > 0:
+            h = pd.read_csv(m)
+            if len(h):
+                for k in ('test_acc', 'best_val_acc'): axs[2].plot(h['round'], h[k], 'o-', label=k)
+        axs[2].set_title('active learning'); axs[2].set_xlabel('round')
+        for ax in axs:
+            if ax.lines: ax.legend(fontsize=7)
+            else: ax.text(0.5, 0.5, 'no runs yet', ha='center', va='center', transform=ax.transAxes)
+        axs[0].set_xlabel('epoch'); axs[1].set_xlabel('epoch'); fig.tight_layout(); return fig
+    def refresh(self):
+        "Redraw the figure in the tab."
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+        self.out.clear_output()
+        with self.out:
+            fig = self.figure(); display(fig); plt.close(fig)
+
+# %% ../../nbs/35_al.app.ipynb #a7984a08
 class LabelingApp:
-    "ipywidgets labeling app: batch grid, skip/undo, progress; AL tab; metrics dashboard. Display it in a notebook."
+    "ipywidgets labeling app: Label, Review, Active learning and Metrics tabs over one label store. Display it in a notebook."
     def __init__(self, data_root, # defects dataset folder (metadata.csv), or any image folder with `files` and `classes`
                  labels_dir='artifacts/labels', # label event log + human_labels.csv + app_state.json
                  annotator:str|None=None, batch_size:int=8, split:str='train',
@@ -53,318 +313,99 @@ class LabelingApp:
         if classes is None: classes = dataset_classes(self.data_root)
         self.classes = [str(c) for c in classes]
         if len(set(self.classes)) != len(self.classes) or not self.classes: raise UserError(f'classes: need distinct names, got {classes}')
-        self.split, self.thumb, self.batch_size = split, thumb, batch_size
-        self.files = [str(f) for f in files]
+        self.split, self.thumb, self.batch_size, self.files = split, thumb, batch_size, [str(f) for f in files]
         self.folder_mode = not (self.data_root / 'metadata.csv').exists()   # own images: AL on embeddings, in the app
-        self.embed, self.model, self._emb = embed or pixel_embedding, model, None
-        self.error = W.HTML()
-        self.store = LabelStore(self.labels_dir, self.classes, annotator)
+        self.embed, self.model, self._emb, self.missing = embed or pixel_embedding, model, None, set()
+        self.error, self.store = W.HTML(), LabelStore(self.labels_dir, self.classes, annotator)
         self.state_path = self.labels_dir / 'app_state.json'
         self.app_state = read_json(self.state_path) if self.state_path.exists() else dict(mode='all', al=None)
         self.session = None
-        # --- label tab
-        self.grid = W.GridBox(layout=W.Layout(grid_template_columns=f'repeat(4, {thumb + 20}px)'))
-        self.submit_btn = W.Button(description='Submit batch', button_style='success', icon='check')
-        self.skip_btn = W.Button(description='Skip batch', icon='forward')
-        self.undo_btn = W.Button(description='Undo', icon='undo')
-        self.progress = W.IntProgress(min=0, max=1, description='labeled')
-        self.status = W.HTML()
-        self.mode_lbl = W.HTML()
-        self.submit_btn.on_click(self._on_submit); self.skip_btn.on_click(self._on_skip); self.undo_btn.on_click(self._on_undo)
-        keys = W.HTML('<small>keys (mouse over the app): <b>1</b>–<b>9</b> class of the next image without one · <b>Enter</b> submit · '
-                      '<b>s</b> skip · <b>u</b> undo — the buttons do the same</small>')
-        label_tab = W.VBox([self.mode_lbl, self.grid, W.HBox([self.submit_btn, self.skip_btn, self.undo_btn]), W.HBox([self.progress, self.status]), keys, self.error])
-        # --- AL tab
-        a = self.app_state.get('al') or {}
-        self.al_strategy = W.Dropdown(options=['entropy', 'margin', 'least_confidence', 'random'], value=a.get('strategy', 'margin'), description='strategy')
-        self.al_diversity = W.Checkbox(value=bool(a.get('diversity', False)), description='k-center diversity')
-        self.al_query = W.BoundedIntText(value=a.get('query_size', 8), min=1, max=10000, description='query size')
-        self.al_seed = W.BoundedIntText(value=a.get('seed_size', 20), min=1, max=100000, description='seed size')
-        self.al_epochs = W.BoundedIntText(value=a.get('epochs_per_round', 8), min=1, max=1000, description='epochs/round')
-        self.init_btn = W.Button(description='Initialize session', icon='play')
-        self.round_btn = W.Button(description='Next round (train + query)', icon='refresh', layout=W.Layout(width='220px'))
-        self.final_btn = W.Button(description='Finalize batch', icon='check-square')
-        self.al_status = W.HTML()
-        self.init_btn.on_click(self._on_init); self.round_btn.on_click(self._on_round); self.final_btn.on_click(self._on_finalize)
-        al_tab = W.VBox([W.HBox([self.al_strategy, self.al_diversity]), W.HBox([self.al_seed, self.al_query, self.al_epochs]),
-                         W.HBox([self.init_btn, self.round_btn, self.final_btn]), self.al_status, self.error])
-        # --- metrics tab
-        self.metrics_out = W.Output(); self.refresh_btn = W.Button(description='Refresh', icon='line-chart')
-        self.refresh_btn.on_click(lambda _: self.refresh_metrics())
-        metrics_tab = W.VBox([self.refresh_btn, self.metrics_out])
-        # --- review tab: browse labelled images by class, annotator, disagreement or mark; relabel or mark them
-        self.rev_filter = W.Dropdown(options=self._review_options(), description='show')
-        self.rev_grid = W.GridBox(layout=W.Layout(grid_template_columns=f'repeat(4, {thumb + 20}px)'))
-        self.rev_save = W.Button(description='Save changes', button_style='success', icon='save')
-        self.rev_status = W.HTML()
-        self.rev_filter.observe(lambda ch: self._load_review(), names='value'); self.rev_save.on_click(self._on_review_save)
-        review_tab = W.VBox([self.rev_filter, self.rev_grid, W.HBox([self.rev_save, self.rev_status]), self.error])
-        self.widget = W.Tab(children=[label_tab, review_tab, al_tab, metrics_tab])
+        self.label, self.review, self.al, self.metrics = LabelTab(self), ReviewTab(self), ALTab(self), MetricsTab(self)
+        self.widget = W.Tab(children=[self.label.widget, self.review.widget, self.al.widget, self.metrics.widget])
         for i, t in enumerate(('Label', 'Review', 'Active learning', 'Metrics')): self.widget.set_title(i, t)
         try:      # keyboard shortcuts through ipyevents (in the `al` extra); without it the buttons alone work
             from ipyevents import Event
-            self.keys = Event(source=label_tab, watched_events=['keydown'])
-            self.keys.on_dom_event(self._on_key)
+            self.keys = Event(source=self.label.widget, watched_events=['keydown']); self.keys.on_dom_event(self.label.key)
         except ImportError: self.keys = None
-        if self.app_state.get('al') and not self.folder_mode: self._open_session()
-        self._load_batch()
-
+        if self.app_state.get('al') and not self.folder_mode: self.al.open_session()
+        self.load_batch()
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
 
-    # --- queue and batch
-    def _thumb(self, f) -> bytes:
-        "The thumbnail of image `f`, or a grey 'missing' tile when the file is not (or no longer) in the folder: its label stays, the app keeps drawing."
-        p = self.data_root / f
-        if p.is_file():
-            try: return _png_bytes(p, self.thumb)
-            except OSError: pass   # unreadable: shown as missing too
-        if not hasattr(self, 'missing'): self.missing = set()
-        self.missing.add(str(f))
-        from PIL import Image, ImageDraw
-        import io
-        im = Image.new('RGB', (self.thumb, self.thumb), (200, 200, 200)); ImageDraw.Draw(im).text((8, self.thumb // 2 - 6), 'missing', fill=(120, 0, 0))
-        b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
-    def _say_missing(self):
-        miss = sorted(getattr(self, 'missing', ()))
-        if miss:
-            import html
-            self.error.value = (f'<div style="color:#8a5a00">{len(miss)} image(s) named in the labels are not in {html.escape(str(self.data_root))}: '
-                                f'{html.escape(", ".join(miss[:10]))}{" …" if len(miss) > 10 else ""} — their labels are kept; the rest is shown.</div>')
-    def queue(self) -> list:
-        "Images still to label in the current mode, in order (skipped ones last)."
-        lab, sk, marks = self.store.labels, self.store.skipped, self.store.marks
-        todo = [f for f in self._source() if f not in lab and f not in marks]   # marked unsure/ignore: out of the queue
-        return [f for f in todo if f not in sk] + [f for f in todo if f in sk]
-    def _source(self):
-        if self.app_state['mode'] == 'al':
-            if self.session: return self.session.pending or self.session.missing_labels()   # the batch, else seed images to label
-            if self.folder_mode and self.app_state.get('pending'): return self.app_state['pending']
-        return self.files
-    def _load_batch(self):
-        import ipywidgets as W
-        self.batch = self.queue()[:self.batch_size]
-        self.choices = {}
-        cells = []
-        for f in self.batch:
-            dd = W.ToggleButtons(options=self.classes, value=None, style=dict(button_width=f'{self.thumb // 2 - 4}px'),
-                                 layout=W.Layout(width=f'{self.thumb + 10}px'))
-            self.choices[f] = dd
-            cells.append(W.VBox([W.Image(value=self._thumb(f), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
-        self.grid.children = cells
-        self._say_missing()
-        self._update_progress()
-        if hasattr(self, 'rev_filter'): self._refresh_review()   # the Review tab follows every change
-    def _update_progress(self):
-        lab = self.store.labels
-        src = self._source()
-        done = sum(f in lab for f in src)
-        self.progress.max = max(len(src), 1); self.progress.value = done
-        self.status.value = f'{done} / {len(src)} labeled' + ('' if self.batch else ' — nothing left to label')
-        self.mode_lbl.value = (f'<b>Active-learning batch of round {self.session.round if self.session else self.app_state.get("round", 0)}</b>'
-                               if self.app_state['mode'] == 'al' and src is not self.files else
-                               f'<b>All {"images" if self.folder_mode else self.split + " images"}</b>')
+# %% ../../nbs/35_al.app.ipynb #5bda3dfc
+@patch
+def queue(self:LabelingApp) -> list:
+    "Images still to label in the current mode, in order (skipped ones last)."
+    lab, sk, marks = self.store.labels, self.store.skipped, self.store.marks
+    todo = [f for f in self.source() if f not in lab and f not in marks]   # marked unsure/ignore: out of the queue
+    return [f for f in todo if f not in sk] + [f for f in todo if f in sk]
 
-    # --- review
-    def _review_options(self):
-        ann = sorted(self.store.by_annotator()) if hasattr(self, 'store') else []
-        return (['all labelled', 'disagreements', 'unsure', 'ignore'] + [f'class {c}' for c in self.classes]
-                + [f'annotator {a}' for a in ann])
-    def review_items(self, what:str='all labelled', limit:int=48) -> list:
-        "Images for the Review tab: 'all labelled', 'disagreements', 'unsure', 'ignore', 'class <c>' or 'annotator <a>'."
-        lab, marks = self.store.labels, self.store.marks
-        if what == 'all labelled': out = sorted(lab)
-        elif what == 'disagreements': d = self.store.disagreements(); out = sorted(d.file_name) if len(d) else []
-        elif what in ('unsure', 'ignore'): out = sorted(f for f, m in marks.items() if m == what)
-        elif what.startswith('class '): out = sorted(f for f, l in lab.items() if l == what[6:])
-        elif what.startswith('annotator '): out = sorted(self.store.by_annotator().get(what[10:], {}))
-        else: raise UserError(f"review: {what!r} is not allowed; allowed: {', '.join(self._review_options())}")
-        return out[:limit]
-    def _load_review(self):
-        import ipywidgets as W
-        lab, marks = self.store.labels, self.store.marks
-        self.rev_choices, cells = {}, []
-        for f in self.review_items(self.rev_filter.value):
-            cur = marks.get(f) or lab.get(f)
-            dd = W.Dropdown(options=self.classes + ['unsure', 'ignore'], value=cur if cur in self.classes + ['unsure', 'ignore'] else None,
-                            layout=W.Layout(width=f'{self.thumb + 10}px'))
-            self.rev_choices[f] = (dd, cur)
-            cells.append(W.VBox([W.Image(value=self._thumb(f), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), dd]))
-        self.rev_grid.children = cells
-        self._say_missing()
-    def _refresh_review(self):
-        opts = self._review_options()
-        if list(self.rev_filter.options) != opts:
-            v = self.rev_filter.value; self.rev_filter.options = opts
-            if v in opts: self.rev_filter.value = v
-        self._load_review()
-    @guard
-    def _on_review_save(self, _=None):
-        "Each changed choice becomes a new event: a class is a relabel (by you), unsure/ignore a mark; nothing is rewritten."
-        n = 0
-        for f, (dd, cur) in self.rev_choices.items():
-            if dd.value is None or dd.value == cur: continue
-            if dd.value in ('unsure', 'ignore'): self.store.mark(f, dd.value)
-            else: self.store.set(f, dd.value)
-            n += 1
-        self._load_batch(); self.rev_status.value = f'saved {n} changes'
+@patch
+def source(self:LabelingApp) -> list:
+    "The images of the current mode: the AL batch (else the session's seed images to label), or all files."
+    if self.app_state['mode'] == 'al':
+        if self.session: return self.session.pending or self.session.missing_labels()
+        if self.folder_mode and self.app_state.get('pending'): return self.app_state['pending']
+    return self.files
 
-    @classmethod
-    def from_folder(cls, folder, # any folder of images (searched recursively; any size, grayscale or RGB)
-                    classes, # the class names, any strings ('0'..'9' included)
-                    labels_dir=None, # default: `<folder>_labels` next to the folder
-                    **kw):
-        "A labeling app over every image in `folder` (unlabeled images welcome)."
-        folder = Path(folder)
-        if not folder.is_dir(): raise UserError(f'{folder}: not a folder')
-        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        if not files: raise UserError(f'{folder}: no images ({", ".join(IMAGE_SUFFIXES)})')
-        return cls(folder, labels_dir or folder.parent / f'{folder.name}_labels', classes=classes, files=files, **kw)
-    @classmethod
-    def from_list(cls, paths, # image paths (or a CSV with a `file_name` column, relative to its folder)
-                  classes, labels_dir='artifacts/labels', **kw):
-        "A labeling app over a list of image paths, relative to their common folder."
-        import pandas as pd
-        if isinstance(paths, (str, Path)) and str(paths).endswith('.csv'):
-            root = Path(paths).parent; paths = [root / f for f in pd.read_csv(paths, dtype=str).file_name]
-        paths = [Path(p).resolve() for p in paths]
-        if not paths: raise UserError('from_list: no paths')
-        root = Path(os.path.commonpath([str(p.parent) for p in paths]))
-        return cls(root, labels_dir, classes=classes, files=[p.relative_to(root).as_posix() for p in paths], **kw)
+@patch
+def load_batch(self:LabelingApp):
+    "Redraw the Label tab's batch and the Review tab (every change goes through here)."
+    self.label.load(); self.review.refresh()
 
-    @guard
-    def _on_submit(self, _=None):
-        n = 0
-        for f, dd in self.choices.items():
-            if dd.value is not None:
-                self.store.set(f, dd.value, self.session.round if self.session else None); n += 1
-        self.status.value = f'saved {n} labels'; self._load_batch()
-    @guard
-    def _on_key(self, ev:dict):
-        "Keyboard: a digit picks that class for the next image without a choice; Enter submits, s skips, u undoes."
-        k = str(ev.get('key', ''))
-        if k.isdigit() and 1 <= int(k) <= min(9, len(self.classes)):
-            f = next((f for f, dd in self.choices.items() if dd.value is None), None)
-            if f is not None: self.choices[f].value = self.classes[int(k) - 1]
-        elif k == 'Enter': self._on_submit()
-        elif k.lower() == 's': self._on_skip()
-        elif k.lower() == 'u': self._on_undo()
+@patch
+def save_state(self:LabelingApp): write_json(self.state_path, self.app_state)
 
-    @guard
-    def _on_skip(self, _=None):
-        "Skip the batch: choices already made are saved, not dropped; the rest go to the back of the queue."
-        rnd = self.session.round if self.session else None
-        n = m = 0
-        for f, dd in self.choices.items():
-            if dd.value is not None: self.store.set(f, dd.value, rnd); n += 1
-            else: self.store.skip(f, rnd); m += 1
-        self._load_batch(); self.status.value = f'saved {n} labels, skipped {m}'
-    @guard
-    def _on_undo(self, _=None):
-        e = self.store.undo(); self._load_batch()
-        self.status.value = f"undid {e['file_name']}" if e else 'nothing to undo'
+@patch
+def tile(self:LabelingApp, f, chooser):
+    "Thumbnail, file name and a chooser, stacked."
+    import ipywidgets as W
+    return W.VBox([W.Image(value=self.thumbnail(f), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), chooser])
 
-    # --- active learning
-    def _save_state(self): write_json(self.state_path, self.app_state)
-    def _open_session(self):
-        from signal_lab.al.loop import ALSession
-        a = self.app_state['al']
-        self.session = ALSession(self.data_root, self.al_out, a['strategy'], a['diversity'], a['query_size'], a['seed_size'], a['epochs_per_round'],
-                                 human_labels=self.labels_dir / 'human_labels.csv', progress=False)
-        self.al_status.value = f'session in <code>{self.al_out}</code>: round {self.session.round}, {len(self.session.labeled)} labeled, {len(self.session.pending)} pending'
-    # --- active learning on an own image folder: embeddings + a scikit-learn model, queried in the app
-    def _embeddings(self):
-        if self._emb is None:
-            import numpy as np
-            self._emb = np.asarray(self.embed([self.data_root / f for f in self.files]), np.float64)
-            if len(self._emb) != len(self.files): raise UserError(f'embed: returned {len(self._emb)} rows for {len(self.files)} images')
-        return self._emb
-    def folder_round(self) -> dict:
-        "Train on the labels so far, query the next batch by the chosen strategy; the Label tab then shows it."
-        import numpy as np
-        from sklearn.base import clone
-        from signal_lab.al.strategies import Strategy
-        from signal_lab.al.simulate import make_classifier
-        lab, marks = self.store.labels, self.store.marks
-        X = self._embeddings()
-        li = [i for i, f in enumerate(self.files) if f in lab]; ui = [i for i, f in enumerate(self.files) if f not in lab and f not in marks]
-        ys = [lab[self.files[i]] for i in li]
-        if len(set(ys)) < 2: raise UserError(f'label images of at least two classes first (Label tab): {len(li)} labelled, classes {sorted(set(ys))}')
-        if not ui: raise UserError('every image is labelled or marked: nothing left to query')
-        m = clone(self.model) if self.model is not None else make_classifier('lr', 0, len(li))
-        m.fit(X[li], ys)
-        st = Strategy(self.al_strategy.value, 'kcenter' if self.al_diversity.value else None)
-        r = int(self.app_state.get('round', 0)) + 1
-        pick = st.select(m.predict_proba(X[ui]), min(self.al_query.value, len(ui)), np.random.default_rng([0, r]), X[ui], X[li])
-        self.app_state.update(mode='al', round=r, pending=[self.files[ui[j]] for j in pick],
-                              al=dict(strategy=self.al_strategy.value, diversity=self.al_diversity.value, query_size=self.al_query.value))
-        self._save_state(); self._load_batch()
-        row = dict(round=r, n_labeled=len(li), n_classes=len(set(ys)), n_queried=len(pick))
-        self.al_status.value = (f"round {r}: trained on {len(li)} labels ({len(set(ys))} classes); {len(pick)} images queried by "
-                                f"{st.name} — label them in the Label tab, then finalize")
-        return row
+@patch
+def thumbnail(self:LabelingApp, f) -> bytes:
+    "The thumbnail of image `f`, or a grey 'missing' tile when the file is not (or no longer) in the folder: its label stays, the app keeps drawing."
+    p = self.data_root / f
+    if p.is_file():
+        try: return _png_bytes(p, self.thumb)
+        except OSError: pass   # unreadable: shown as missing too
+    self.missing.add(str(f))
+    from PIL import Image, ImageDraw
+    import io
+    im = Image.new('RGB', (self.thumb, self.thumb), (200, 200, 200)); ImageDraw.Draw(im).text((8, self.thumb // 2 - 6), 'missing', fill=(120, 0, 0))
+    b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
 
-    @guard
-    def _on_init(self, _=None):
-        if self.folder_mode: self.al_status.value = 'own image folder: no session needed — label a few images of each class, then Next round'; return
-        self.app_state['al'] = dict(strategy=self.al_strategy.value, diversity=self.al_diversity.value, query_size=self.al_query.value,
-                                    seed_size=self.al_seed.value, epochs_per_round=self.al_epochs.value)
-        try: self._open_session()
-        except UserError as e: self.al_status.value = f'<span style="color:red">{e}</span>'; self.app_state['al'] = None; return
-        miss = self.session.missing_labels()
-        if miss:     # a partly labeled folder: the seed images without a label come first, in the Label tab
-            self.app_state['mode'] = 'al'; self._load_batch()
-            self.al_status.value += f' — {len(miss)} seed images have no label: label them in the Label tab, then Next round'
-        self._save_state()
-    @guard
-    def _on_round(self, _=None):
-        if self.folder_mode: self.folder_round(); return
-        if self.session is None: self.al_status.value = 'initialize a session first'; return
-        try:
-            self.session.reload_labels(); row = self.session.next_round()
-        except UserError as e: self.al_status.value = f'<span style="color:red">{e}</span>'; return
-        self.app_state['mode'] = 'al'; self._save_state(); self._load_batch()
-        acc = f"test acc {row['test_acc']:.3f}" if row['test_acc'] == row['test_acc'] else 'no test images'   # NaN: empty test split
-        self.al_status.value = (f"round {row['round']}: {acc}, best val acc {row['best_val_acc']:.3f}; "
-                                f"{row['n_queried']} images queried — label them in the Label tab, then finalize")
-    @guard
-    def _on_finalize(self, _=None):
-        if self.folder_mode:
-            left = [f for f in self.app_state.get('pending', []) if f not in self.store.labels]
-            if left: self.al_status.value = f'{len(left)} queried images have no label yet'; return
-            self.app_state.update(mode='all', pending=[]); self._save_state(); self._load_batch()
-            self.al_status.value = f'{len(self.store.labels)} images labelled; run the next round'; return
-        if self.session is None: self.al_status.value = 'initialize a session first'; return
-        try: n = self.session.finalize(require_human=True)
-        except UserError as e: self.al_status.value = f'<span style="color:red">{e}</span>'; return
-        self.app_state['mode'] = 'all'; self._save_state(); self._load_batch()
-        self.al_status.value = f'{n} images joined the labeled pool ({len(self.session.labeled)} labeled); run the next round'
+@patch
+def say_missing(self:LabelingApp):
+    "Name, in the error line, the images the labels mention that are not in the folder."
+    miss = sorted(self.missing)
+    if miss:
+        import html
+        self.error.value = (f'<div style="color:#8a5a00">{len(miss)} image(s) named in the labels are not in {html.escape(str(self.data_root))}: '
+                            f'{html.escape(", ".join(miss[:10]))}{" …" if len(miss) > 10 else ""} — their labels are kept; the rest is shown.</div>')
 
-    # --- metrics
-    def metrics_figure(self):
-        "Baseline accuracy/loss per epoch and AL accuracy per round (whatever exists); returns the figure."
-        import matplotlib.pyplot as plt, pandas as pd
-        fig, axs = plt.subplots(1, 3, figsize=(12, 3))
-        b = self.baseline_dir / 'training_metrics.csv'
-        if b.exists():
-            h = pd.read_csv(b)
-            for k in ('train_acc', 'val_acc'): axs[0].plot(h.epoch, h[k], label=k)
-            for k in ('train_loss', 'val_loss'): axs[1].plot(h.epoch, h[k], label=k)
-        axs[0].set_title('baseline accuracy'); axs[1].set_title('baseline loss')
-        m = self.al_out / 'al_metrics.csv'
-        if m.exists() and m.stat().st_size > 0:
-            h = pd.read_csv(m)
-            if len(h):
-                for k in ('test_acc', 'best_val_acc'): axs[2].plot(h['round'], h[k], 'o-', label=k)
-        axs[2].set_title('active learning'); axs[2].set_xlabel('round')
-        for ax in axs:
-            if ax.lines: ax.legend(fontsize=7)
-            else: ax.text(0.5, 0.5, 'no runs yet', ha='center', va='center', transform=ax.transAxes)
-        axs[0].set_xlabel('epoch'); axs[1].set_xlabel('epoch'); fig.tight_layout(); return fig
-    def refresh_metrics(self):
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-        self.metrics_out.clear_output()
-        with self.metrics_out:
-            fig = self.metrics_figure(); display(fig); plt.close(fig)
+# %% ../../nbs/35_al.app.ipynb #1e938ca6
+@patch(cls_method=True)
+def from_folder(cls:LabelingApp, folder, # any folder of images (searched recursively; any size, grayscale or RGB)
+                classes, # the class names, any strings ('0'..'9' included)
+                labels_dir=None, # default: `<folder>_labels` next to the folder
+                **kw):
+    "A labeling app over every image in `folder` (unlabeled images welcome)."
+    folder = Path(folder)
+    if not folder.is_dir(): raise UserError(f'{folder}: not a folder')
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob('*') if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files: raise UserError(f'{folder}: no images ({", ".join(IMAGE_SUFFIXES)})')
+    return cls(folder, labels_dir or folder.parent / f'{folder.name}_labels', classes=classes, files=files, **kw)
+
+@patch(cls_method=True)
+def from_list(cls:LabelingApp, paths, # image paths (or a CSV with a `file_name` column, relative to its folder)
+              classes, labels_dir='artifacts/labels', **kw):
+    "A labeling app over a list of image paths, relative to their common folder."
+    import pandas as pd
+    if isinstance(paths, (str, Path)) and str(paths).endswith('.csv'):
+        root = Path(paths).parent; paths = [root / f for f in pd.read_csv(paths, dtype=str).file_name]
+    paths = [Path(p).resolve() for p in paths]
+    if not paths: raise UserError('from_list: no paths')
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    return cls(root, labels_dir, classes=classes, files=[p.relative_to(root).as_posix() for p in paths], **kw)

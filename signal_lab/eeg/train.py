@@ -421,7 +421,7 @@ def _build_model(mc, tasks, tr, va, arrays:str) -> tuple:
     return model, in_shape, freqs
 
 def restore_last(acc, # the run's Accelerator (its registered state objects are restored too)
-                 run, # the resumed core `Run`
+                 run, # the resumed core run
                  ck:Path, # its checkpoints folder
                  st, # the registered trainer state: `.step` is read after loading
                  total:int, main:bool, say):
