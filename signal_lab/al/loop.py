@@ -10,6 +10,7 @@ import numpy as np
 from ..core.config import UserError
 from ..core.io import write_csv, write_json, read_json, write_bytes, sha256_json, load_torch
 from .strategies import Strategy
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ALSession', 'run_loop']
@@ -54,112 +55,126 @@ class ALSession:
     # --- state
     @property
     def state_path(self): return self.out / 'al_state.json'
-    def _load_or_init(self):
-        if self.state_path.exists():
-            st = read_json(self.state_path)
-            if st.get('config_hash') != self.hash:
-                raise UserError(f'{self.state_path}: holds a session with other settings ({st.get("config", {}).get("strategy")}, …); '
-                                'use another --out or delete that folder')
-            return st
-        rng = np.random.default_rng([self.cfg['seed'], 0])
-        # the seed set comes from images that have a label; only when too few have one are unlabeled ones added (label them first)
-        have = [i for i, l in enumerate(self.ds['train'].rows.label) if l]
-        k = self.cfg['seed_size']
-        if len(have) >= k: seed_idx = sorted(have[j] for j in rng.choice(len(have), k, replace=False))
-        else:
-            rest = sorted(set(range(len(self.files))) - set(have))
-            seed_idx = sorted(have + [rest[j] for j in rng.choice(len(rest), k - len(have), replace=False)])
-        st = dict(config=self.cfg, config_hash=self.hash, round=0, labeled=[self.files[i] for i in seed_idx], pending=[],
-                  metrics=[], epoch_history=[], queries=[])
-        self._save(st); return st
-    def _save(self, st=None):
-        st = st if st is not None else self.state
-        write_json(self.state_path, st)
-        write_csv(self.out / 'al_metrics.csv', st['metrics'], columns=_METRIC_COLS)
-        write_csv(self.out / 'al_epoch_history.csv', st['epoch_history'], columns=['round', 'epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc'])
-        write_csv(self.out / 'al_query.csv', st['queries'], columns=['round', 'rank', 'file_name', 'score', 'generated_label', 'label', 'label_source'])
-        write_json(self.out / 'al_run_summary.json', dict(config=self.cfg, rounds_done=st['round'], n_labeled=len(st['labeled']),
-                                                         n_pending=len(st['pending']), classes=self.classes, last=st['metrics'][-1] if st['metrics'] else None))
 
     @property
     def round(self) -> int: return self.state['round']
-    @property
-    def pending(self) -> list: return list(self.state['pending'])
-    @property
-    def labeled(self) -> list: return list(self.state['labeled'])
-    def missing_labels(self) -> list:
-        "Images of the labeled pool (e.g. the seed set of a partly labeled folder) that have no label yet, read fresh from disk."
-        from signal_lab.defects.train import load_labels
+
+# %% ../../nbs/34_al.loop.ipynb #703163cb
+@patch
+def _load_or_init(self:ALSession):
+    if self.state_path.exists():
+        st = read_json(self.state_path)
+        if st.get('config_hash') != self.hash:
+            raise UserError(f'{self.state_path}: holds a session with other settings ({st.get("config", {}).get("strategy")}, …); '
+                            'use another --out or delete that folder')
+        return st
+    rng = np.random.default_rng([self.cfg['seed'], 0])
+    # the seed set comes from images that have a label; only when too few have one are unlabeled ones added (label them first)
+    have = [i for i, l in enumerate(self.ds['train'].rows.label) if l]
+    k = self.cfg['seed_size']
+    if len(have) >= k: seed_idx = sorted(have[j] for j in rng.choice(len(have), k, replace=False))
+    else:
+        rest = sorted(set(range(len(self.files))) - set(have))
+        seed_idx = sorted(have + [rest[j] for j in rng.choice(len(rest), k - len(have), replace=False)])
+    st = dict(config=self.cfg, config_hash=self.hash, round=0, labeled=[self.files[i] for i in seed_idx], pending=[],
+              metrics=[], epoch_history=[], queries=[])
+    self._save(st); return st
+
+@patch
+def _save(self:ALSession, st=None):
+    st = st if st is not None else self.state
+    write_json(self.state_path, st)
+    write_csv(self.out / 'al_metrics.csv', st['metrics'], columns=_METRIC_COLS)
+    write_csv(self.out / 'al_epoch_history.csv', st['epoch_history'], columns=['round', 'epoch', 'train_loss', 'train_acc', 'val_loss', 'val_acc'])
+    write_csv(self.out / 'al_query.csv', st['queries'], columns=['round', 'rank', 'file_name', 'score', 'generated_label', 'label', 'label_source'])
+    write_json(self.out / 'al_run_summary.json', dict(config=self.cfg, rounds_done=st['round'], n_labeled=len(st['labeled']),
+                                                     n_pending=len(st['pending']), classes=self.classes, last=st['metrics'][-1] if st['metrics'] else None))
+
+@patch(as_prop=True)
+def pending(self:ALSession) -> list: return list(self.state['pending'])
+
+@patch(as_prop=True)
+def labeled(self:ALSession) -> list: return list(self.state['labeled'])
+
+@patch
+def missing_labels(self:ALSession) -> list:
+    "Images of the labeled pool (e.g. the seed set of a partly labeled folder) that have no label yet, read fresh from disk."
+    from signal_lab.defects.train import load_labels
+    md = load_labels(self.data_root, self.human_labels)
+    empty = set(md.file_name[md.label == ''])
+    return [f for f in self.state['labeled'] if f in empty]
+
+# %% ../../nbs/34_al.loop.ipynb #e0970601
+# --- one round
+@patch
+def next_round(self:ALSession) -> dict:
+    "Train on the labeled pool, evaluate, query a batch (→ `pending`); returns the round's metrics row."
+    import torch, io
+    from signal_lab.defects.train import make_model, fit_epochs, predict_images, default_device
+    if self.state['pending']: raise UserError(f'round {self.round}: {len(self.state["pending"])} queried images are not finalized yet')
+    r = self.round + 1; dev = default_device()
+    torch.manual_seed(self.cfg['seed'] * 100003 + r); g = torch.Generator().manual_seed(self.cfg['seed'] * 100003 + r)
+    tr = self.ds['train']; pos = {f: i for i, f in enumerate(self.files)}
+    lab = torch.tensor([pos[f] for f in self.state['labeled'] if f in pos], dtype=torch.long)   # marked `ignore`: out
+    miss = [self.files[i] for i in lab.tolist() if tr.y[i] < 0]
+    if miss: raise UserError(f'{len(miss)} images of the labeled pool have no label yet (first: {miss[0]}); label them, then run the round')
+    model = make_model(len(self.classes), self.emb_dim, in_channels=tr.channels).to(dev)
+    if self.cfg['warm_start']:
+        src = self.checkpoint if r == 1 else self.out / f'round_{r - 1:03d}.pt'
+        model.load_state_dict(torch.load(src, map_location=dev)['state_dict'])
+    best = {}
+    def keep(ep, m): best.update(epoch=ep, state={k: v.detach().clone() for k, v in m.state_dict().items()})
+    t0 = time.perf_counter()
+    hist, _ = fit_epochs(model, tr.x[lab], tr.y[lab], self.cfg['epochs_per_round'], self.cfg['batch_size'], self.cfg['lr'], g, dev,
+                         (self.ds['val'].x, self.ds['val'].y), self.progress, on_best=keep)
+    model.load_state_dict(best['state']); fit_s = time.perf_counter() - t0
+    buf = io.BytesIO(); torch.save({'state_dict': model.state_dict(), 'classes': self.classes, 'emb_dim': self.emb_dim, 'round': r,
+                                       'in_channels': tr.channels, 'size': list(tr.size)}, buf)
+    write_bytes(self.out / f'round_{r:03d}.pt', buf.getvalue(), fsync=False)
+    pt, _ = predict_images(model, self.ds['test'].x, dev)
+    t1 = time.perf_counter()
+    unl = np.setdiff1d(np.arange(len(self.files)), lab.numpy())
+    queries = []
+    if len(unl):
+        pu, eu = predict_images(model, tr.x[unl], dev)
+        _, el = predict_images(model, tr.x[lab], dev) if self.strategy.diversity else (None, None)
+        rng = np.random.default_rng([self.cfg['seed'], r])
+        pick, sc = self.strategy.select(pu, min(self.cfg['query_size'], len(unl)), rng, eu, el, return_scores=True)
+        rows = tr.rows
+        for k, j in enumerate(pick):
+            i = int(unl[j])
+            queries.append(dict(round=r, rank=k, file_name=self.files[i], score=float(sc[j]), generated_label=rows.generated_label[i],
+                                label=rows.label[i], label_source=rows.label_source[i]))
+    yt = self.ds['test'].y.numpy()
+    row = dict(round=r, n_labeled=len(lab), test_acc=float((pt.argmax(1) == yt).mean()) if len(yt) else float('nan'),
+               best_val_acc=max(h.get('val_acc', h['train_acc']) for h in hist), best_epoch=best['epoch'],
+               n_human_labels=int((tr.rows.label_source.values[lab.numpy()] == 'human').sum()),
+               fit_seconds=round(fit_s, 2), query_seconds=round(time.perf_counter() - t1, 3), n_queried=len(queries))
+    self.state.update(round=r, pending=[q['file_name'] for q in queries])
+    self.state['metrics'].append(row)
+    self.state['epoch_history'] += [dict(round=r, **h) for h in hist]
+    self.state['queries'] += queries
+    self._save(); return row
+
+# %% ../../nbs/34_al.loop.ipynb #4a0ea9c2
+@patch
+def finalize(self:ALSession, require_human:bool=False) -> int:
+    "Move the pending batch into the labeled pool (with `require_human`, every image needs a human label first)."
+    from signal_lab.defects.train import load_labels
+    pend = self.state['pending']
+    if require_human and pend:
         md = load_labels(self.data_root, self.human_labels)
-        empty = set(md.file_name[md.label == ''])
-        return [f for f in self.state['labeled'] if f in empty]
+        src = dict(zip(md.file_name, md.label_source))
+        missing = [f for f in pend if src.get(f) != 'human']
+        if missing: raise UserError(f'{len(missing)} of {len(pend)} queried images have no human label yet (first: {missing[0]})')
+    self.state['labeled'] = self.state['labeled'] + pend; self.state['pending'] = []
+    self.reload_labels(); self._save(); return len(pend)
 
-    # --- one round
-    def next_round(self) -> dict:
-        "Train on the labeled pool, evaluate, query a batch (→ `pending`); returns the round's metrics row."
-        import torch, io
-        from signal_lab.defects.train import make_model, fit_epochs, predict_images, default_device
-        if self.state['pending']: raise UserError(f'round {self.round}: {len(self.state["pending"])} queried images are not finalized yet')
-        r = self.round + 1; dev = default_device()
-        torch.manual_seed(self.cfg['seed'] * 100003 + r); g = torch.Generator().manual_seed(self.cfg['seed'] * 100003 + r)
-        tr = self.ds['train']; pos = {f: i for i, f in enumerate(self.files)}
-        lab = torch.tensor([pos[f] for f in self.state['labeled'] if f in pos], dtype=torch.long)   # marked `ignore`: out
-        miss = [self.files[i] for i in lab.tolist() if tr.y[i] < 0]
-        if miss: raise UserError(f'{len(miss)} images of the labeled pool have no label yet (first: {miss[0]}); label them, then run the round')
-        model = make_model(len(self.classes), self.emb_dim, in_channels=tr.channels).to(dev)
-        if self.cfg['warm_start']:
-            src = self.checkpoint if r == 1 else self.out / f'round_{r - 1:03d}.pt'
-            model.load_state_dict(torch.load(src, map_location=dev)['state_dict'])
-        best = {}
-        def keep(ep, m): best.update(epoch=ep, state={k: v.detach().clone() for k, v in m.state_dict().items()})
-        t0 = time.perf_counter()
-        hist, _ = fit_epochs(model, tr.x[lab], tr.y[lab], self.cfg['epochs_per_round'], self.cfg['batch_size'], self.cfg['lr'], g, dev,
-                             (self.ds['val'].x, self.ds['val'].y), self.progress, on_best=keep)
-        model.load_state_dict(best['state']); fit_s = time.perf_counter() - t0
-        buf = io.BytesIO(); torch.save({'state_dict': model.state_dict(), 'classes': self.classes, 'emb_dim': self.emb_dim, 'round': r,
-                                           'in_channels': tr.channels, 'size': list(tr.size)}, buf)
-        write_bytes(self.out / f'round_{r:03d}.pt', buf.getvalue(), fsync=False)
-        pt, _ = predict_images(model, self.ds['test'].x, dev)
-        t1 = time.perf_counter()
-        unl = np.setdiff1d(np.arange(len(self.files)), lab.numpy())
-        queries = []
-        if len(unl):
-            pu, eu = predict_images(model, tr.x[unl], dev)
-            _, el = predict_images(model, tr.x[lab], dev) if self.strategy.diversity else (None, None)
-            rng = np.random.default_rng([self.cfg['seed'], r])
-            pick, sc = self.strategy.select(pu, min(self.cfg['query_size'], len(unl)), rng, eu, el, return_scores=True)
-            rows = tr.rows
-            for k, j in enumerate(pick):
-                i = int(unl[j])
-                queries.append(dict(round=r, rank=k, file_name=self.files[i], score=float(sc[j]), generated_label=rows.generated_label[i],
-                                    label=rows.label[i], label_source=rows.label_source[i]))
-        yt = self.ds['test'].y.numpy()
-        row = dict(round=r, n_labeled=len(lab), test_acc=float((pt.argmax(1) == yt).mean()) if len(yt) else float('nan'),
-                   best_val_acc=max(h.get('val_acc', h['train_acc']) for h in hist), best_epoch=best['epoch'],
-                   n_human_labels=int((tr.rows.label_source.values[lab.numpy()] == 'human').sum()),
-                   fit_seconds=round(fit_s, 2), query_seconds=round(time.perf_counter() - t1, 3), n_queried=len(queries))
-        self.state.update(round=r, pending=[q['file_name'] for q in queries])
-        self.state['metrics'].append(row)
-        self.state['epoch_history'] += [dict(round=r, **h) for h in hist]
-        self.state['queries'] += queries
-        self._save(); return row
-
-    def finalize(self, require_human:bool=False) -> int:
-        "Move the pending batch into the labeled pool (with `require_human`, every image needs a human label first)."
-        from signal_lab.defects.train import load_labels
-        pend = self.state['pending']
-        if require_human and pend:
-            md = load_labels(self.data_root, self.human_labels)
-            src = dict(zip(md.file_name, md.label_source))
-            missing = [f for f in pend if src.get(f) != 'human']
-            if missing: raise UserError(f'{len(missing)} of {len(pend)} queried images have no human label yet (first: {missing[0]})')
-        self.state['labeled'] = self.state['labeled'] + pend; self.state['pending'] = []
-        self.reload_labels(); self._save(); return len(pend)
-
-    def reload_labels(self):
-        "Re-read labels (human overrides) so the next round trains on the latest ones."
-        from signal_lab.defects.train import DefectDataset
-        self.ds = {s: DefectDataset(self.data_root, s, human_labels=self.human_labels) for s in ('train', 'val', 'test')}
+@patch
+def reload_labels(self:ALSession):
+    "Re-read labels (human overrides) so the next round trains on the latest ones."
+    from signal_lab.defects.train import DefectDataset
+    self.ds = {s: DefectDataset(self.data_root, s, human_labels=self.human_labels) for s in ('train', 'val', 'test')}
 
 # %% ../../nbs/34_al.loop.ipynb #74c00f5a
 _METRIC_COLS = ['round', 'n_labeled', 'test_acc', 'best_val_acc', 'best_epoch', 'n_human_labels', 'fit_seconds', 'query_seconds', 'n_queried']

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import contextlib, datetime, getpass, json, os, uuid, warnings
 from pathlib import Path
+from fastcore.basics import patch
 from ..core.config import UserError
 from ..core.io import JsonlWriter, read_jsonl, write_csv
 
@@ -92,20 +93,6 @@ class LabelStore:
         with self._writer(fsync_every=len(rows)) as w:   # one fsync for the whole import (at close), not one per row
             for f, lab, a in rows:
                 self._write(w, dict(event='set', file_name=f, label=lab, round=None, source='csv', annotator=a or 'csv-import'))
-    @contextlib.contextmanager
-    def _writer(self, fsync_every:int=1):
-        w = JsonlWriter(self.events_path, fsync_every=fsync_every)  # cuts a torn tail (only a killed writer leaves one) before appending
-        try: yield w
-        finally: w.close()
-    def _write(self, w, ev):
-        ev = {**dict(id=uuid.uuid4().hex, time=_now(), annotator=self.annotator, instance=self.instance), **ev}
-        w.write(ev); return ev
-    def _append(self, **ev):
-        with _locked(self.lock_path):
-            self._refresh()
-            with self._writer() as w: e = self._write(w, ev)
-            self._refresh(); self._rebuild()
-        return e
 
     def set(self, file_name:str, label:str, round:int|None=None, resolves:bool=False) -> dict:
         "Record a human label (`resolves=True`: an adjudication that settles a disagreement)."
@@ -113,92 +100,139 @@ class LabelStore:
         if self.classes is not None and label not in self.classes:
             raise UserError(f'label: {label!r} is not allowed; allowed: {", ".join(self.classes)}')
         return self._append(event='set', file_name=str(file_name), label=label, round=round, **({'resolves': True} if resolves else {}))
-    def skip(self, file_name:str, round:int|None=None) -> dict:
-        "Record that an image was skipped (it goes to the back of the queue)."
-        return self._append(event='skip', file_name=str(file_name), round=round)
-    def mark(self, file_name:str, flag:str) -> dict:
-        "Mark an image `unsure` (out of the queue) or `ignore` (out of the queue and of training), or `clear` a mark."
-        if flag not in ('unsure', 'ignore', 'clear'): raise UserError(f"flag: {flag!r} is not allowed; allowed: unsure, ignore, clear")
-        return self._append(event='mark', file_name=str(file_name), flag=flag)
-    def undo(self) -> dict|None:
-        "Revert this annotator's most recent set/skip/mark that is not already undone; None if there is none. Other annotators' events are never touched."
-        with _locked(self.lock_path):
-            self._refresh()
-            undone = {e['target'] for e in self._ev if e['event'] == 'undo'}
-            t = next((e for e in reversed(self._ev) if e['event'] in ('set', 'skip', 'mark') and e['annotator'] == self.annotator
-                      and e['id'] not in undone), None)
-            if t is None: return None
-            with self._writer() as w: e = self._write(w, dict(event='undo', target=t['id'], file_name=t['file_name']))
-            self._refresh(); self._rebuild()
-        return e
 
-    def _replay(self):
-        # the log only grows: replay once per new event, not once per property a batch load reads (labels, skipped, marks, …)
-        if getattr(self, '_memo', (None,))[0] == len(self._ev): return self._memo[1]
+# %% ../../nbs/35a_al.store.ipynb #a7d0b70a
+@patch
+@contextlib.contextmanager
+def _writer(self:LabelStore, fsync_every:int=1):
+    w = JsonlWriter(self.events_path, fsync_every=fsync_every)  # cuts a torn tail (only a killed writer leaves one) before appending
+    try: yield w
+    finally: w.close()
+
+@patch
+def _write(self:LabelStore, w, ev):
+    ev = {**dict(id=uuid.uuid4().hex, time=_now(), annotator=self.annotator, instance=self.instance), **ev}
+    w.write(ev); return ev
+
+@patch
+def _append(self:LabelStore, **ev):
+    with _locked(self.lock_path):
+        self._refresh()
+        with self._writer() as w: e = self._write(w, ev)
+        self._refresh(); self._rebuild()
+    return e
+
+@patch
+def skip(self:LabelStore, file_name:str, round:int|None=None) -> dict:
+    "Record that an image was skipped (it goes to the back of the queue)."
+    return self._append(event='skip', file_name=str(file_name), round=round)
+
+@patch
+def mark(self:LabelStore, file_name:str, flag:str) -> dict:
+    "Mark an image `unsure` (out of the queue) or `ignore` (out of the queue and of training), or `clear` a mark."
+    if flag not in ('unsure', 'ignore', 'clear'): raise UserError(f"flag: {flag!r} is not allowed; allowed: unsure, ignore, clear")
+    return self._append(event='mark', file_name=str(file_name), flag=flag)
+
+@patch
+def undo(self:LabelStore) -> dict|None:
+    "Revert this annotator's most recent set/skip/mark that is not already undone; None if there is none. Other annotators' events are never touched."
+    with _locked(self.lock_path):
+        self._refresh()
         undone = {e['target'] for e in self._ev if e['event'] == 'undo'}
-        lab, skipped, marks, by = {}, set(), {}, {}
-        for e in self._ev:
-            if e['event'] == 'undo' or e['id'] in undone: continue
-            f = e['file_name']
-            if e['event'] == 'set':
-                lab[f] = e; skipped.discard(f)
-                by.setdefault(f, {})
-                if e.get('resolves'): by[f] = {'_resolved': e}
-                else: by[f][e['annotator']] = e
-            elif e['event'] == 'skip': skipped.add(f)
-            elif e['event'] == 'mark':
-                if e['flag'] == 'clear': marks.pop(f, None)
-                else: marks[f] = e['flag']
-        # an undone set restores the previous effective label: replaying without it does exactly that
-        self._memo = (len(self._ev), (lab, skipped, marks, by))
-        return self._memo[1]
-    def labels_now(self) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
-    def label_events(self) -> dict:
-        "`{file_name: the set event behind its effective label}` (its label, annotator, time, round)."
-        return dict(self._fresh()[0])
-    def _rebuild(self):
-        lab, _, marks, by = self._replay()
-        if not lab and not marks and not self.csv_path.exists(): return
-        rows = []
-        for f in sorted(set(lab) | set(marks)):
-            e = lab.get(f); others = {a: x['label'] for a, x in by.get(f, {}).items() if a != '_resolved'}
-            dis = sorted({v for v in others.values()}) if len(set(others.values())) > 1 else []
-            rows.append(dict(file_name=f, label=e['label'] if e else '', annotator=e['annotator'] if e else '', round=e.get('round') if e else None,
-                             time=e['time'] if e else '', n_annotators=len(others) + ('_resolved' in by.get(f, {})),
-                             disagreement='|'.join(f'{a}:{v}' for a, v in sorted(others.items())) if dis else '', flag=marks.get(f, '')))
-        write_csv(self.csv_path, rows, columns=['file_name', 'label', 'annotator', 'round', 'time', 'n_annotators', 'disagreement', 'flag'])
-        os.utime(self.events_path) if self.events_path.exists() else None   # the CSV never looks newer than the log it came from
+        t = next((e for e in reversed(self._ev) if e['event'] in ('set', 'skip', 'mark') and e['annotator'] == self.annotator
+                  and e['id'] not in undone), None)
+        if t is None: return None
+        with self._writer() as w: e = self._write(w, dict(event='undo', target=t['id'], file_name=t['file_name']))
+        self._refresh(); self._rebuild()
+    return e
 
-    def _fresh(self):
-        with _locked(self.lock_path): self._refresh()
-        return self._replay()
-    @property
-    def labels(self) -> dict:
-        "Effective labels (the latest set of any annotator, undo applied), including other instances' events."
-        return {f: e['label'] for f, e in self._fresh()[0].items()}
-    @property
-    def skipped(self) -> set: return set(self._fresh()[1])     # copies: the replay is shared
-    @property
-    def marks(self) -> dict: return dict(self._fresh()[2])
-    def by_annotator(self) -> dict:
-        "`{annotator: {file_name: label}}`: each annotator's own latest labels."
-        out = {}
-        for f, d in self._fresh()[3].items():
-            for a, e in d.items():
-                if a != '_resolved': out.setdefault(a, {})[f] = e['label']
-        return out
-    def disagreements(self):
-        "A DataFrame of images whose annotators disagree and that no `resolves` label has settled since."
-        import pandas as pd
-        rows = []
-        for f, d in self._fresh()[3].items():
-            labs = {a: e['label'] for a, e in d.items() if a != '_resolved'}
-            if len(set(labs.values())) > 1: rows.append(dict(file_name=f, **{f'label_{a}': v for a, v in sorted(labs.items())}))
-        return pd.DataFrame(rows)
-    @property
-    def events(self) -> list:
-        self._fresh(); return list(self._ev)
-    def close(self): pass
+# %% ../../nbs/35a_al.store.ipynb #72e08728
+@patch
+def _replay(self:LabelStore):
+    # the log only grows: replay once per new event, not once per property a batch load reads (labels, skipped, marks, …)
+    if getattr(self, '_memo', (None,))[0] == len(self._ev): return self._memo[1]
+    undone = {e['target'] for e in self._ev if e['event'] == 'undo'}
+    lab, skipped, marks, by = {}, set(), {}, {}
+    for e in self._ev:
+        if e['event'] == 'undo' or e['id'] in undone: continue
+        f = e['file_name']
+        if e['event'] == 'set':
+            lab[f] = e; skipped.discard(f)
+            by.setdefault(f, {})
+            if e.get('resolves'): by[f] = {'_resolved': e}
+            else: by[f][e['annotator']] = e
+        elif e['event'] == 'skip': skipped.add(f)
+        elif e['event'] == 'mark':
+            if e['flag'] == 'clear': marks.pop(f, None)
+            else: marks[f] = e['flag']
+    # an undone set restores the previous effective label: replaying without it does exactly that
+    self._memo = (len(self._ev), (lab, skipped, marks, by))
+    return self._memo[1]
+
+@patch
+def labels_now(self:LabelStore) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
+
+@patch
+def label_events(self:LabelStore) -> dict:
+    "`{file_name: the set event behind its effective label}` (its label, annotator, time, round)."
+    return dict(self._fresh()[0])
+
+@patch
+def _rebuild(self:LabelStore):
+    lab, _, marks, by = self._replay()
+    if not lab and not marks and not self.csv_path.exists(): return
+    rows = []
+    for f in sorted(set(lab) | set(marks)):
+        e = lab.get(f); others = {a: x['label'] for a, x in by.get(f, {}).items() if a != '_resolved'}
+        dis = sorted({v for v in others.values()}) if len(set(others.values())) > 1 else []
+        rows.append(dict(file_name=f, label=e['label'] if e else '', annotator=e['annotator'] if e else '', round=e.get('round') if e else None,
+                         time=e['time'] if e else '', n_annotators=len(others) + ('_resolved' in by.get(f, {})),
+                         disagreement='|'.join(f'{a}:{v}' for a, v in sorted(others.items())) if dis else '', flag=marks.get(f, '')))
+    write_csv(self.csv_path, rows, columns=['file_name', 'label', 'annotator', 'round', 'time', 'n_annotators', 'disagreement', 'flag'])
+    os.utime(self.events_path) if self.events_path.exists() else None   # the CSV never looks newer than the log it came from
+
+@patch
+def _fresh(self:LabelStore):
+    with _locked(self.lock_path): self._refresh()
+    return self._replay()
+
+@patch(as_prop=True)
+def labels(self:LabelStore) -> dict:
+    "Effective labels (the latest set of any annotator, undo applied), including other instances' events."
+    return {f: e['label'] for f, e in self._fresh()[0].items()}
+
+@patch(as_prop=True)
+def skipped(self:LabelStore) -> set: return set(self._fresh()[1])     # copies: the replay is shared
+
+@patch(as_prop=True)
+def marks(self:LabelStore) -> dict: return dict(self._fresh()[2])
+
+# %% ../../nbs/35a_al.store.ipynb #dd15dcd2
+@patch
+def by_annotator(self:LabelStore) -> dict:
+    "`{annotator: {file_name: label}}`: each annotator's own latest labels."
+    out = {}
+    for f, d in self._fresh()[3].items():
+        for a, e in d.items():
+            if a != '_resolved': out.setdefault(a, {})[f] = e['label']
+    return out
+
+@patch
+def disagreements(self:LabelStore):
+    "A DataFrame of images whose annotators disagree and that no `resolves` label has settled since."
+    import pandas as pd
+    rows = []
+    for f, d in self._fresh()[3].items():
+        labs = {a: e['label'] for a, e in d.items() if a != '_resolved'}
+        if len(set(labs.values())) > 1: rows.append(dict(file_name=f, **{f'label_{a}': v for a, v in sorted(labs.items())}))
+    return pd.DataFrame(rows)
+
+@patch(as_prop=True)
+def events(self:LabelStore) -> list:
+    self._fresh(); return list(self._ev)
+
+@patch
+def close(self:LabelStore): pass
 
 # %% ../../nbs/35a_al.store.ipynb #74f28c42
 def _user():

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from ..core.config import UserError
 from ..core.io import write_csv, png_bytes
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['read_clips', 'clip_view', 'ClipTriage']
@@ -107,32 +108,7 @@ class ClipTriage:
         lab, sk = self.store.labels, self.store.skipped
         todo = [c['clip'] for c in self.clips if c['clip'] not in lab]
         return [c for c in todo if c not in sk] + [c for c in todo if c in sk]
-    def decisions(self) -> dict:
-        "clip -> 'accept' | 'reject' for the clips of this widget."
-        return {c: l for c, l in self.store.labels.items() if c in self.by_clip}
-    def counts(self) -> dict:
-        d = list(self.decisions().values())
-        return dict(accepted=d.count('accept'), rejected=d.count('reject'), left=len(self.clips) - len(d),
-                    skipped=len(set(self.queue()) & self.store.skipped))
 
-    # --- actions (the buttons and keys call these)
-    def decide(self, decision:str):
-        "Record 'accept' or 'reject' for the clip on screen and show the next."
-        if decision not in ('accept', 'reject'): raise UserError(f"decision: {decision!r} is not allowed; allowed: 'accept', 'reject'")
-        if self.current is None: raise UserError('no clip on screen: every clip is decided (undo to change one)')
-        self.store.set(self.current, decision); self._export(); self._show_next()
-    def skip(self):
-        "Put the clip on screen at the end of the queue."
-        if self.current is None: return
-        self.store.skip(self.current); self._show_next(exclude=self.current)
-    def replay(self):
-        "Play the clip on screen again (a fresh player: ipywidgets does not resend an unchanged value)."
-        if self.current is not None: self._play(self.current)
-    def undo(self):
-        "Take back the last decision or skip; that clip is shown again."
-        ev = self.store.undo()
-        if ev is None: self.status.value = 'nothing to undo'; return
-        self._export(); self._show(ev.get('file_name'))
     def quit(self):
         "Stop the player and close the buttons; the decisions are on disk already."
         self.closed = True; self.player_box.children = []
@@ -141,74 +117,135 @@ class ClipTriage:
         self.status.value = (f"closed: {c['accepted']} accepted, {c['rejected']} rejected, {c['left']} left — in "
                              f"<code>{html.escape(str(self.out_dir))}</code>; open the widget again to go on")
 
-    @guard
-    def _on_accept(self): self.decide('accept')
-    @guard
-    def _on_reject(self): self.decide('reject')
-    @guard
-    def _on_skip(self): self.skip()
-    @guard
-    def _on_replay(self): self.replay()
-    @guard
-    def _on_undo(self): self.undo()
-    @guard
-    def _on_quit(self): self.quit()
-    def _on_key(self, ev:dict):
-        "ipyevents keydown: a/r/s/o/u/q do what the buttons do."
-        k = self.KEYS.get(str(ev.get('key', '')).lower())
-        if k and not self.closed: getattr(self, f'_on_{k}')()
+# %% ../../nbs/59b_codec.triage.ipynb #c69d131a
+@patch
+def decisions(self:ClipTriage) -> dict:
+    "clip -> 'accept' | 'reject' for the clips of this widget."
+    return {c: l for c, l in self.store.labels.items() if c in self.by_clip}
 
-    def snapshot(self):
-        "A picture of the widget as it stands (for docs and reports, where no live widget renders): a matplotlib figure."
-        import matplotlib.pyplot as plt
-        from PIL import Image
-        fig = plt.figure(figsize=(6.4, 2.7), dpi=60)
-        strip = lambda s: html.unescape(re.sub('<[^>]+>', '', s))
-        fig.text(0.01, 0.95, strip(self.title.value), fontsize=11, weight='bold', va='top')
-        if self.mel.value:
-            ax = fig.add_axes([0.01, 0.36, 0.62, 0.48]); ax.imshow(np.asarray(Image.open(io.BytesIO(self.mel.value)))); ax.axis('off')
-            fig.text(0.65, 0.80, '\u25b6 player (wav, plays once)', fontsize=9, va='top')
-        fig.text(0.65, 0.70, '\n'.join(strip(self.meta.value).split(' · ')), fontsize=8, va='top')
-        x = 0.01
-        for k, b in self.buttons.items():
-            col = dict(success='#2e7d32', danger='#c62828', info='#0277bd', warning='#ef6c00').get(b.button_style, '#9e9e9e')
-            fig.text(x, 0.22, b.description, fontsize=9, color='white', va='center',
-                     bbox=dict(boxstyle='round,pad=0.3', fc=col if not b.disabled else '#cfcfcf', ec='none')); x += 0.165
-        fig.text(0.01, 0.06, f'decided {self.progress.value}/{self.progress.max} — ' + strip(self.status.value), fontsize=9)
-        return fig
+@patch
+def counts(self:ClipTriage) -> dict:
+    d = list(self.decisions().values())
+    return dict(accepted=d.count('accept'), rejected=d.count('reject'), left=len(self.clips) - len(d),
+                skipped=len(set(self.queue()) & self.store.skipped))
 
-    # --- display and files
-    def _show_next(self, exclude=None):
-        q = self.queue()
-        if exclude is not None and len(q) > 1: q = [c for c in q if c != exclude] + [exclude]
-        self._show(q[0] if q else None)
-    def _show(self, clip):
-        self.current = clip
-        c = self.counts(); self.progress.value = len(self.clips) - c['left']
-        self.status.value = (f"accepted {c['accepted']} · rejected {c['rejected']} · skipped {c['skipped']} · left {c['left']}"
-                             + (f" · {len(self.missing)} missing file(s) left out" if self.missing else ''))
-        if clip is None:
-            self.player_box.children = []; self.mel.value = b''; self.meta.value = ''
-            self.title.value = (f'<b>all {len(self.clips)} clips decided</b> — <code>{html.escape(str(self.out_dir / "accepted.csv"))}</code>, '
-                                f'<code>rejected.csv</code>')
-            return
-        row = self.by_clip[clip]
-        k = [x['clip'] for x in self.clips].index(clip) + 1
-        self.title.value = f'<b>clip {k} of {len(self.clips)}</b>: <code>{html.escape(clip)}</code>'
-        shown = {a: b for a, b in row.items() if a not in ('clip', 'file') and not str(b).endswith(('.wav', '.flac', '.ogg', '.mp3'))}
-        self.meta.value = '<small>' + ' · '.join(f'{html.escape(a)}: <b>{html.escape(str(b))}</b>' for a, b in shown.items()) + '</small>'
-        self._play(clip)
-    def _play(self, clip):
-        import ipywidgets as W
-        wav, png = clip_view(self.by_clip[clip]['file'])
-        self.mel.value = png
-        self.player = W.Audio(value=wav, format='wav', autoplay=True, loop=False, controls=True)
-        self.player_box.children = [self.player]
-    def _export(self):
-        "accepted.csv and rejected.csv: the summary rows of the decided clips, in the summary's order (atomic rewrites, from the log)."
-        ev = self.store.label_events()
-        cols = [k for k in self.clips[0] if k != 'file'] + ['decision', 'annotator', 'decided_at']
-        for d, name in (('accept', 'accepted.csv'), ('reject', 'rejected.csv')):
-            rows = [dict({k: v for k, v in c.items() if k != 'file'}, decision=d, annotator=ev[c['clip']]['annotator'],
-                         decided_at=ev[c['clip']]['time']) for c in self.clips if c['clip'] in ev and ev[c['clip']]['label'] == d]
-            write_csv(self.out_dir / name, rows, columns=cols)
+# --- actions (the buttons and keys call these)
+@patch
+def decide(self:ClipTriage, decision:str):
+    "Record 'accept' or 'reject' for the clip on screen and show the next."
+    if decision not in ('accept', 'reject'): raise UserError(f"decision: {decision!r} is not allowed; allowed: 'accept', 'reject'")
+    if self.current is None: raise UserError('no clip on screen: every clip is decided (undo to change one)')
+    self.store.set(self.current, decision); self._export(); self._show_next()
+
+@patch
+def skip(self:ClipTriage):
+    "Put the clip on screen at the end of the queue."
+    if self.current is None: return
+    self.store.skip(self.current); self._show_next(exclude=self.current)
+
+@patch
+def replay(self:ClipTriage):
+    "Play the clip on screen again (a fresh player: ipywidgets does not resend an unchanged value)."
+    if self.current is not None: self._play(self.current)
+
+@patch
+def undo(self:ClipTriage):
+    "Take back the last decision or skip; that clip is shown again."
+    ev = self.store.undo()
+    if ev is None: self.status.value = 'nothing to undo'; return
+    self._export(); self._show(ev.get('file_name'))
+
+@patch
+@guard
+def _on_accept(self:ClipTriage): self.decide('accept')
+
+@patch
+@guard
+def _on_reject(self:ClipTriage): self.decide('reject')
+
+@patch
+@guard
+def _on_skip(self:ClipTriage): self.skip()
+
+@patch
+@guard
+def _on_replay(self:ClipTriage): self.replay()
+
+@patch
+@guard
+def _on_undo(self:ClipTriage): self.undo()
+
+# %% ../../nbs/59b_codec.triage.ipynb #575605b9
+@patch
+@guard
+def _on_quit(self:ClipTriage): self.quit()
+
+@patch
+def _on_key(self:ClipTriage, ev:dict):
+    "ipyevents keydown: a/r/s/o/u/q do what the buttons do."
+    k = self.KEYS.get(str(ev.get('key', '')).lower())
+    if k and not self.closed: getattr(self, f'_on_{k}')()
+
+@patch
+def snapshot(self:ClipTriage):
+    "A picture of the widget as it stands (for docs and reports, where no live widget renders): a matplotlib figure."
+    import matplotlib.pyplot as plt
+    from PIL import Image
+    fig = plt.figure(figsize=(6.4, 2.7), dpi=60)
+    strip = lambda s: html.unescape(re.sub('<[^>]+>', '', s))
+    fig.text(0.01, 0.95, strip(self.title.value), fontsize=11, weight='bold', va='top')
+    if self.mel.value:
+        ax = fig.add_axes([0.01, 0.36, 0.62, 0.48]); ax.imshow(np.asarray(Image.open(io.BytesIO(self.mel.value)))); ax.axis('off')
+        fig.text(0.65, 0.80, '\u25b6 player (wav, plays once)', fontsize=9, va='top')
+    fig.text(0.65, 0.70, '\n'.join(strip(self.meta.value).split(' · ')), fontsize=8, va='top')
+    x = 0.01
+    for k, b in self.buttons.items():
+        col = dict(success='#2e7d32', danger='#c62828', info='#0277bd', warning='#ef6c00').get(b.button_style, '#9e9e9e')
+        fig.text(x, 0.22, b.description, fontsize=9, color='white', va='center',
+                 bbox=dict(boxstyle='round,pad=0.3', fc=col if not b.disabled else '#cfcfcf', ec='none')); x += 0.165
+    fig.text(0.01, 0.06, f'decided {self.progress.value}/{self.progress.max} — ' + strip(self.status.value), fontsize=9)
+    return fig
+
+# --- display and files
+@patch
+def _show_next(self:ClipTriage, exclude=None):
+    q = self.queue()
+    if exclude is not None and len(q) > 1: q = [c for c in q if c != exclude] + [exclude]
+    self._show(q[0] if q else None)
+
+@patch
+def _show(self:ClipTriage, clip):
+    self.current = clip
+    c = self.counts(); self.progress.value = len(self.clips) - c['left']
+    self.status.value = (f"accepted {c['accepted']} · rejected {c['rejected']} · skipped {c['skipped']} · left {c['left']}"
+                         + (f" · {len(self.missing)} missing file(s) left out" if self.missing else ''))
+    if clip is None:
+        self.player_box.children = []; self.mel.value = b''; self.meta.value = ''
+        self.title.value = (f'<b>all {len(self.clips)} clips decided</b> — <code>{html.escape(str(self.out_dir / "accepted.csv"))}</code>, '
+                            f'<code>rejected.csv</code>')
+        return
+    row = self.by_clip[clip]
+    k = [x['clip'] for x in self.clips].index(clip) + 1
+    self.title.value = f'<b>clip {k} of {len(self.clips)}</b>: <code>{html.escape(clip)}</code>'
+    shown = {a: b for a, b in row.items() if a not in ('clip', 'file') and not str(b).endswith(('.wav', '.flac', '.ogg', '.mp3'))}
+    self.meta.value = '<small>' + ' · '.join(f'{html.escape(a)}: <b>{html.escape(str(b))}</b>' for a, b in shown.items()) + '</small>'
+    self._play(clip)
+
+# %% ../../nbs/59b_codec.triage.ipynb #9b12ab25
+@patch
+def _play(self:ClipTriage, clip):
+    import ipywidgets as W
+    wav, png = clip_view(self.by_clip[clip]['file'])
+    self.mel.value = png
+    self.player = W.Audio(value=wav, format='wav', autoplay=True, loop=False, controls=True)
+    self.player_box.children = [self.player]
+
+@patch
+def _export(self:ClipTriage):
+    "accepted.csv and rejected.csv: the summary rows of the decided clips, in the summary's order (atomic rewrites, from the log)."
+    ev = self.store.label_events()
+    cols = [k for k in self.clips[0] if k != 'file'] + ['decision', 'annotator', 'decided_at']
+    for d, name in (('accept', 'accepted.csv'), ('reject', 'rejected.csv')):
+        rows = [dict({k: v for k, v in c.items() if k != 'file'}, decision=d, annotator=ev[c['clip']]['annotator'],
+                     decided_at=ev[c['clip']]['time']) for c in self.clips if c['clip'] in ev and ev[c['clip']]['label'] == d]
+        write_csv(self.out_dir / name, rows, columns=cols)

@@ -11,6 +11,7 @@ import numpy as np
 from ..core.config import cfield, Invalid, load_config, from_dict, to_dict, UserError, shipped_files, named_config
 from ..core.io import write_json, read_json, JsonlWriter, read_jsonl, write_text, canonical_json, load_safetensors, check_checkpoint
 from ..core.runs import start_run, resume_run, Run
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ARCHS', 'CONSTANT_COLUMNS', 'DiffDataCfg', 'CondCfg', 'DiffModelCfg', 'ObjectiveCfg', 'DiffTrainCfg', 'SampleCfg',
@@ -396,106 +397,123 @@ class SpectrogramDiffusion:
         return np.full(n, self.null_index) if self.space.kind != 'caption' else [''] * n
     @property
     def null_index(self) -> int: return self.n_classes if self.arch in ('dit', 'unet') else -1
-    def encode_text(self, captions:list) -> dict:
-        "Text embeddings of `captions` through the pipeline's own encode_prompt (cached per caption)."
-        import torch
-        todo = sorted(set(c for c in captions if c not in self._text))
-        if todo:
-            with torch.no_grad():
-                if self.arch == 'sd15':
-                    e, _ = self.pipe.encode_prompt(todo, self.device, 1, False)
-                    for c, v in zip(todo, e): self._text[c] = (v, None)
-                else:
-                    e, _, pooled, _ = self.pipe.encode_prompt(todo, todo, todo, device=self.device, do_classifier_free_guidance=False,
-                                                              max_sequence_length=self.cfg.model.max_sequence_length)
-                    for c, v, pv in zip(todo, e, pooled): self._text[c] = (v, pv)
-        emb = torch.stack([self._text[c][0] for c in captions])
-        pooled = torch.stack([self._text[c][1] for c in captions]) if self.arch == 'sd35' else None
-        return dict(emb=emb, pooled=pooled)
-    def predict(self, net, x, t, cond):
-        "The denoiser's output for noisy `x` at timesteps `t` under `cond` (class indices, or captions)."
-        import torch
-        if self.arch in ('dit', 'unet'):
-            c = torch.as_tensor(np.asarray(cond), dtype=torch.long, device=x.device)
-            return net(x, t, class_labels=c).sample if self.arch == 'unet' else net(x, timestep=t, class_labels=c).sample
-        e = self.encode_text(list(cond))
-        if self.arch == 'sd15': return net(x, t, encoder_hidden_states=e['emb']).sample
-        return net(hidden_states=x, timestep=t, encoder_hidden_states=e['emb'], pooled_projections=e['pooled']).sample
 
-    # -- data <-> model space
-    def set_norm(self, x=None, mean=None, std=None, clip=None):
-        "Standardisation per channel and frequency row (over samples and frames) from training images `x`, or given; None when normalize = 'range' or a VAE is used."
-        import torch
-        if self.vae is not None or self.cfg.data.normalize == 'range': self.norm = None; return
-        if x is not None:
-            mean = x.mean((0, 3), keepdim=True)[0]; std = x.std((0, 3), keepdim=True)[0].clamp_min(1e-3)
-            clip = float(((x - mean) / std).abs().max())
-        self.norm = (torch.as_tensor(np.asarray(mean, np.float32)), torch.as_tensor(np.asarray(std, np.float32)))
-        self._clip = max(1.0, float(clip or 1.0))
-    def encode_images(self, x, batch:int=32):
-        "Model-space images (N, C', S, S) → what the denoiser sees: standardised images, or VAE latents (mean, scaled) for sd15/sd35."
-        import torch
-        if self.vae is None: return x if self.norm is None else (x - self.norm[0]) / self.norm[1]
-        out = []
+# %% ../../nbs/54_eeg.diffusion.ipynb #1f365dfd
+@patch
+def encode_text(self:SpectrogramDiffusion, captions:list) -> dict:
+    "Text embeddings of `captions` through the pipeline's own encode_prompt (cached per caption)."
+    import torch
+    todo = sorted(set(c for c in captions if c not in self._text))
+    if todo:
         with torch.no_grad():
-            for i in range(0, len(x), batch):
-                img = x[i:i + batch].to(self.device).expand(-1, 3, -1, -1)
-                lat = self.vae.encode(img).latent_dist.mean
-                sh = getattr(self.vae.config, 'shift_factor', None) or 0.0
-                out.append(((lat - sh) * self.vae.config.scaling_factor).cpu())
-        return torch.cat(out)
-    def decode(self, z):
-        "Denoiser space → model-space images (N, C', S, S) in [-1, 1]."
-        import torch
-        if self.vae is None: return z if self.norm is None else z * self.norm[1].to(z.device) + self.norm[0].to(z.device)
-        sh = getattr(self.vae.config, 'shift_factor', None) or 0.0
-        with torch.no_grad(): img = self.vae.decode(z / self.vae.config.scaling_factor + sh).sample
-        return img.mean(1, keepdim=True)
+            if self.arch == 'sd15':
+                e, _ = self.pipe.encode_prompt(todo, self.device, 1, False)
+                for c, v in zip(todo, e): self._text[c] = (v, None)
+            else:
+                e, _, pooled, _ = self.pipe.encode_prompt(todo, todo, todo, device=self.device, do_classifier_free_guidance=False,
+                                                          max_sequence_length=self.cfg.model.max_sequence_length)
+                for c, v, pv in zip(todo, e, pooled): self._text[c] = (v, pv)
+    emb = torch.stack([self._text[c][0] for c in captions])
+    pooled = torch.stack([self._text[c][1] for c in captions]) if self.arch == 'sd35' else None
+    return dict(emb=emb, pooled=pooled)
 
-    # -- sampling
-    @property
-    def clip_range(self) -> float:
-        "Bound of the denoiser's space that DDIM clips its x0 estimate to (pixel-space models): 1, or the largest standardised value."
-        return 1.0 if self.norm is None else self._clip
-    def sampler(self, steps:int):
-        "The sampling scheduler: DDIM (η = 0) for DDPM-trained models, Euler for flow matching — deterministic given the initial noise."
-        from diffusers import DDIMScheduler, FlowMatchEulerDiscreteScheduler
-        s = (DDIMScheduler.from_config(self.scheduler.config, clip_sample=self.vae is None, clip_sample_range=self.clip_range, set_alpha_to_one=False, timestep_spacing='trailing')
-             if self.cfg.objective.kind == 'ddpm' else FlowMatchEulerDiscreteScheduler.from_config(self.scheduler.config))
-        s.set_timesteps(steps, device=self.device)
-        return s
-    def initial_noise(self, seeds) -> 'torch.Tensor':
-        "One noise draw per sample from its own seed (CPU generator: the same on every device and batch size)."
-        import torch
-        shp = (self.in_channels, self.latent_size, self.latent_size)
-        return torch.stack([torch.randn(shp, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
-    def sample(self, cond, # class indices (array) or captions (list), one per sample
-               seeds, # one seed per sample
-               steps:int|None=None, guidance:float|None=None, batch_size:int=32, net=None, progress=None) -> np.ndarray:
-        "Generate one spectrogram per (condition, seed): float16 dB arrays (N, C, F, T) of the dataset's shape."
-        import torch
-        from tqdm.auto import tqdm
-        steps = steps or self.cfg.sample.steps; g = self.cfg.sample.guidance if guidance is None else guidance
-        net = net or self.net; was = net.training; net.eval()
-        out = []; n = len(seeds)
-        bar = tqdm(total=n, desc='sample', unit='img', disable=(not progress) if progress is not None else True, leave=False)
-        with torch.no_grad():
-            for i in range(0, n, batch_size):
-                c = cond[i:i + batch_size]; x = self.initial_noise(seeds[i:i + batch_size]).to(self.device)
-                sch = self.sampler(steps); x = x * getattr(sch, 'init_noise_sigma', 1.0)
-                both = g != 1.0
-                cc = (np.concatenate([np.asarray(c), self.null_cond(len(c))]) if self.space.kind != 'caption' else list(c) + self.null_cond(len(c))) if both else c
-                for t in sch.timesteps:
-                    xin = torch.cat([x, x]) if both else x
-                    tt = t.expand(xin.shape[0]).to(self.device)
-                    p = self.predict(net, sch.scale_model_input(xin, t) if hasattr(sch, 'scale_model_input') else xin, tt, cc).float()
-                    if both: pc, pu = p.chunk(2); p = pu + g * (pc - pu)
-                    x = sch.step(p, t, x).prev_sample
-                a = from_model_space(self.decode(x), self.shape, self.db_range, self.layout)
-                for ch, v in self.fixed.items(): a[:, ch] = v
-                out.append(a); bar.update(len(c))
-        bar.close(); net.train(was)
-        return np.concatenate(out)
+@patch
+def predict(self:SpectrogramDiffusion, net, x, t, cond):
+    "The denoiser's output for noisy `x` at timesteps `t` under `cond` (class indices, or captions)."
+    import torch
+    if self.arch in ('dit', 'unet'):
+        c = torch.as_tensor(np.asarray(cond), dtype=torch.long, device=x.device)
+        return net(x, t, class_labels=c).sample if self.arch == 'unet' else net(x, timestep=t, class_labels=c).sample
+    e = self.encode_text(list(cond))
+    if self.arch == 'sd15': return net(x, t, encoder_hidden_states=e['emb']).sample
+    return net(hidden_states=x, timestep=t, encoder_hidden_states=e['emb'], pooled_projections=e['pooled']).sample
+
+# -- data <-> model space
+@patch
+def set_norm(self:SpectrogramDiffusion, x=None, mean=None, std=None, clip=None):
+    "Standardisation per channel and frequency row (over samples and frames) from training images `x`, or given; None when normalize = 'range' or a VAE is used."
+    import torch
+    if self.vae is not None or self.cfg.data.normalize == 'range': self.norm = None; return
+    if x is not None:
+        mean = x.mean((0, 3), keepdim=True)[0]; std = x.std((0, 3), keepdim=True)[0].clamp_min(1e-3)
+        clip = float(((x - mean) / std).abs().max())
+    self.norm = (torch.as_tensor(np.asarray(mean, np.float32)), torch.as_tensor(np.asarray(std, np.float32)))
+    self._clip = max(1.0, float(clip or 1.0))
+
+@patch
+def encode_images(self:SpectrogramDiffusion, x, batch:int=32):
+    "Model-space images (N, C', S, S) → what the denoiser sees: standardised images, or VAE latents (mean, scaled) for sd15/sd35."
+    import torch
+    if self.vae is None: return x if self.norm is None else (x - self.norm[0]) / self.norm[1]
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            img = x[i:i + batch].to(self.device).expand(-1, 3, -1, -1)
+            lat = self.vae.encode(img).latent_dist.mean
+            sh = getattr(self.vae.config, 'shift_factor', None) or 0.0
+            out.append(((lat - sh) * self.vae.config.scaling_factor).cpu())
+    return torch.cat(out)
+
+# %% ../../nbs/54_eeg.diffusion.ipynb #9e603522
+@patch
+def decode(self:SpectrogramDiffusion, z):
+    "Denoiser space → model-space images (N, C', S, S) in [-1, 1]."
+    import torch
+    if self.vae is None: return z if self.norm is None else z * self.norm[1].to(z.device) + self.norm[0].to(z.device)
+    sh = getattr(self.vae.config, 'shift_factor', None) or 0.0
+    with torch.no_grad(): img = self.vae.decode(z / self.vae.config.scaling_factor + sh).sample
+    return img.mean(1, keepdim=True)
+
+# -- sampling
+@patch(as_prop=True)
+def clip_range(self:SpectrogramDiffusion) -> float:
+    "Bound of the denoiser's space that DDIM clips its x0 estimate to (pixel-space models): 1, or the largest standardised value."
+    return 1.0 if self.norm is None else self._clip
+
+@patch
+def sampler(self:SpectrogramDiffusion, steps:int):
+    "The sampling scheduler: DDIM (η = 0) for DDPM-trained models, Euler for flow matching — deterministic given the initial noise."
+    from diffusers import DDIMScheduler, FlowMatchEulerDiscreteScheduler
+    s = (DDIMScheduler.from_config(self.scheduler.config, clip_sample=self.vae is None, clip_sample_range=self.clip_range, set_alpha_to_one=False, timestep_spacing='trailing')
+         if self.cfg.objective.kind == 'ddpm' else FlowMatchEulerDiscreteScheduler.from_config(self.scheduler.config))
+    s.set_timesteps(steps, device=self.device)
+    return s
+
+@patch
+def initial_noise(self:SpectrogramDiffusion, seeds) -> 'torch.Tensor':
+    "One noise draw per sample from its own seed (CPU generator: the same on every device and batch size)."
+    import torch
+    shp = (self.in_channels, self.latent_size, self.latent_size)
+    return torch.stack([torch.randn(shp, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+
+@patch
+def sample(self:SpectrogramDiffusion, cond, # class indices (array) or captions (list), one per sample
+           seeds, # one seed per sample
+           steps:int|None=None, guidance:float|None=None, batch_size:int=32, net=None, progress=None) -> np.ndarray:
+    "Generate one spectrogram per (condition, seed): float16 dB arrays (N, C, F, T) of the dataset's shape."
+    import torch
+    from tqdm.auto import tqdm
+    steps = steps or self.cfg.sample.steps; g = self.cfg.sample.guidance if guidance is None else guidance
+    net = net or self.net; was = net.training; net.eval()
+    out = []; n = len(seeds)
+    bar = tqdm(total=n, desc='sample', unit='img', disable=(not progress) if progress is not None else True, leave=False)
+    with torch.no_grad():
+        for i in range(0, n, batch_size):
+            c = cond[i:i + batch_size]; x = self.initial_noise(seeds[i:i + batch_size]).to(self.device)
+            sch = self.sampler(steps); x = x * getattr(sch, 'init_noise_sigma', 1.0)
+            both = g != 1.0
+            cc = (np.concatenate([np.asarray(c), self.null_cond(len(c))]) if self.space.kind != 'caption' else list(c) + self.null_cond(len(c))) if both else c
+            for t in sch.timesteps:
+                xin = torch.cat([x, x]) if both else x
+                tt = t.expand(xin.shape[0]).to(self.device)
+                p = self.predict(net, sch.scale_model_input(xin, t) if hasattr(sch, 'scale_model_input') else xin, tt, cc).float()
+                if both: pc, pu = p.chunk(2); p = pu + g * (pc - pu)
+                x = sch.step(p, t, x).prev_sample
+            a = from_model_space(self.decode(x), self.shape, self.db_range, self.layout)
+            for ch, v in self.fixed.items(): a[:, ch] = v
+            out.append(a); bar.update(len(c))
+    bar.close(); net.train(was)
+    return np.concatenate(out)
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #097941a4
 class _DiffState:

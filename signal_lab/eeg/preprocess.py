@@ -12,6 +12,7 @@ from ..core.config import UserError, to_dict
 from ..core.io import write_json, read_json, write_csv, write_npy, file_hash, sha256_json, read_csv, locks_output
 from .settings import EEGSettings, load_settings
 from .spectrogram import pick_channels, resample, psd_stft, to_db, db_to_image
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['LAYOUT', 'COVARIANCES', 'Recording', 'load_window', 'band_covariances', 'cov_file', 'window_caption',
@@ -136,116 +137,122 @@ class BaseSpectrogramPreprocessor:
                                 signal=dict(aliases=o.aliases, reference=o.reference, highpass_hz=o.highpass_hz, lowpass_hz=o.lowpass_hz,
                                             notch_hz=o.notch_hz, demean=True)))[:16]
 
-    def process_recording(self, rec:Recording, split:str) -> list[dict]:
-        "Read, pick, resample, window, STFT, write; return the metadata rows (one per window). One BLAS and torch thread, whoever calls it."
-        import torch
-        from signal_lab.core.parallel import one_blas_thread
-        torch.set_num_threads(1)
-        with one_blas_thread(): return self._process_recording(rec, split)
+# %% ../../nbs/44_eeg.preprocess.ipynb #45a03a92
+@patch
+def process_recording(self:BaseSpectrogramPreprocessor, rec:Recording, split:str) -> list[dict]:
+    "Read, pick, resample, window, STFT, write; return the metadata rows (one per window). One BLAS and torch thread, whoever calls it."
+    import torch
+    from signal_lab.core.parallel import one_blas_thread
+    torch.set_num_threads(1)
+    with one_blas_thread(): return self._process_recording(rec, split)
 
-    def _process_recording(self, rec, split):
-        sp = self.sp
-        if rec.error: raise UserError(rec.error)
-        try: x32, fs = self.read_raw(rec)
-        except UserError: raise
-        except Exception as e: raise UserError(f'{rec.path}: cannot read ({type(e).__name__}: {e})') from None
-        x = resample(x32, fs, sp.resample_hz); del x32
-        n_win = int(round(sp.chunk_seconds * sp.resample_hz)); step = max(1, int(round(n_win * (1 - sp.overlap))))
-        starts = []
-        for a, b in self.segments(rec, x.shape[1] / sp.resample_hz):
-            s_a, s_b = int(round(a * sp.resample_hz)), min(int(round(b * sp.resample_hz)), x.shape[1])
-            starts += range(max(s_a, 0), s_b - n_win + 1, step)
-        if not starts:
-            hint = ' (a .cnt whose header sample count is corrupt? list it in datasets.<name>.recompute_n_samples)' if rec.path.suffix.lower() == '.cnt' else ''
-            raise UserError(f'{rec.path}: {x.shape[1] / sp.resample_hz:.1f} s of data hold no complete {sp.chunk_seconds:g}-s window{hint}')
-        size, sha = rec.path.stat().st_size, file_hash(rec.path)[:16]
-        out = self.output / split / rec.subject_id; rows = []
-        C, B = x.shape[0], max(1, int(60 // sp.chunk_seconds))  # STFT of about a minute of windows per torch call
-        arr = None
-        cov = band_covariances(x, sp.resample_hz, starts, n_win)[0]        # the Riemannian input: (windows, bands, C, C)
-        for b0 in range(0, len(starts), B):
-            batch = starts[b0:b0 + B]
-            xb = np.stack([x[:, s:s + n_win] for s in batch]).reshape(len(batch) * C, n_win)
-            dbs = to_db(psd_stft(xb, sp.resample_hz, sp.n_fft, sp.win_length, sp.hop_length, sp.window), inplace=True).half().numpy()
-            dbs = dbs.reshape(len(batch), C, *dbs.shape[1:])
-            if arr is None: arr = np.empty((len(starts), *dbs.shape[1:]), np.float16)
-            arr[b0:b0 + len(batch)] = dbs
-            for j, s0 in enumerate(batch): rows.append(self._window_row(rec, split, out, b0 + j, s0, n_win, dbs[j], fs, size, sha))
-        write_npy(out / f'{rec.rec_id}.cov.npy', cov, fsync=False)      # before the spectrograms: a recording with its array has both
-        write_npy(out / f'{rec.rec_id}.npy', arr, fsync=False)
-        return rows
+@patch
+def _process_recording(self:BaseSpectrogramPreprocessor, rec, split):
+    sp = self.sp
+    if rec.error: raise UserError(rec.error)
+    try: x32, fs = self.read_raw(rec)
+    except UserError: raise
+    except Exception as e: raise UserError(f'{rec.path}: cannot read ({type(e).__name__}: {e})') from None
+    x = resample(x32, fs, sp.resample_hz); del x32
+    n_win = int(round(sp.chunk_seconds * sp.resample_hz)); step = max(1, int(round(n_win * (1 - sp.overlap))))
+    starts = []
+    for a, b in self.segments(rec, x.shape[1] / sp.resample_hz):
+        s_a, s_b = int(round(a * sp.resample_hz)), min(int(round(b * sp.resample_hz)), x.shape[1])
+        starts += range(max(s_a, 0), s_b - n_win + 1, step)
+    if not starts:
+        hint = ' (a .cnt whose header sample count is corrupt? list it in datasets.<name>.recompute_n_samples)' if rec.path.suffix.lower() == '.cnt' else ''
+        raise UserError(f'{rec.path}: {x.shape[1] / sp.resample_hz:.1f} s of data hold no complete {sp.chunk_seconds:g}-s window{hint}')
+    size, sha = rec.path.stat().st_size, file_hash(rec.path)[:16]
+    out = self.output / split / rec.subject_id; rows = []
+    C, B = x.shape[0], max(1, int(60 // sp.chunk_seconds))  # STFT of about a minute of windows per torch call
+    arr = None
+    cov = band_covariances(x, sp.resample_hz, starts, n_win)[0]        # the Riemannian input: (windows, bands, C, C)
+    for b0 in range(0, len(starts), B):
+        batch = starts[b0:b0 + B]
+        xb = np.stack([x[:, s:s + n_win] for s in batch]).reshape(len(batch) * C, n_win)
+        dbs = to_db(psd_stft(xb, sp.resample_hz, sp.n_fft, sp.win_length, sp.hop_length, sp.window), inplace=True).half().numpy()
+        dbs = dbs.reshape(len(batch), C, *dbs.shape[1:])
+        if arr is None: arr = np.empty((len(starts), *dbs.shape[1:]), np.float16)
+        arr[b0:b0 + len(batch)] = dbs
+        for j, s0 in enumerate(batch): rows.append(self._window_row(rec, split, out, b0 + j, s0, n_win, dbs[j], fs, size, sha))
+    write_npy(out / f'{rec.rec_id}.cov.npy', cov, fsync=False)      # before the spectrograms: a recording with its array has both
+    write_npy(out / f'{rec.rec_id}.npy', arr, fsync=False)
+    return rows
 
-    def _window_row(self, rec, split, out, k, s0, n_win, db, fs, size, sha):
-        sp = self.sp
-        stem = f'{rec.rec_id}_w{k:05d}'
-        row = dict(file_name=f'{split}/{rec.subject_id}/{rec.rec_id}.npy', window_index=k, split=split, dataset=self.name, subject_id=rec.subject_id,
-                   session=rec.session, recording=rec.rec_id, source_file=str(rec.path), source_size=size, source_sha256=sha,
-                   start_sample=int(round(s0 * fs / sp.resample_hz)), stop_sample=int(round((s0 + n_win) * fs / sp.resample_hz)),
-                   fs_in=fs, fs_out=sp.resample_hz, channels=' '.join(self.channels), n_fft=sp.n_fft, win_length=sp.win_length,
-                   hop_length=sp.hop_length, window=sp.window, scaling='psd_V2_per_Hz_dB',
-                   **self.window_labels(rec, s0 / sp.resample_hz, (s0 + n_win) / sp.resample_hz))
-        if self.images:
-            from signal_lab.core.io import write_png
-            img = np.concatenate(list(db_to_image(db.astype(np.float32), sp.db_range)), 0)
-            write_png(out / f'{stem}.png', img, fsync=False); row['image_file_name'] = f'{split}/{rec.subject_id}/{stem}.png'
-        row['caption'] = self.caption(row)
-        return row
+@patch
+def _window_row(self:BaseSpectrogramPreprocessor, rec, split, out, k, s0, n_win, db, fs, size, sha):
+    sp = self.sp
+    stem = f'{rec.rec_id}_w{k:05d}'
+    row = dict(file_name=f'{split}/{rec.subject_id}/{rec.rec_id}.npy', window_index=k, split=split, dataset=self.name, subject_id=rec.subject_id,
+               session=rec.session, recording=rec.rec_id, source_file=str(rec.path), source_size=size, source_sha256=sha,
+               start_sample=int(round(s0 * fs / sp.resample_hz)), stop_sample=int(round((s0 + n_win) * fs / sp.resample_hz)),
+               fs_in=fs, fs_out=sp.resample_hz, channels=' '.join(self.channels), n_fft=sp.n_fft, win_length=sp.win_length,
+               hop_length=sp.hop_length, window=sp.window, scaling='psd_V2_per_Hz_dB',
+               **self.window_labels(rec, s0 / sp.resample_hz, (s0 + n_win) / sp.resample_hz))
+    if self.images:
+        from signal_lab.core.io import write_png
+        img = np.concatenate(list(db_to_image(db.astype(np.float32), sp.db_range)), 0)
+        write_png(out / f'{stem}.png', img, fsync=False); row['image_file_name'] = f'{split}/{rec.subject_id}/{stem}.png'
+    row['caption'] = self.caption(row)
+    return row
 
-    @locks_output(lambda a: a['self'].output)   # one writer at a time
-    def run(self, overwrite:bool=False, resume:bool=True, workers:int|None=1, progress=None, scheduler:str|None=None) -> dict:
-        "Preprocess every recording (skipping finished ones); write metadata, splits and `run_summary.json`."
-        from signal_lab.core.parallel import pmap
-        from signal_lab.core.splits import load_or_assign, check_disjoint
-        t0 = time.perf_counter()
-        if not self.root.is_dir(): raise UserError(f'{self.name}: raw data folder {self.root} not found (set datasets.{self.name}.root in the settings)')
-        recs = self.recordings()
-        if not recs: raise UserError(f'{self.name}: no recordings found under {self.root}')
-        ids = [r.rec_id for r in recs]
-        if len(set(ids)) != len(ids): raise UserError(f'{self.name}: duplicate recording ids')
-        h = self.config_hash(); parts = self.output / 'parts'
-        if overwrite and self.output.exists():
-            import shutil; shutil.rmtree(self.output)
-        elif self.output.exists() and any(self.output.iterdir()) and not resume:
-            raise UserError(f'{self.output}: not empty; use --resume to continue or --overwrite to start over')
-        old = next(self.output.glob('*/*/*_w[0-9][0-9][0-9][0-9][0-9].npy'), None) if self.output.exists() and not overwrite else None
-        if old is not None:
-            raise UserError(f'{self.output}: holds one .npy per window ({old.name}), the layout before one array per recording; '
-                            f'preprocess again with --overwrite (the raw data are unchanged)')
-        subjects = sorted({r.subject_id for r in recs})
-        strata = {r.subject_id: str(r.labels.get(self.strata)) for r in recs} if self.strata else None
-        split_of = load_or_assign(self.output / 'splits.json', subjects, dict(self.settings.splits), self.settings.seed, strata)
-        def done(i):
-            try: return read_json(parts / f'{recs[i].rec_id}.json')['config_hash'] == h
-            except Exception: return False
-        mod = importlib.import_module('signal_lab.eeg.preprocess')
-        res = pmap(lambda i, rng: mod._process_and_commit(self, recs[i], split_of[recs[i].subject_id], h), range(len(recs)),
-                   workers=workers, scheduler=scheduler, inputs=[self.root], outputs=[self.output],   # pmap clears a killed run's temp files
-                   skip=done, desc=f'{self.name} recordings', progress=progress, keep_results=False)
-        # the file is its own field: messages that start with its path drop it, so a report line names it once
-        errors = [dict(file=str(recs[f.index].path), error=f.message.removeprefix(f'{recs[f.index].path}: ')) for f in res.failures]
-        rows = []
-        for r in recs:
-            f = parts / f'{r.rec_id}.json'
-            if f.exists(): rows += read_json(f)['rows']
-        check_disjoint((r['subject_id'], r['split']) for r in rows)
-        cols = list(dict.fromkeys(k for r in rows for k in r))
-        for s in ('train', 'val', 'test'): write_csv(self.output / f'{s}-metadata.csv', [r for r in rows if r['split'] == s], columns=cols)
-        write_csv(self.output / 'metadata.csv', rows, columns=cols)
-        summ = dict(dataset=self.name, config_hash=h, n_recordings=len(recs), n_processed=res.n_done, n_skipped=len(res.skipped),
-                    n_failed=len(errors), errors=errors, n_windows=len(rows), n_subjects=len(subjects),
-                    windows_per_split={s: sum(r['split'] == s for r in rows) for s in ('train', 'val', 'test')},
-                    seconds=round(time.perf_counter() - t0, 2), spectrogram=to_dict(self.sp), channels=self.channels, layout=LAYOUT,
-                    signal=dict(demean='float64, per recording', reference=self.opts.reference or None, aliases=self.opts.aliases,
-                                highpass_hz=self.opts.highpass_hz or None, lowpass_hz=self.opts.lowpass_hz or None, notch_hz=self.opts.notch_hz))
-        summ['subjects_per_split'] = {s: len({r['subject_id'] for r in rows if r['split'] == s}) for s in ('train', 'val', 'test')}
-        summ['missing_labels'] = missing_labels(rows, self.label_columns)
-        summ['warnings'] = [f'split {s} has no windows ({len(subjects)} subjects for splits {dict(self.settings.splits)}): '
-                            f'its metrics will be undefined; add subjects or change splits' for s, n in summ['windows_per_split'].items() if n == 0]
-        summ['warnings'] += list(getattr(self, 'column_notes', []))   # a whole column absent: the file and the column, first
-        summ['warnings'] += [f"label {k} is missing in {v['windows']} of {len(rows)} windows ({v['subjects']} subjects: "
-                             f"{', '.join(v['subject_ids'][:5])}{', …' if v['subjects'] > 5 else ''})" for k, v in summ['missing_labels'].items()]
-        write_json(self.output / 'run_summary.json', summ)
-        return summ
+# %% ../../nbs/44_eeg.preprocess.ipynb #ce71183d
+@patch
+@locks_output(lambda a: a['self'].output)   # one writer at a time
+def run(self:BaseSpectrogramPreprocessor, overwrite:bool=False, resume:bool=True, workers:int|None=1, progress=None, scheduler:str|None=None) -> dict:
+    "Preprocess every recording (skipping finished ones); write metadata, splits and `run_summary.json`."
+    from signal_lab.core.parallel import pmap
+    from signal_lab.core.splits import load_or_assign, check_disjoint
+    t0 = time.perf_counter()
+    if not self.root.is_dir(): raise UserError(f'{self.name}: raw data folder {self.root} not found (set datasets.{self.name}.root in the settings)')
+    recs = self.recordings()
+    if not recs: raise UserError(f'{self.name}: no recordings found under {self.root}')
+    ids = [r.rec_id for r in recs]
+    if len(set(ids)) != len(ids): raise UserError(f'{self.name}: duplicate recording ids')
+    h = self.config_hash(); parts = self.output / 'parts'
+    if overwrite and self.output.exists():
+        import shutil; shutil.rmtree(self.output)
+    elif self.output.exists() and any(self.output.iterdir()) and not resume:
+        raise UserError(f'{self.output}: not empty; use --resume to continue or --overwrite to start over')
+    old = next(self.output.glob('*/*/*_w[0-9][0-9][0-9][0-9][0-9].npy'), None) if self.output.exists() and not overwrite else None
+    if old is not None:
+        raise UserError(f'{self.output}: holds one .npy per window ({old.name}), the layout before one array per recording; '
+                        f'preprocess again with --overwrite (the raw data are unchanged)')
+    subjects = sorted({r.subject_id for r in recs})
+    strata = {r.subject_id: str(r.labels.get(self.strata)) for r in recs} if self.strata else None
+    split_of = load_or_assign(self.output / 'splits.json', subjects, dict(self.settings.splits), self.settings.seed, strata)
+    def done(i):
+        try: return read_json(parts / f'{recs[i].rec_id}.json')['config_hash'] == h
+        except Exception: return False
+    mod = importlib.import_module('signal_lab.eeg.preprocess')
+    res = pmap(lambda i, rng: mod._process_and_commit(self, recs[i], split_of[recs[i].subject_id], h), range(len(recs)),
+               workers=workers, scheduler=scheduler, inputs=[self.root], outputs=[self.output],   # pmap clears a killed run's temp files
+               skip=done, desc=f'{self.name} recordings', progress=progress, keep_results=False)
+    # the file is its own field: messages that start with its path drop it, so a report line names it once
+    errors = [dict(file=str(recs[f.index].path), error=f.message.removeprefix(f'{recs[f.index].path}: ')) for f in res.failures]
+    rows = []
+    for r in recs:
+        f = parts / f'{r.rec_id}.json'
+        if f.exists(): rows += read_json(f)['rows']
+    check_disjoint((r['subject_id'], r['split']) for r in rows)
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    for s in ('train', 'val', 'test'): write_csv(self.output / f'{s}-metadata.csv', [r for r in rows if r['split'] == s], columns=cols)
+    write_csv(self.output / 'metadata.csv', rows, columns=cols)
+    summ = dict(dataset=self.name, config_hash=h, n_recordings=len(recs), n_processed=res.n_done, n_skipped=len(res.skipped),
+                n_failed=len(errors), errors=errors, n_windows=len(rows), n_subjects=len(subjects),
+                windows_per_split={s: sum(r['split'] == s for r in rows) for s in ('train', 'val', 'test')},
+                seconds=round(time.perf_counter() - t0, 2), spectrogram=to_dict(self.sp), channels=self.channels, layout=LAYOUT,
+                signal=dict(demean='float64, per recording', reference=self.opts.reference or None, aliases=self.opts.aliases,
+                            highpass_hz=self.opts.highpass_hz or None, lowpass_hz=self.opts.lowpass_hz or None, notch_hz=self.opts.notch_hz))
+    summ['subjects_per_split'] = {s: len({r['subject_id'] for r in rows if r['split'] == s}) for s in ('train', 'val', 'test')}
+    summ['missing_labels'] = missing_labels(rows, self.label_columns)
+    summ['warnings'] = [f'split {s} has no windows ({len(subjects)} subjects for splits {dict(self.settings.splits)}): '
+                        f'its metrics will be undefined; add subjects or change splits' for s, n in summ['windows_per_split'].items() if n == 0]
+    summ['warnings'] += list(getattr(self, 'column_notes', []))   # a whole column absent: the file and the column, first
+    summ['warnings'] += [f"label {k} is missing in {v['windows']} of {len(rows)} windows ({v['subjects']} subjects: "
+                         f"{', '.join(v['subject_ids'][:5])}{', …' if v['subjects'] > 5 else ''})" for k, v in summ['missing_labels'].items()]
+    write_json(self.output / 'run_summary.json', summ)
+    return summ
 
 # %% ../../nbs/44_eeg.preprocess.ipynb #0108e585
 def missing_labels(rows:list, # metadata rows (dicts)
