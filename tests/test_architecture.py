@@ -112,6 +112,43 @@ def function_sizes():
     return sorted(out, reverse=True)
 
 
+def export_cell_sizes():
+    "(lines, notebook, first line) of every `#| export` cell, longest first."
+    import json
+    out = []
+    for nb in sorted((ROOT.parent / 'nbs').glob('*.ipynb')):
+        for c in json.loads(nb.read_text())['cells']:
+            s = ''.join(c['source'])
+            if c['cell_type'] == 'code' and s.startswith('#| export'): out.append((len(s.splitlines()), nb.name, s.splitlines()[1] if s.count('\n') else ''))
+    return sorted(out, reverse=True)
+
+
+def test_no_function_over_80_lines():
+    "A function a newcomer can read in one screen: none over 80 lines (the longest were 142, 131, 123 before #37)."
+    assert not [x for x in function_sizes() if x[0] > 80], [x for x in function_sizes() if x[0] > 80]
+
+
+def test_no_export_cell_over_60_lines():
+    "Notebooks in the fastcore manner: no exported cell over 60 lines (70 were before #37; a big class keeps its core and adds methods with @patch)."
+    big = [x for x in export_cell_sizes() if x[0] > 60]
+    assert not big, big
+
+
+def test_size_checkers_see_a_long_function_and_a_long_cell(tmp_path):
+    "The size readers are not blind: a planted 81-line function and a 61-line export cell are found."
+    import json
+    global ROOT
+    old, ROOT = ROOT, tmp_path / 'signal_lab'
+    try:
+        (ROOT / 'x').mkdir(parents=True); (ROOT.parent / 'nbs').mkdir()
+        (ROOT / 'x' / 'long.py').write_text('def f():\n' + '    x = 1\n' * 80)
+        src = '#| export\n' + 'y = 1\n' * 60
+        (ROOT.parent / 'nbs' / 'n.ipynb').write_text(json.dumps({'cells': [{'cell_type': 'code', 'source': [src]}]}))
+        assert function_sizes()[0] == (81, 'signal_lab.x.long.f') and export_cell_sizes()[0][:2] == (61, 'n.ipynb')
+    finally:
+        ROOT = old
+
+
 if __name__ == '__main__':
     edges, private = imports(modules())
     print('circles:', [sorted(c) for c in circles(edges)])
@@ -119,3 +156,5 @@ if __name__ == '__main__':
     print('pillar arrows:', sorted({(pillar(a), pillar(b)) for a, bs in edges.items() for b in bs if pillar(a) != pillar(b)}))
     sizes = function_sizes()
     print(f'functions over 80 lines: {sum(n > 80 for n, _ in sizes)}; longest:', sizes[:8])
+    cells = export_cell_sizes()
+    print(f'export cells: {len(cells)}, median {sorted(n for n, *_ in cells)[len(cells) // 2]} lines, over 60: {sum(n > 60 for n, *_ in cells)}; longest:', cells[:3])

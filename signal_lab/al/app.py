@@ -83,16 +83,19 @@ class LabelTab:
         "Take back the last event (label, skip or mark)."
         e = self.app.store.undo(); self.app.load_batch()
         self.status.value = f"undid {e['file_name']}" if e else 'nothing to undo'
-    @guard
-    def key(self, ev:dict):
-        "Keyboard: a digit picks that class for the next image without a choice; Enter submits, s skips, u undoes."
-        k, classes = str(ev.get('key', '')), self.app.classes
-        if k.isdigit() and 1 <= int(k) <= min(9, len(classes)):
-            f = next((f for f, dd in self.choices.items() if dd.value is None), None)
-            if f is not None: self.choices[f].value = classes[int(k) - 1]
-        elif k == 'Enter': self.submit()
-        elif k.lower() == 's': self.skip()
-        elif k.lower() == 'u': self.undo()
+
+# %% ../../nbs/35_al.app.ipynb #43768a23
+@patch
+@guard
+def key(self:LabelTab, ev:dict):
+    "Keyboard: a digit picks that class for the next image without a choice; Enter submits, s skips, u undoes."
+    k, classes = str(ev.get('key', '')), self.app.classes
+    if k.isdigit() and 1 <= int(k) <= min(9, len(classes)):
+        f = next((f for f, dd in self.choices.items() if dd.value is None), None)
+        if f is not None: self.choices[f].value = classes[int(k) - 1]
+    elif k == 'Enter': self.submit()
+    elif k.lower() == 's': self.skip()
+    elif k.lower() == 'u': self.undo()
 
 # %% ../../nbs/35_al.app.ipynb #c449f762
 class ReviewTab:
@@ -238,6 +241,7 @@ def next_round(self:ALTab, _=None):
     self.status.value = (f"round {row['round']}: {acc}, best val acc {row['best_val_acc']:.3f}; "
                          f"{row['n_queried']} images queried — label them in the Label tab, then finalize")
 
+# %% ../../nbs/35_al.app.ipynb #1b81eefc
 @patch
 @guard
 def finalize(self:ALTab, _=None):

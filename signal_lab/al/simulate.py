@@ -98,6 +98,15 @@ def aulc(n_labeled, values) -> float:
     return float(trap(v, x) / (x[-1] - x[0]))
 
 # %% ../../nbs/31_al.simulate.ipynb #3f3b6728
+def _seed_pool(X, seed_size:int, rng, seed_method:str) -> list:
+    "Pool indices of the seed set: a random draw, or k-means++ on the pool features (a cold start that covers the pool)."
+    if seed_method == 'random': return list(rng.choice(len(X), seed_size, replace=False))
+    if seed_method == 'kmeans++':
+        from signal_lab.al.strategies import kmeans_pp
+        return [int(i) for i in kmeans_pp(np.asarray(X), seed_size, rng)]
+    raise UserError(f"seed_method: {seed_method!r} is not allowed; allowed: random, kmeans++")
+
+# %% ../../nbs/31_al.simulate.ipynb #d30e5268
 def simulate(data:dict, # from load_embeddings
              classifier:str='lr', # one of `CLASSIFIERS`
              strategy:Strategy|str='margin', # a Strategy or an uncertainty name
@@ -114,12 +123,7 @@ def simulate(data:dict, # from load_embeddings
     pool, ev, classes = data['train'], data[eval_split], data['classes']; C = len(classes)
     n = len(pool['y'])
     if not 1 <= seed_size <= n: raise UserError(f'--seed-size: {seed_size} must be between 1 and the pool size {n}')
-    rng = np.random.default_rng([seed, 0])
-    if seed_method == 'random': labeled = list(rng.choice(n, seed_size, replace=False))
-    elif seed_method == 'kmeans++':
-        from signal_lab.al.strategies import kmeans_pp
-        labeled = [int(i) for i in kmeans_pp(np.asarray(pool['X']), seed_size, rng)]
-    else: raise UserError(f"seed_method: {seed_method!r} is not allowed; allowed: random, kmeans++")
+    labeled = _seed_pool(pool['X'], seed_size, np.random.default_rng([seed, 0]), seed_method)
     seed_set = [dict(pool_index=int(i), file_name=pool['file_names'][i], label=classes[pool['y'][i]]) for i in labeled]
     missing = [c for k, c in enumerate(classes) if k not in set(pool['y'][labeled].tolist())]
     if missing:

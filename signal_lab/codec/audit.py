@@ -47,7 +47,6 @@ def exit_audit(run_dir, # a finished codec run
                n_eval:int=32, # chunks audited (seeded choice from the test split, else val)
                gl_iter:int=32, seed:int=0, say=print) -> dict:
     "Compute the audit of a run, write `exit_audit.json` and `audit_clips.csv` in it; returns the record."
-    from signal_lab.metrics.fidelity import gaussian_stats, frechet_distance
     t0 = time.perf_counter(); run = resume_run(run_dir)
     cache = run.state['config']['cache']; idx, arr = load_cache(cache); A = load_analysis(cache)
     gen = load_generator(run.path, gl_iter, arr); cfg, acfg = gen.cfg, gen.acfg
@@ -68,33 +67,12 @@ def exit_audit(run_dir, # a finished codec run
     wav_neg = gen.real_audio(other)
     wav_orc = gen.real_audio(orc[has_o]) if has_o.any() else np.zeros((0, 1), np.float32)
     zsrc = arr['z_content'][rows]
-    zc = lambda W: np.stack([z_content(w, acfg) for w in W]) if len(W) else np.zeros((0, 128), np.float32)
-    mps = cosine(zsrc, zc(wav_out)); mps_neg = cosine(zsrc, zc(wav_neg))
-    mps_orc = np.full(len(rows), np.nan); mps_orc[has_o] = cosine(zsrc[has_o], zc(wav_orc))
-    mps_orc_direct = np.full(len(rows), np.nan); mps_orc_direct[has_o] = cosine(zsrc[has_o], arr['z_content'][orc[has_o]])
+    mps, mps_neg, mps_orc, mps_orc_direct = _mps(zsrc, arr, orc, has_o, wav_out, wav_neg, wav_orc, acfg)
     # style fidelity: the judge (never in a loss) and the style network (in the loss)
     pj_all = predict_style(A['judge'], out)[0]; pj = pj_all[np.arange(len(rows)), t]
     pj_real = np.full(len(rows), np.nan)
     if has_o.any(): pj_real[has_o] = predict_style(A['judge'], M[orc[has_o]])[0][np.arange(has_o.sum()), t[has_o]]
     ps, z_gen = predict_style(A['style_net'], out); ps = ps[np.arange(len(rows)), t]
-    # content against the score
-    sd = scores_dir(idx.path.iloc[0]); ca = dict(output=[], oracle=[], negative=[])
-    if sd is not None:
-        co = [chroma_of(w, acfg) for w in wav_out]; cn = [chroma_of(w, acfg) for w in wav_neg]; cr = [chroma_of(w, acfg) for w in wav_orc]; j = 0
-        for k, r in enumerate(rows):
-            notes = [n for part in read_json(sd / f'{idx.group.iloc[r]}.json')['parts'].values() for n in part]
-            truth = score_chroma(notes, float(idx.start_sec.iloc[r]), co[k].shape[1], acfg)
-            ca['output'].append(chroma_agreement(co[k], truth)); ca['negative'].append(chroma_agreement(cn[k], truth))
-            if has_o[k]: ca['oracle'].append(chroma_agreement(cr[j], truth)); j += 1
-    # continuity and seams
-    prof = lambda X: continuity_profile(X)
-    cont = float(np.abs(prof(out).mean(0) - prof(M[rows]).mean(0)).mean())
-    cont_oracle = float(np.abs(prof(M[orc[has_o]]).mean(0) - prof(M[rows]).mean(0)).mean()) if has_o.any() else None
-    seams = _seams(gen, idx, arr, rows, tv, acfg)
-    # stage 1 and Fréchet distance on z_style
-    real_t = np.where((idx.split == split).to_numpy() & np.isin(y, np.unique(t)))[0]
-    z_real = predict_style(A['style_net'], M[real_t])[1]; z_src = A['z_style'][rows]
-    fd = lambda a, b: round(frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), 4) if min(len(a), len(b)) > 2 else None
     res = dict(
         run=str(run.path), track=gen.track, split=split, n_audited=int(len(rows)), conditioning='centroid', styles=styles,
         gl_iter=gl_iter if gen.track == 'mel' else None,
@@ -104,11 +82,10 @@ def exit_audit(run_dir, # a finished codec run
                 judge_acc_on_output=round(float((pj_all.argmax(1) == t).mean()), 4),
                 style_net_on_output=round(float(ps.mean()), 4), judge_sources=A['info']['judge_sources'], style_sources=ss,
                 judge_independent=A['info']['judge_independent'], note='judge: trained on the judge sources only, used in no loss'),
-        content_vs_score=dict({k: (round(float(np.nanmean(v)), 4) if len(v) else None) for k, v in ca.items()},
-                              note='share of frames whose strongest chroma bin is a sounding pitch class' if sd is not None else 'no scores: not the built-in corpus'),
-        continuity=dict(output_profile_distance=round(cont, 4), oracle_profile_distance=None if cont_oracle is None else round(cont_oracle, 4), seams=seams),
+        content_vs_score=_content_vs_score(idx, rows, has_o, wav_out, wav_neg, wav_orc, acfg),
+        continuity=_continuity(gen, idx, arr, rows, tv, acfg, out, orc, has_o),
         stage1=_stage1(gen, rec, wav_rec, M, rows, acfg),
-        frechet_z_style=dict(output_vs_real_target=fd(z_gen, z_real), unshifted_source_vs_real_target=fd(z_src, z_real), n_real=int(len(real_t))),
+        frechet_z_style=_frechet(A, idx, M, y, t, rows, split, z_gen),
         leakage=A['info']['leakage'])
     res['sf']['per_target_style'] = _sf_per_style(gen, A, idx, M, y, styles, pool, split, seed)
     res['baselines'] = _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res)
@@ -121,6 +98,44 @@ def exit_audit(run_dir, # a finished codec run
                                              for k, r in enumerate(rows)])
     say(audit_summary(res))
     return res
+
+# %% ../../nbs/58a_codec.audit.ipynb #4a46ec7e
+def _mps(zsrc, arr, orc, has_o, wav_out, wav_neg, wav_orc, acfg) -> tuple:
+    "Melody preservation: z_content cosine to the source of the outputs, the negative control, the oracle (rendered, and direct)."
+    zc = lambda W: np.stack([z_content(w, acfg) for w in W]) if len(W) else np.zeros((0, 128), np.float32)
+    mps = cosine(zsrc, zc(wav_out)); mps_neg = cosine(zsrc, zc(wav_neg))
+    mps_orc = np.full(len(zsrc), np.nan); mps_orc[has_o] = cosine(zsrc[has_o], zc(wav_orc))
+    mps_orc_direct = np.full(len(zsrc), np.nan); mps_orc_direct[has_o] = cosine(zsrc[has_o], arr['z_content'][orc[has_o]])
+    return mps, mps_neg, mps_orc, mps_orc_direct
+
+def _content_vs_score(idx, rows, has_o, wav_out, wav_neg, wav_orc, acfg) -> dict:
+    "Chroma agreement with the score (built-in corpus) of the outputs, the oracle and the negative control."
+    sd = scores_dir(idx.path.iloc[0]); ca = dict(output=[], oracle=[], negative=[])
+    if sd is not None:
+        co = [chroma_of(w, acfg) for w in wav_out]; cn = [chroma_of(w, acfg) for w in wav_neg]; cr = [chroma_of(w, acfg) for w in wav_orc]; j = 0
+        for k, r in enumerate(rows):
+            notes = [n for part in read_json(sd / f'{idx.group.iloc[r]}.json')['parts'].values() for n in part]
+            truth = score_chroma(notes, float(idx.start_sec.iloc[r]), co[k].shape[1], acfg)
+            ca['output'].append(chroma_agreement(co[k], truth)); ca['negative'].append(chroma_agreement(cn[k], truth))
+            if has_o[k]: ca['oracle'].append(chroma_agreement(cr[j], truth)); j += 1
+    return dict({k: (round(float(np.nanmean(v)), 4) if len(v) else None) for k, v in ca.items()},
+                note='share of frames whose strongest chroma bin is a sounding pitch class' if sd is not None else 'no scores: not the built-in corpus')
+
+def _continuity(gen, idx, arr, rows, tv, acfg, out, orc, has_o) -> dict:
+    "Distance of the outputs' (and the oracle's) continuity profile to the sources', and the seams between abutting chunks."
+    M = arr['logmel']; prof = continuity_profile
+    cont = float(np.abs(prof(out).mean(0) - prof(M[rows]).mean(0)).mean())
+    cont_oracle = float(np.abs(prof(M[orc[has_o]]).mean(0) - prof(M[rows]).mean(0)).mean()) if has_o.any() else None
+    return dict(output_profile_distance=round(cont, 4), oracle_profile_distance=None if cont_oracle is None else round(cont_oracle, 4),
+                seams=_seams(gen, idx, arr, rows, tv, acfg))
+
+def _frechet(A, idx, M, y, t, rows, split, z_gen) -> dict:
+    "Fréchet distance on z_style to real target-style chunks: of the outputs, and of the unshifted sources."
+    from signal_lab.metrics.fidelity import gaussian_stats, frechet_distance
+    real_t = np.where((idx.split == split).to_numpy() & np.isin(y, np.unique(t)))[0]
+    z_real = predict_style(A['style_net'], M[real_t])[1]; z_src = A['z_style'][rows]
+    fd = lambda a, b: round(frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), 4) if min(len(a), len(b)) > 2 else None
+    return dict(output_vs_real_target=fd(z_gen, z_real), unshifted_source_vs_real_target=fd(z_src, z_real), n_real=int(len(real_t)))
 
 # %% ../../nbs/58a_codec.audit.ipynb #3d0ce500
 def exit_criteria(res:dict # an audit record with mps, sf, content_vs_score, stage1 and baselines

@@ -51,6 +51,27 @@ def _schema(v):
     if not isinstance(m, dict) or not all(isinstance(x, list) for x in m.values()): raise UserError(f'{p}: must map each bucket to a list of styles')
     return m
 
+# %% ../../nbs/59_codec.cli.ipynb #e3c7c536
+def _add_train_parser(sub):
+    "`codec train`: its options, with the defaults of `TrainConfig`."
+    c = sub.add_parser('train', help='train the decoder (runs/codec/runN) or the EnCodec-latent translator (--track encodec: runs/codec_encodec/runN), or --resume RUN_DIR, or --smoke')
+    c.add_argument('--cache', default=None, help='an analysed cache folder'); c.add_argument('--runs', default='runs', help='runs root (default runs)')
+    c.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue this run in place'); c.add_argument('--smoke', action='store_true', help='tiny corpus → cache → analysis → training → audit (~1 min on CPU)')
+    from signal_lab.codec.config import TrainConfig, CONTENTS
+    dflt = TrainConfig()   # one place for the defaults: the CLI shows the library's
+    for k, d in (('stage1-epochs', dflt.stage1_epochs), ('stage2-epochs', dflt.stage2_epochs), ('stage3-epochs', dflt.stage3_epochs)): c.add_argument(f'--{k}', type=int_range(0, None), default=d, help=f'epochs of {k[:6]} (default {d})')
+    c.add_argument('--mode', choices=['centroid', 'exemplar', 'mix'], default='mix', help='stage-2 conditioning (default mix)'); c.add_argument('--batch', type=int_range(2, None), default=16, help='batch size')
+    c.add_argument('--style-dropout-p', type=float_range(0, 1, hi_open=True), default=0.25, help='stage-3 style dropout probability'); c.add_argument('--mode-seeking-weight', type=float_range(0, None), default=0.0, help='stage-3 mode-seeking weight')
+    c.add_argument('--threads', type=positive_int, default=2, help='torch threads (same count, same weights)'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
+    c.add_argument('--no-audit', action='store_true', help='skip the exit audit and sample pack at the end')
+    c.add_argument('--track', choices=['mel', 'encodec'], default='mel', help='mel: log-mel decoder + Griffin-Lim; encodec: latent translator through a frozen EnCodec decoder')
+    c.add_argument('--encodec', default='tiny', metavar='MODEL', help="encodec track: 'tiny' or '24khz' (random weights, offline), a local folder with the published "
+                   "encodec_24khz-d7cc33bc.th (or one written by save_encodec), or 'hub' (downloads; online only). Default tiny")
+    c.add_argument('--trans-width', type=positive_int, default=64, help='encodec track: translator channels (default 64)')
+    c.add_argument('--content', choices=CONTENTS, default=dflt.content, help=f'mel track: pitch = frame-level CRP pitch (84 semitones), frames = frame-level chroma (12), '
+                   f'each along time and on the mel plane beside z_content; vector = z_content only (default {dflt.content})')
+    c.add_argument('--w-stft', type=float_range(0, None), default=1.0, help='encodec track: weight of the multi-resolution STFT loss (default 1)')
+
 # %% ../../nbs/59_codec.cli.ipynb #4836ea5e
 def _parser(prog:str) -> ArgParser:
     "The `signal-lab codec` argument parser: one subcommand per step, defaults taken from the library."
@@ -83,23 +104,7 @@ def _parser(prog:str) -> ArgParser:
     c.add_argument('--auto-labels', type=int_range(2, None), default=None, metavar='K', help='also cluster target160 into K buckets')
     c.add_argument('--labels-out', default=None, help='manifest CSV written by --auto-labels (default: CACHE/auto_labels_kK.csv)')
     c.add_argument('--overwrite', action='store_true', help='replace the analysis already in CACHE/analysis (runs trained on it are then judged by the new one)')
-    c = sub.add_parser('train', help='train the decoder (runs/codec/runN) or the EnCodec-latent translator (--track encodec: runs/codec_encodec/runN), or --resume RUN_DIR, or --smoke')
-    c.add_argument('--cache', default=None, help='an analysed cache folder'); c.add_argument('--runs', default='runs', help='runs root (default runs)')
-    c.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue this run in place'); c.add_argument('--smoke', action='store_true', help='tiny corpus → cache → analysis → training → audit (~1 min on CPU)')
-    from signal_lab.codec.config import TrainConfig, CONTENTS
-    dflt = TrainConfig()   # one place for the defaults: the CLI shows the library's
-    for k, d in (('stage1-epochs', dflt.stage1_epochs), ('stage2-epochs', dflt.stage2_epochs), ('stage3-epochs', dflt.stage3_epochs)): c.add_argument(f'--{k}', type=int_range(0, None), default=d, help=f'epochs of {k[:6]} (default {d})')
-    c.add_argument('--mode', choices=['centroid', 'exemplar', 'mix'], default='mix', help='stage-2 conditioning (default mix)'); c.add_argument('--batch', type=int_range(2, None), default=16, help='batch size')
-    c.add_argument('--style-dropout-p', type=float_range(0, 1, hi_open=True), default=0.25, help='stage-3 style dropout probability'); c.add_argument('--mode-seeking-weight', type=float_range(0, None), default=0.0, help='stage-3 mode-seeking weight')
-    c.add_argument('--threads', type=positive_int, default=2, help='torch threads (same count, same weights)'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
-    c.add_argument('--no-audit', action='store_true', help='skip the exit audit and sample pack at the end')
-    c.add_argument('--track', choices=['mel', 'encodec'], default='mel', help='mel: log-mel decoder + Griffin-Lim; encodec: latent translator through a frozen EnCodec decoder')
-    c.add_argument('--encodec', default='tiny', metavar='MODEL', help="encodec track: 'tiny' or '24khz' (random weights, offline), a local folder with the published "
-                   "encodec_24khz-d7cc33bc.th (or one written by save_encodec), or 'hub' (downloads; online only). Default tiny")
-    c.add_argument('--trans-width', type=positive_int, default=64, help='encodec track: translator channels (default 64)')
-    c.add_argument('--content', choices=CONTENTS, default=dflt.content, help=f'mel track: pitch = frame-level CRP pitch (84 semitones), frames = frame-level chroma (12), '
-                   f'each along time and on the mel plane beside z_content; vector = z_content only (default {dflt.content})')
-    c.add_argument('--w-stft', type=float_range(0, None), default=1.0, help='encodec track: weight of the multi-resolution STFT loss (default 1)')
+    _add_train_parser(sub)
     c = sub.add_parser('audit', help="exit audit of a run (writes RUN_DIR/exit_audit.json)"); c.add_argument('run', help='a run folder (runs/codec/runN)'); c.add_argument('--n-eval', type=positive_int, default=32, help='chunks audited')
     c = sub.add_parser('samples', help='sample pack of an audited run'); c.add_argument('run', help='an audited run folder'); c.add_argument('--n', type=positive_int, default=8, help='clips in the pack')
     c = sub.add_parser('auto-genre', help='genre per track: CLAP zero-shot from a local folder (--clap-dir), else k-means clusters of an analysed cache (--cache)')
@@ -112,6 +117,21 @@ def _parser(prog:str) -> ArgParser:
     c.add_argument('--cache', default=None, help='an analysed cache (clustering, when no --clap-dir)'); c.add_argument('--k', type=int_range(2, None), default=4, help='clusters (default 4)')
     c.add_argument('--out', required=True, help='the labelled track manifest CSV to write'); c.add_argument('--seed', type=seed_int, default=0, help='random seed (clustering)')
     return p
+
+# %% ../../nbs/59_codec.cli.ipynb #1fd5fb88
+def _analyze(a):
+    "`codec analyze`: the analysis of a cache (never over an existing one without --overwrite), its leakage probes, optional auto-labels."
+    from signal_lab.codec.labels import analyze, auto_labels
+    schema = _schema(a.schema)
+    if (Path(a.cache) / 'analysis' / 'analysis.json').exists() and not a.overwrite:
+        raise UserError(f'{Path(a.cache) / "analysis"}: already holds an analysis (decoders trained on this cache depend on it); pass --overwrite to replace it')
+    info = analyze(a.cache, schema, a.balance_sources, a.min_sources, a.music_only, a.style_sources, a.judge_sources, a.epochs, seed=a.seed)
+    for k, v in info['leakage']['probes'].items():
+        if v.get('balanced_accuracy') is not None: print(f"source predictable from {k}: balanced acc {v['balanced_accuracy']:.2f} (chance {v['chance']:.2f}, shuffled {v['shuffled']:.2f})")
+    print(f"style net held-out acc {info['style_net']['heldout_acc']:.2f}; judge on sources it never saw {info['judge']['acc_on_other_sources']}")
+    if a.auto_labels:
+        out = a.labels_out or str(Path(a.cache) / f'auto_labels_k{a.auto_labels}.csv'); r = auto_labels(a.cache, a.auto_labels, out, a.seed)
+        print(f"auto-labels: {r['k']} clusters → {out} (AMI with genre {r['ami_with_genre']:.2f}, with source {r['ami_with_source']:.2f})")
 
 # %% ../../nbs/59_codec.cli.ipynb #a464fbc8
 def _main(argv, prog):
@@ -129,18 +149,7 @@ def _main(argv, prog):
                            a.min_start_sec, a.max_start_sec, a.split_by_track, a.pad_short, seed=a.seed, workers=a.workers, silence_dbfs=a.silence_dbfs,
                            scheduler=a.scheduler)
         print(cache_summary(info))
-    elif a.cmd == 'analyze':
-        from signal_lab.codec.labels import analyze, auto_labels
-        schema = _schema(a.schema)
-        if (Path(a.cache) / 'analysis' / 'analysis.json').exists() and not a.overwrite:
-            raise UserError(f'{Path(a.cache) / "analysis"}: already holds an analysis (decoders trained on this cache depend on it); pass --overwrite to replace it')
-        info = analyze(a.cache, schema, a.balance_sources, a.min_sources, a.music_only, a.style_sources, a.judge_sources, a.epochs, seed=a.seed)
-        for k, v in info['leakage']['probes'].items():
-            if v.get('balanced_accuracy') is not None: print(f"source predictable from {k}: balanced acc {v['balanced_accuracy']:.2f} (chance {v['chance']:.2f}, shuffled {v['shuffled']:.2f})")
-        print(f"style net held-out acc {info['style_net']['heldout_acc']:.2f}; judge on sources it never saw {info['judge']['acc_on_other_sources']}")
-        if a.auto_labels:
-            out = a.labels_out or str(Path(a.cache) / f'auto_labels_k{a.auto_labels}.csv'); r = auto_labels(a.cache, a.auto_labels, out, a.seed)
-            print(f"auto-labels: {r['k']} clusters → {out} (AMI with genre {r['ami_with_genre']:.2f}, with source {r['ami_with_source']:.2f})")
+    elif a.cmd == 'analyze': _analyze(a)
     elif a.cmd == 'train':
         from signal_lab.core.doctor import preflight
         preflight('torch', 'torchaudio', 'soundfile', 'soxr', *(['encodec'] if a.track == 'encodec' else []), command=f'{prog} train')

@@ -266,17 +266,13 @@ def _open_pool(executor, workers:int, initializer, mp_context, mod):
 def _run_pool(fn, finalize, seed, todo:list, batch:int, workers:int, executor, initializer, mp_context, sink:_InOrder):
     "Batches of `todo` over an executor (this process taking its share when it owns the pool), finished into `sink`."
     import cloudpickle, importlib
-    # refer to the worker functions through the installed module, so this also works when `pmap`
-    # itself was defined in a notebook (workers cannot import a notebook's __main__)
-    mod = importlib.import_module('signal_lab.core.parallel')
+    mod = importlib.import_module('signal_lab.core.parallel')   # workers find the functions through the installed module, not a notebook's __main__
     payload = cloudpickle.dumps(fn)
     fin_payload = cloudpickle.dumps(finalize) if finalize is not None else None
     ex, own = _open_pool(executor, workers, initializer, mp_context, mod)
-    slots = getattr(ex, 'slots', workers)   # a Dask executor says how many threads its cluster has
-    limit = max(4, 4 * slots)
+    slots = getattr(ex, 'slots', workers); limit = max(4, 4 * slots)   # a Dask executor says how many threads its cluster has
     if getattr(ex, 'client', None) is not None:   # Dask: the job travels to each worker once, not with every task
-        payload = ex.client.scatter(payload, broadcast=True, hash=False)
-        if fin_payload is not None: fin_payload = ex.client.scatter(fin_payload, broadcast=True, hash=False)
+        payload, fin_payload = (None if p is None else ex.client.scatter(p, broadcast=True, hash=False) for p in (payload, fin_payload))
     here = contextlib.ExitStack(); futs = {}
     try:
         size, pos = [batch], [0]

@@ -88,17 +88,7 @@ def _main(argv, prog='signal-lab dispersion'):
         if a.validate_manifest:
             rep = validate_manifest(P['manifest']); print(rep); rc = rc or (0 if rep.ok else 1)
         return rc
-    if a.cmd == 'inspect':
-        import matplotlib.pyplot as plt
-        from signal_lab.dispersion.generate import dataset_paths
-        from signal_lab.dispersion.inspect import find_record, load_record, plot_record
-        from signal_lab.core.io import save_figure
-        cfg = load_dispersion_config(a.config, a.set)
-        p = find_record(dataset_paths(cfg)['manifest'], a.sample_id)
-        ax = plot_record(load_record(p), p.stem)
-        save_figure(ax.figure, a.output); print(f'wrote {a.output} ({p.stem})')
-        if a.show: plt.show()
-        return 0
+    if a.cmd == 'inspect': return _inspect(a)
     if a.cmd == 'validate':
         from signal_lab.core.manifest import validate_manifest
         rep = validate_manifest(a.manifest); print(rep)
@@ -122,17 +112,27 @@ def _main(argv, prog='signal-lab dispersion'):
         print(f"picks: {pick_files(a.run, a.images, a.out, a.threshold, a.overwrite)}"); return 0
     if a.cmd == 'evaluate':
         from signal_lab.dispersion.picker import evaluate_picker, benchmark_table
-        sets = {}
-        for s in a.data:
-            name, eq, path = s.partition('=')
-            if not eq: name, path = Path(s).name, s
-            sets[name] = path
+        sets = dict((s.partition('=')[0], s.partition('=')[2]) if '=' in s else (Path(s).name, s) for s in a.data)   # NAME=DIR or DIR
         print(benchmark_table(evaluate_picker(a.run, sets, a.threshold, a.limit, a.json))); return 0
     if a.cmd == 'quality':
         from signal_lab.dispersion.inspect import label_quality, quality_table
         q = label_quality(a.manifest, a.sigma)
         out = Path(a.json) if a.json else Path(a.manifest).with_suffix('.quality.json')
         write_json(out, q); print(quality_table(q)); print(f'wrote {out}'); return 0
+
+# %% ../../nbs/18_dispersion.cli.ipynb #2c4d2747
+def _inspect(a) -> int:
+    "`inspect`: one record of a dataset drawn to a file (and on screen with --show)."
+    import matplotlib.pyplot as plt
+    from signal_lab.dispersion.config import load_dispersion_config
+    from signal_lab.dispersion.generate import dataset_paths
+    from signal_lab.dispersion.inspect import find_record, load_record, plot_record
+    from signal_lab.core.io import save_figure
+    p = find_record(dataset_paths(load_dispersion_config(a.config, a.set))['manifest'], a.sample_id)
+    ax = plot_record(load_record(p), p.stem)
+    save_figure(ax.figure, a.output); print(f'wrote {a.output} ({p.stem})')
+    if a.show: plt.show()
+    return 0
 
 # %% ../../nbs/18_dispersion.cli.ipynb #49465b84
 def main(argv=None, prog='signal-lab dispersion') -> int:

@@ -152,15 +152,7 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
     "Train (or continue) a picker; returns the `Run`."
     import torch
     say = log or (lambda *a: None)
-    if resume is not None:
-        run = resume_run(resume); cfg = from_dict(PickerConfig, run.state['config'], source=run.state_path)
-    else:
-        cfg = cfg or PickerConfig()
-        if not cfg.data: raise UserError('train-picker: give the training data (--data DIR)')
-        cfg.data = [str(_manifest(d).resolve()) for d in cfg.data]
-        for d in cfg.data:
-            if not Path(d).is_file(): raise UserError(f'{d}: manifest not found (generate a dataset first: signal-lab dispersion generate)')
-        run = start_run(runs, 'picker', cfg)
+    run, cfg = _open_picker_run(cfg, runs, resume)
     D = load_records(cfg.data, cfg.modes, cfg.sigma_rel)
     va = _split(D['ids'], cfg.val_share); tr = np.flatnonzero(~va); va = np.flatnonzero(va)
     if len(tr) < cfg.batch: raise UserError(f'{cfg.data[0]}: {len(tr)} training records; at least batch={cfg.batch} needed')
@@ -188,12 +180,7 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(net(X[b].to(dev)), Y[b].to(dev))
                 opt.zero_grad(); loss.backward(); opt.step(); sched.step(); tot += float(loss.detach()) * len(b)
             row = dict(step=ep + 1, train_loss=tot / len(tr))
-            if len(va):
-                net.eval()
-                with torch.no_grad(): vl = sum(float(torch.nn.functional.binary_cross_entropy_with_logits(net(X[c].to(dev)), Y[c].to(dev))) * len(c)
-                                               for c in np.array_split(va, max(1, len(va) // 64))) / len(va)
-                p = pick((net, meta), D['X'][va])['curves']
-                row.update(val_loss=vl, val_within_5pct=score_picks(p, D['curves'][va], D['velocities'])[0]['within_5pct'])
+            if len(va): row.update(_validation(net, meta, X, Y, D, va, dev))
             row['seconds'] = round(time.perf_counter() - t0, 2)
             run.log(**row)
             write_bytes(ck, torch_bytes(dict(net=net.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), epoch=ep + 1)))
@@ -206,6 +193,27 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
         say(f'picker: {run.path / "picker.pt"}')
         return run
     finally: torch.set_num_threads(n_threads)
+
+# %% ../../nbs/16b_dispersion.picker.ipynb #4a4af7c5
+def _open_picker_run(cfg, runs, resume) -> tuple:
+    "(run, config): a resumed run with its stored config, or a new one whose data manifests exist (made absolute)."
+    if resume is not None:
+        run = resume_run(resume); return run, from_dict(PickerConfig, run.state['config'], source=run.state_path)
+    cfg = cfg or PickerConfig()
+    if not cfg.data: raise UserError('train-picker: give the training data (--data DIR)')
+    cfg.data = [str(_manifest(d).resolve()) for d in cfg.data]
+    for d in cfg.data:
+        if not Path(d).is_file(): raise UserError(f'{d}: manifest not found (generate a dataset first: signal-lab dispersion generate)')
+    return start_run(runs, 'picker', cfg), cfg
+
+def _validation(net, meta:dict, X, Y, D:dict, va, dev) -> dict:
+    "Validation loss and the share of validation fundamentals picked within 5%."
+    import torch
+    net.eval()
+    with torch.no_grad(): vl = sum(float(torch.nn.functional.binary_cross_entropy_with_logits(net(X[c].to(dev)), Y[c].to(dev))) * len(c)
+                                   for c in np.array_split(va, max(1, len(va) // 64))) / len(va)
+    p = pick((net, meta), D['X'][va])['curves']
+    return dict(val_loss=vl, val_within_5pct=score_picks(p, D['curves'][va], D['velocities'])[0]['within_5pct'])
 
 # %% ../../nbs/16b_dispersion.picker.ipynb #a55e22bf
 def load_picker(run, device:str='cpu') -> tuple:

@@ -24,6 +24,23 @@ def preprocessor(name:str, settings=None, **kw):
     mod, cls = PREPROCESSORS[name].split(':')
     return getattr(importlib.import_module(mod), cls)(settings, **kw)
 
+# %% ../../nbs/49_eeg.cli.ipynb #5edd5529
+def _add_sample_parser(sub):
+    "`eeg sample`: its options."
+    sa = sub.add_parser('sample', help='generate a spectrogram dataset (arrays, metadata, optional PNGs) from a diffusion run')
+    sa.add_argument('run', help='a diffusion run folder (runs/<name>/runN)')
+    sa.add_argument('--n', type=positive_int, default=16, help='samples to generate')
+    sa.add_argument('--class', dest='classes', action='append', default=None, metavar='CLASS', help="a class, e.g. F/H or gender=F,health=H (repeatable; default: every class in turn)")
+    sa.add_argument('--caption', dest='captions', action='append', default=None, metavar='TEXT', help='a caption for caption-conditioned runs (repeatable; default: the training captions in turn)')
+    sa.add_argument('--guidance', type=float, default=None, help="classifier-free guidance scale (1: off; default: the run's sample.guidance)")
+    sa.add_argument('--steps', type=positive_int, default=None, help="denoising steps (default: the run's sample.steps)")
+    sa.add_argument('--seed', type=seed_int, default=0, help='sample i uses seed SEED*1000000 + i')
+    sa.add_argument('--out', required=True, help='output folder (a dataset the classifiers and `signal-lab metrics` read)')
+    sa.add_argument('--images', action='store_true', help='also write PNG images')
+    sa.add_argument('--batch-size', type=positive_int, default=32, help='samples per denoising batch')
+    sa.add_argument('--overwrite', action='store_true', help='replace an output folder generated with other settings')
+    sa.add_argument('--device', default=None, help='torch device (default: cuda when available)')
+
 # %% ../../nbs/49_eeg.cli.ipynb #e4c7ead0
 def _parser(prog:str) -> ArgParser:
     "The `signal-lab eeg` argument parser: one subcommand per step."
@@ -66,19 +83,7 @@ def _parser(prog:str) -> ArgParser:
     df.add_argument('--config', default=None, help='a config file, or a shipped diffusion config: dit-tiny, dit, unet-tiny, sd15-lora, sd35-lora (see `configs`)')
     df.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override one field, e.g. train.steps=200 or data.folder=DIR')
     df.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue a run (runs/<name>/runN) in place from its last checkpoint')
-    sa = sub.add_parser('sample', help='generate a spectrogram dataset (arrays, metadata, optional PNGs) from a diffusion run')
-    sa.add_argument('run', help='a diffusion run folder (runs/<name>/runN)')
-    sa.add_argument('--n', type=positive_int, default=16, help='samples to generate')
-    sa.add_argument('--class', dest='classes', action='append', default=None, metavar='CLASS', help="a class, e.g. F/H or gender=F,health=H (repeatable; default: every class in turn)")
-    sa.add_argument('--caption', dest='captions', action='append', default=None, metavar='TEXT', help='a caption for caption-conditioned runs (repeatable; default: the training captions in turn)')
-    sa.add_argument('--guidance', type=float, default=None, help="classifier-free guidance scale (1: off; default: the run's sample.guidance)")
-    sa.add_argument('--steps', type=positive_int, default=None, help="denoising steps (default: the run's sample.steps)")
-    sa.add_argument('--seed', type=seed_int, default=0, help='sample i uses seed SEED*1000000 + i')
-    sa.add_argument('--out', required=True, help='output folder (a dataset the classifiers and `signal-lab metrics` read)')
-    sa.add_argument('--images', action='store_true', help='also write PNG images')
-    sa.add_argument('--batch-size', type=positive_int, default=32, help='samples per denoising batch')
-    sa.add_argument('--overwrite', action='store_true', help='replace an output folder generated with other settings')
-    sa.add_argument('--device', default=None, help='torch device (default: cuda when available)')
+    _add_sample_parser(sub)
     ts = sub.add_parser('tstr', help='train on synthetic, test on real (and the reverse) with a classifier config')
     ts.add_argument('--real', required=True, help='real spectrogram dataset folder (train/val/test splits)')
     ts.add_argument('--fake', required=True, help='generated spectrogram dataset folder')
@@ -89,6 +94,31 @@ def _parser(prog:str) -> ArgParser:
     sub.add_parser('configs', help='the shipped classifier and diffusion configs')
     t = sub.add_parser('tasks', help='label tasks per dataset'); t.add_argument('dataset', nargs='?', help=f'one of {", ".join(PREPROCESSORS)} (default: all)')
     return p
+
+# %% ../../nbs/49_eeg.cli.ipynb #f99feed4
+def _configs() -> int:
+    "`eeg configs`: the shipped classifier and diffusion configs, each with its first comment line."
+    from signal_lab.eeg.train import shipped_configs
+    from signal_lab.eeg.diffusion import shipped_diffusion_configs
+    print('classifiers (signal-lab eeg train --config NAME):')
+    for n, f in shipped_configs().items(): print(f'  {n:10s} {f.read_text().splitlines()[0].lstrip("# ")}')
+    print('diffusion (signal-lab eeg diffuse --config NAME):')
+    for n, f in shipped_diffusion_configs().items(): print(f'  {n:10s} {f.read_text().splitlines()[0].lstrip("# ")}')
+    return 0
+
+#| export
+def _preprocess(a, st) -> int:
+    "`eeg preprocess`: each dataset in turn, its summary line, failures.csv and warnings; exit 2 if any recording failed."
+    pres = [preprocessor(d, st, images=a.images) for d in a.datasets]  # all names checked before any work
+    failed = 0
+    for pre in pres:
+        s = pre.run(overwrite=a.overwrite, resume=a.resume, workers=a.workers, scheduler=a.scheduler)
+        print(f"{pre.name}: {s['n_recordings']} recordings ({s['n_skipped']} already done, {s['n_failed']} failed), {s['n_windows']} windows "
+              f"{s['windows_per_split']} from {s['n_subjects']} subjects in {s['seconds']:.1f} s -> {pre.output}")
+        report_failures(pre.name, s, pre.output)
+        for w in s.get('warnings', []): print(f"warning: {pre.name}: {w}", file=sys.stderr)
+        failed += s['n_failed']
+    return 2 if failed else 0
 
 # %% ../../nbs/49_eeg.cli.ipynb #627b0dd1
 def _main(argv, prog):
@@ -102,14 +132,7 @@ def _main(argv, prog):
         from signal_lab.eeg.tstr import tstr
         tstr(a.real, a.fake, a.config, a.out, a.set, overwrite=a.overwrite)
         print(f"tstr: {os.path.join(a.out, 'tstr.json')}"); return 0
-    if a.cmd == 'configs':
-        from signal_lab.eeg.train import shipped_configs
-        from signal_lab.eeg.diffusion import shipped_diffusion_configs
-        print('classifiers (signal-lab eeg train --config NAME):')
-        for n, f in shipped_configs().items(): print(f'  {n:10s} {f.read_text().splitlines()[0].lstrip("# ")}')
-        print('diffusion (signal-lab eeg diffuse --config NAME):')
-        for n, f in shipped_diffusion_configs().items(): print(f'  {n:10s} {f.read_text().splitlines()[0].lstrip("# ")}')
-        return 0
+    if a.cmd == 'configs': return _configs()
     if a.cmd in ('diffuse', 'train'):   # minutes of work: prove the compiled parts load first (one second)
         from signal_lab.core.doctor import preflight
         preflight('torch', *(['diffusers'] if a.cmd == 'diffuse' else []), command=f'{prog} {a.cmd}')
@@ -143,16 +166,7 @@ def _main(argv, prog):
         out = Path(a.out) if a.out else Path(st.output_root) / 'meta'
         s = materialize_meta({p.name: p.output for p in pres}, out, a.group, a.seed, a.overwrite)
         print(f"meta-dataset of {', '.join(s['datasets'])} (weights 1/n(dataset, {a.group})): {s['counts']} -> {out}"); return 0
-    pres = [preprocessor(d, st, images=a.images) for d in a.datasets]  # all names checked before any work
-    failed = 0
-    for pre in pres:
-        s = pre.run(overwrite=a.overwrite, resume=a.resume, workers=a.workers, scheduler=a.scheduler)
-        print(f"{pre.name}: {s['n_recordings']} recordings ({s['n_skipped']} already done, {s['n_failed']} failed), {s['n_windows']} windows "
-              f"{s['windows_per_split']} from {s['n_subjects']} subjects in {s['seconds']:.1f} s -> {pre.output}")
-        report_failures(pre.name, s, pre.output)
-        for w in s.get('warnings', []): print(f"warning: {pre.name}: {w}", file=sys.stderr)
-        failed += s['n_failed']
-    return 2 if failed else 0
+    return _preprocess(a, st)
 
 # %% ../../nbs/49_eeg.cli.ipynb #ff1810ee
 def report_failures(name:str, # the dataset

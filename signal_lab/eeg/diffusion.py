@@ -666,6 +666,40 @@ def _kid_now(gen, acc, net, ema, params, data:dict, cfg, main:bool, cache:dict) 
     finally:
         if ema is not None: ema.restore(params)
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #39b176eb
+def _model_and_data(cfg, md, acc) -> tuple:
+    "(data, the `SpectrogramDiffusion` on it — width checked, normalised —, the training samples in the denoiser's space)."
+    data = load_diffusion_data(cfg, md)
+    gen = SpectrogramDiffusion(cfg, data['space'], data['shape'], data['db_range'], acc.device, data['fixed'])
+    _check_width(gen, cfg)
+    gen.set_norm(data['x']); gen.info = data['info']
+    return data, gen, gen.encode_images(data['x'])   # VAE latents for sd15/sd35 (computed once, frozen VAE)
+
+def _new_run(cfg, folder, acc):
+    "A new run folder, made by the main process; with several processes every one gets its path."
+    run = start_run(cfg.runs_root, cfg.name, cfg, data=str(folder), kind='eeg-diffusion') if acc.is_main_process else None
+    if acc.num_processes > 1:                                  # every process writes into the folder the main one made
+        from accelerate.utils import broadcast_object_list
+        box = [str(run.path) if run else None]; broadcast_object_list(box); run = Run(box[0])
+    return run
+
+def _start_logs(run, gen, cfg, acc, st, main:bool, progress) -> tuple:
+    "The run marked running, the trackers started; (metrics.jsonl writer, progress bar) on the main process, else (None, None)."
+    from tqdm.auto import tqdm
+    from signal_lab.core.runs import flat_dict
+    tc = cfg.train
+    if main: run.update(status='running', total_steps=tc.steps, space=gen.space.to_dict(), shape=list(gen.shape), db_range=list(gen.db_range))
+    acc.init_trackers('diffusion', config={k: v for k, v in flat_dict(to_dict(cfg)).items() if isinstance(v, (int, float, str, bool))})
+    if not main: return None, None
+    return JsonlWriter(run.path / 'metrics.jsonl'), tqdm(total=tc.steps, initial=st.step, desc='diffusion', disable=(not progress) if progress is not None else None, leave=False)
+
+def _optimiser_step(acc, opt, sched, ema, params, tc, st, n_samples:int):
+    "Clip, step the optimiser and the schedule, update the EMA; count the step and the samples seen."
+    if tc.max_grad_norm: acc.clip_grad_norm_(params, tc.max_grad_norm)
+    opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+    if ema is not None: ema.step(params)
+    st.step += 1; st.seen += n_samples
+
 # %% ../../nbs/54_eeg.diffusion.ipynb #b5effa16
 def _micro_step(gen, acc, net, x_all, cond_all, cfg, st, j:int, n:int, per_epoch:int, world:int, rank:int):
     "Micro-batch `j` of step `st.step`: its samples (a function of seed and epoch), dropped conditions, the loss backward (÷ grad_accum)."
@@ -726,29 +760,18 @@ def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped n
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed, ProjectConfiguration
-    from tqdm.auto import tqdm
-    from signal_lab.core.runs import flat_dict
     from signal_lab.eeg.train import resolve_data, read_metadata, open_trainer_config, restore_last
     say = log or (lambda *a: None)
     cfg, run, cuda = open_trainer_config(DiffusionConfig, load_diffusion_config, config, overrides, resume)
     tc = cfg.train
     folder = resolve_data(cfg); md = read_metadata(folder)
-    trackers = ['tensorboard'] if tc.tensorboard and importlib.util.find_spec('tensorboard') is not None else []
-    acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=trackers or None, project_config=ProjectConfiguration())
+    acc = Accelerator(cpu=not cuda, mixed_precision=tc.mixed_precision, log_with=['tensorboard'] if tc.tensorboard and importlib.util.find_spec('tensorboard') else None,
+                      project_config=ProjectConfiguration())
     check_launch(acc.num_processes)
     main, world, rank = acc.is_main_process, acc.num_processes, acc.process_index
     set_seed(tc.seed)
-    data = load_diffusion_data(cfg, md)
-    gen = SpectrogramDiffusion(cfg, data['space'], data['shape'], data['db_range'], acc.device, data['fixed'])
-    _check_width(gen, cfg)
-    gen.set_norm(data['x']); gen.info = data['info']
-    x_all = gen.encode_images(data['x'])                              # VAE latents for sd15/sd35 (computed once, frozen VAE)
-    cond_all = data['cond']
-    if resume is None:   # only now, with data and model checked: a failed start leaves no run folder behind
-        run = start_run(cfg.runs_root, cfg.name, cfg, data=str(folder), kind='eeg-diffusion') if acc.is_main_process else None
-        if acc.num_processes > 1:                                  # every process writes into the folder the main one made
-            from accelerate.utils import broadcast_object_list
-            box = [str(run.path) if run else None]; broadcast_object_list(box); run = Run(box[0])
+    data, gen, x_all = _model_and_data(cfg, md, acc); cond_all = data['cond']
+    if resume is None: run = _new_run(cfg, folder, acc)   # only now, with data and model checked: a failed start leaves no run folder behind
     acc.project_configuration.set_directories(str(run.path))
     if main: _report(gen, cfg, run, acc, folder, x_all, cond_all, say)
     params, opt, sched, net, ema = _optimiser(gen, tc, acc)
@@ -759,25 +782,18 @@ def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped n
     if st.done:
         if main: say(f'{run.path}: already finished')
         return run
-    if main: run.update(status='running', total_steps=tc.steps, space=gen.space.to_dict(), shape=list(gen.shape), db_range=list(gen.db_range))
-    acc.init_trackers('diffusion', config={k: v for k, v in flat_dict(to_dict(cfg)).items() if isinstance(v, (int, float, str, bool))})
-    jl = JsonlWriter(run.path / 'metrics.jsonl') if main else None
-    bar = tqdm(total=tc.steps, initial=st.step, desc='diffusion', disable=(not progress) if progress is not None else None, leave=False) if main else None
+    jl, bar = _start_logs(run, gen, cfg, acc, st, main, progress)
     n, bs, ga = len(x_all), tc.batch_size, tc.grad_accum
     per_epoch = max(1, n // (bs * world))
     meta = lambda s: _generator_meta(gen, cfg, s)
     kid_cache = {}
     kid_now = lambda: _kid_now(gen, acc, net, ema, params, data, cfg, main, kid_cache)
-    if st.step == 0 and tc.kid_every and main:
-        k = kid_now(); jl.write(dict(step=0, **k)); say(f'step     0  KID {k["kid"]:.4f} (untrained)')
+    if st.step == 0 and tc.kid_every and main: k = kid_now(); jl.write(dict(step=0, **k)); say(f'step     0  KID {k["kid"]:.4f} (untrained)')
     t0, n_this = time.perf_counter(), 0
     while st.step < tc.steps:
         net.train()
         for j in range(ga): _micro_step(gen, acc, net, x_all, cond_all, cfg, st, j, n, per_epoch, world, rank)
-        if tc.max_grad_norm: acc.clip_grad_norm_(params, tc.max_grad_norm)
-        opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
-        if ema is not None: ema.step(params)
-        st.step += 1; st.seen += bs * world * ga; n_this += 1
+        _optimiser_step(acc, opt, sched, ema, params, tc, st, bs * world * ga); n_this += 1
         if bar is not None: bar.update(1)
         if st.step % tc.log_every == 0 or st.step == tc.steps or (tc.kid_every and st.step % tc.kid_every == 0):
             st.seconds += time.perf_counter() - t0; _log_row(st, sched, tc, acc, jl, run, say, kid_now, main); t0 = time.perf_counter()

@@ -209,12 +209,7 @@ def evaluate(run, # a run folder (runs/<name>/runN)
     r = resume_run(run)
     folder = Path(data) if data else Path(meta['data'])
     md = read_metadata(folder)
-    specs = {t.name: t.spec for t in tasks}
-    d = load_split(folder, md, split, specs, 'covariance' if meta['model'].get('trunk') == 'riemann' else 'spectrogram')
-    if meta['model'].get('trunk') == 'riemann' and meta['model'].get('recenter', 'none') == 'subject': d['x'] = recenter(d['x'], d['subjects'])
-    if not len(d['x']): raise UserError(f'{folder}: split {split!r} has no windows')
-    if tuple(d['x'].shape[1:]) != tuple(meta['in_shape']):
-        raise UserError(f'{folder}: windows of shape {tuple(d["x"].shape[1:])}, the model was trained on {tuple(meta["in_shape"])}')
+    d = _eval_split(folder, md, split, tasks, meta)
     out = Path(out) if out else r.path / 'eval' / split; out.mkdir(parents=True, exist_ok=True)
     P = predict(model, tasks, d['x'])
     subjects = d['subjects']
@@ -259,6 +254,15 @@ def evaluate(run, # a run folder (runs/<name>/runN)
     return summ
 
 # %% ../../nbs/52_eeg.evaluate.ipynb #17a2b4cd
+def _eval_split(folder, md, split:str, tasks, meta:dict) -> dict:
+    "The split's windows and targets as the model reads them (covariances re-centred per subject if it was trained so), checked against its input shape."
+    d = load_split(folder, md, split, {t.name: t.spec for t in tasks}, 'covariance' if meta['model'].get('trunk') == 'riemann' else 'spectrogram')
+    if meta['model'].get('trunk') == 'riemann' and meta['model'].get('recenter', 'none') == 'subject': d['x'] = recenter(d['x'], d['subjects'])
+    if not len(d['x']): raise UserError(f'{folder}: split {split!r} has no windows')
+    if tuple(d['x'].shape[1:]) != tuple(meta['in_shape']):
+        raise UserError(f'{folder}: windows of shape {tuple(d["x"].shape[1:])}, the model was trained on {tuple(meta["in_shape"])}')
+    return d
+
 def _class_results(res:dict, t, rec, yk, pk, sk, within_subject:bool, sy, sp, n_perm:int):
     "A classification task's chance levels, permutation p-value, recording-level and paired-subject scores, confusion matrices (into `res`)."
     k = pk.argmax(1)

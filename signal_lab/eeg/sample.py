@@ -35,6 +35,20 @@ def _conditions(gen, n:int, classes=None, captions=None) -> tuple[list, list[str
     return [0] * n, [''] * n
 
 # %% ../../nbs/54a_eeg.sample.ipynb #4f0538ad
+def _claim(out:Path, key:str, overwrite:bool):
+    "`out` ready for this generation: empty, the same generation to resume, or (with `overwrite`) another generated dataset removed; never other files."
+    import shutil
+    if out.exists() and any(out.iterdir()):
+        old = read_json(out / 'generation.json') if (out / 'generation.json').exists() else None
+        if old is None or old.get('key') != key:
+            if not overwrite:
+                raise UserError(f'{out}: holds ' + ('another generation (other run, settings or samples)' if old else 'files that are not a generated dataset')
+                                + '; choose another --out or pass --overwrite')
+            if old is None: raise UserError(f'{out}: not a generated dataset (no generation.json); --overwrite only replaces generated datasets')
+            shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+# %% ../../nbs/54a_eeg.sample.ipynb #d387f36f
 def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
                    n:int=16, # samples to generate
                    classes=None, # class names ('F/H' or 'gender=F,health=H'), cycled; None: every class in turn
@@ -49,7 +63,6 @@ def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
                    device=None, # torch device (None: cuda when available)
                    log=print, progress:bool|None=None) -> dict:
     "Generate `n` spectrograms from a trained run into `out` — arrays (and PNGs) + metadata.csv with the conditioning and a per-sample seed — resuming finished parts."
-    import shutil
     from signal_lab.eeg.spectrogram import db_to_image
     from signal_lab.core.io import write_png
     say = log or (lambda *a: None)
@@ -62,15 +75,7 @@ def sample_dataset(run, # a diffusion run folder (runs/<name>/runN)
     spec = dict(run=str(Path(run).resolve()), run_step=gen.step, weights=_weights_hash(run), n=n, cond=[str(c) for c in cond], seeds=seeds, steps=steps,
                 guidance=guidance, images=images, batch_size=batch_size)
     key = sha256_json(spec)
-    if out.exists() and any(out.iterdir()):
-        old = read_json(out / 'generation.json') if (out / 'generation.json').exists() else None
-        if old is None or old.get('key') != key:
-            if not overwrite:
-                raise UserError(f'{out}: holds ' + ('another generation (other run, settings or samples)' if old else 'files that are not a generated dataset')
-                                + '; choose another --out or pass --overwrite')
-            if old is None: raise UserError(f'{out}: not a generated dataset (no generation.json); --overwrite only replaces generated datasets')
-            shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    _claim(out, key, overwrite)
     gj = dict(key=key, spec=spec, status='running', spectrogram=dict(db_range=list(gen.db_range)), dataset=gen.info['dataset'],
               model_resolution=dict(size=gen.size, layout=gen.layout))   # what the samples can resolve: metrics compare at this resolution
     write_json(out / 'generation.json', gj)

@@ -327,10 +327,7 @@ def train(config=None, # a ClassifierConfig, a config path or shipped name
     from tqdm.auto import tqdm
     say = log or (lambda *a: None)
     cfg, run, cuda = open_trainer_config(ClassifierConfig, load_classifier_config, config, overrides, resume)
-    if run is not None:   # a run made before a field existed resumes as it began
-        stored = run.state['config']
-        if 'input' not in stored.get('model', {}): cfg.model.input = 'db'
-        if 'mixup' not in stored.get('train', {}): cfg.train.mixup = 0.0
+    if run is not None: _as_begun(cfg, run.state['config'])
     tc = cfg.train
     folder = resolve_data(cfg)
     md = read_metadata(folder); specs = task_specs(md, sorted(cfg.tasks))   # sorted: the stored config's order (JSON keys) on resume
@@ -340,58 +337,66 @@ def train(config=None, # a ClassifierConfig, a config path or shipped name
     main = acc.is_main_process
     set_seed(tc.seed)
     if main:
-        say(f'run {run.path} on {acc.device} ({acc.num_processes} process(es), {torch.get_num_threads()} thread(s)); data {folder}')
-        for line in split_balance(md, specs): say(line)
+        for line in [f'run {run.path} on {acc.device} ({acc.num_processes} process(es), {torch.get_num_threads()} thread(s)); data {folder}', *split_balance(md, specs)]: say(line)
     arrays = 'covariance' if cfg.model.trunk == 'riemann' else 'spectrogram'
     tr, va, tasks = _train_data(cfg, folder, md, specs, arrays, say if main else (lambda *a: None))
     mc = cfg.model; model, in_shape, freqs = _build_model(mc, tasks, tr, va, arrays)
     world, rank = acc.num_processes, acc.process_index
-    per_epoch = max(1, -(-len(tr['x']) // (tc.batch_size * world)))
-    total = tc.max_steps or tc.epochs * per_epoch
-    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=max(total, 2), pct_start=0.2)
-    model, opt = acc.prepare(model, opt)
-    st = _TrainerState(); acc.register_for_checkpointing(sched, st)
-    ck = run.path / 'checkpoints'; last = ck / 'last'
+    model, opt, sched, st, per_epoch, total = _optimise(acc, model, len(tr['x']), tc)
+    ck = run.path / 'checkpoints'
     if main: ck.mkdir(exist_ok=True)
     meta = dict(tasks=[t.to_dict() for t in tasks], model=to_dict(mc), in_shape=list(in_shape), freqs=[float(f) for f in freqs], data=str(folder), config_hash=run.state.get('config_hash'))
     weights = monitor_weights(cfg, tasks)
     if resume is not None: _restore(acc, run, ck, st, total, main, say)
     if st.done:
-        if main: say(f'{run.path}: already finished'); 
+        if main: say(f'{run.path}: already finished')
         return run
-    if main:
-        run.update(status='running', tasks=meta['tasks'], in_shape=list(in_shape), monitor=weights, total_steps=total)
+    if main: run.update(status='running', tasks=meta['tasks'], in_shape=list(in_shape), monitor=weights, total_steps=total)
     acc.init_trackers('train', config={k: v for k, v in flat_dict(to_dict(cfg)).items() if isinstance(v, (int, float, str, bool))})
-    jl = JsonlWriter(run.path / 'metrics.jsonl') if main else None
-    bar = tqdm(total=total, initial=st.step, desc='train', disable=(not progress) if progress is not None else None, leave=False) if main else None
+    jl, bar = (JsonlWriter(run.path / 'metrics.jsonl'), tqdm(total=total, initial=st.step, desc='train', disable=(not progress) if progress is not None else None, leave=False)) if main else (None, None)
     xt = torch.from_numpy(tr['x']); yt = {k: torch.from_numpy(v) for k, v in tr['y'].items()}
     t_start, n_this = time.perf_counter(), 0
     while st.step < total and not st.done:
         epoch, b0 = divmod(st.step, per_epoch)
         perm = torch.randperm(len(xt), generator=torch.Generator().manual_seed(tc.seed * 100003 + epoch))   # a function of (seed, epoch)
         for b in range(b0, per_epoch):
-            gidx = perm[b * tc.batch_size * world:(b + 1) * tc.batch_size * world]
-            idx = gidx[rank::world]
-            if not len(idx): idx = gidx[:1]
-            _train_step(acc, model, opt, sched, xt, yt, idx, len(gidx), tasks, tc, st, rank)
-            n_this += 1
+            gidx = perm[b * tc.batch_size * world:(b + 1) * tc.batch_size * world]; idx = gidx[rank::world]
+            _train_step(acc, model, opt, sched, xt, yt, idx if len(idx) else gidx[:1], len(gidx), tasks, tc, st, rank); n_this += 1
             if bar is not None: bar.update(1)
             due = (st.step % tc.eval_steps == 0) if tc.eval_strategy == 'steps' else (b == per_epoch - 1)
             if due or st.step == total:
                 _evaluate_and_checkpoint(acc, model, tasks, va, st, weights, cfg, run, meta, jl, say, epoch, t_start, sched, total)
                 t_start = time.perf_counter()
-            if stop_after is not None and n_this >= stop_after:
-                if jl: jl.close()
-                acc.end_training(); return run
+            if stop_after is not None and n_this >= stop_after: return _stop(run, acc, jl, None)
             if st.step >= total or st.done: break
-    if bar is not None: bar.close()
-    if jl: jl.close()
-    acc.end_training()
+    _stop(run, acc, jl, bar)
     if main: _finish(run, st, weights, cfg, say)
     return run
 
 # %% ../../nbs/51_eeg.train.ipynb #1cf9bfe8
+def _stop(run, acc, jl, bar):
+    "Close the metrics file and the bar, end accelerate's trackers; returns the run."
+    if bar is not None: bar.close()
+    if jl: jl.close()
+    acc.end_training()
+    return run
+
+def _as_begun(cfg, stored:dict):
+    "A run made before a field existed resumes as it began (the field's behaviour then)."
+    if 'input' not in stored.get('model', {}): cfg.model.input = 'db'
+    if 'mixup' not in stored.get('train', {}): cfg.train.mixup = 0.0
+
+def _optimise(acc, model, n_train:int, tc) -> tuple:
+    "(model, AdamW, one-cycle schedule, trainer state — prepared and registered with accelerate —, steps per epoch, total steps)."
+    import torch
+    per_epoch = max(1, -(-n_train // (tc.batch_size * acc.num_processes)))
+    total = tc.max_steps or tc.epochs * per_epoch
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc.lr, total_steps=max(total, 2), pct_start=0.2)
+    model, opt = acc.prepare(model, opt)
+    st = _TrainerState(); acc.register_for_checkpointing(sched, st)
+    return model, opt, sched, st, per_epoch, total
+
 def _trackers(tc) -> list:
     "The experiment trackers the train settings ask for (tensorboard only where it is installed)."
     trackers = []
@@ -420,6 +425,7 @@ def _build_model(mc, tasks, tr, va, arrays:str) -> tuple:
         model.trunk.fit(tr['x'])   # the train set's Riemannian mean and tangent-space statistics
     return model, in_shape, freqs
 
+# %% ../../nbs/51_eeg.train.ipynb #89447f6e
 def restore_last(acc, # the run's Accelerator (its registered state objects are restored too)
                  run, # the resumed core run
                  ck:Path, # its checkpoints folder
@@ -434,6 +440,7 @@ def restore_last(acc, # the run's Accelerator (its registered state objects are 
     elif main: say(f'{run.path}: no checkpoint yet; starting over')
     if main: run.rewind_history(st.step); truncate_jsonl(run.path / 'metrics.jsonl', st.step)
 
+# %% ../../nbs/51_eeg.train.ipynb #cce08f56
 def _restore(acc, run, ck, st, total:int, main:bool, say):
     "A resumed classifier run: `restore_last`, then the best checkpoints it did not keep removed."
     restore_last(acc, run, ck, st, total, main, say)
