@@ -97,6 +97,21 @@ def key(self:LabelTab, ev:dict):
     elif k.lower() == 's': self.skip()
     elif k.lower() == 'u': self.undo()
 
+# %% ../../nbs/35_al.app.ipynb #c11647ea
+@patch
+def figure(self:LabelTab, cols:int=4):
+    "The tab as it stands, as a matplotlib figure: the batch's thumbnails with each one's chosen class, and the progress."
+    import io, matplotlib.pyplot as plt
+    from PIL import Image
+    a = self.app; n = max(len(self.batch), 1); rows = -(-n // cols)
+    fig, axs = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.5 * rows + 0.4), squeeze=False)
+    for ax in axs.flat: ax.axis('off')
+    for ax, f in zip(axs.flat, self.batch):
+        ax.imshow(Image.open(io.BytesIO(a.thumbnail(f))), cmap='gray'); c = self.choices[f].value
+        ax.set_title(f'{Path(f).name}\n' + (f'[{c}]' if c else '[ choose ]'), fontsize=8, color='#1a7f37' if c else '#555')
+    fig.suptitle(f'Label tab — {self.progress.value} / {self.progress.max} labeled; classes: {" · ".join(a.classes)}', fontsize=9)
+    fig.tight_layout(); return fig
+
 # %% ../../nbs/35_al.app.ipynb #c449f762
 class ReviewTab:
     "The Review tab: labelled images by class, annotator, disagreement or mark; relabel or mark them."
