@@ -100,7 +100,8 @@ def test_stable_diffusion_lora_on_tiny_local_folder(small, tmp_path, arch):
     """The SD paths load a save_pretrained folder offline, train LoRA adapters only on the captions, export them, and sample captions."""
     import torch
     from safetensors.torch import load_file
-    from signal_lab.eeg.diffusion import tiny_sd_folder, train_diffusion, load_diffusion_config, load_generator
+    from signal_lab.eeg.tiny import tiny_sd_folder
+    from signal_lab.eeg.diffusion import train_diffusion, load_diffusion_config, load_generator
     from signal_lab.eeg.sample import sample_dataset
     folder = tiny_sd_folder(arch, tmp_path / arch)
     cfg = load_diffusion_config(f'{arch}-lora', _sets(small, tmp_path / 'runs', f'model.pretrained={folder}', 'data.image_size=32', 'train.steps=4',

@@ -18,8 +18,7 @@ __all__ = ['ARCHS', 'CONSTANT_COLUMNS', 'DiffDataCfg', 'CondCfg', 'DiffModelCfg'
            'DiffusionConfig', 'shipped_diffusion_configs', 'load_diffusion_config', 'dataset_db_range', 'CondSpace',
            'to_model_space', 'from_model_space', 'load_diffusion_data', 'disable_block_label_dropout', 'build_denoiser',
            'lora_targets', 'add_lora', 'load_sd_pipeline', 'SpectrogramDiffusion', 'check_launch', 'diffusion_loss',
-           'balanced_classes', 'load_generator', 'kid_against_real', 'train_diffusion', 'tiny_clip_tokenizer',
-           'tiny_sd_folder']
+           'balanced_classes', 'load_generator', 'kid_against_real', 'train_diffusion']
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #2fe18e7d
 ARCHS = ('dit', 'unet', 'sd15', 'sd35')
@@ -807,54 +806,3 @@ def train_diffusion(config=None, # a DiffusionConfig, a config path or shipped n
     acc.end_training()
     if main: _finish_run(run, st, say)
     return run
-
-# %% ../../nbs/54_eeg.diffusion.ipynb #cfb2f029
-def _byte_chars() -> list[str]:
-    "The 256 printable stand-ins byte-level BPE vocabularies use for bytes (printable Latin-1 kept, the rest moved above U+0100)."
-    keep = set(range(ord('!'), ord('~') + 1)) | set(range(ord('¡'), ord('¬') + 1)) | set(range(ord('®'), ord('ÿ') + 1))
-    out, k = [], 0
-    for b in range(256):
-        if b in keep: out.append(chr(b))
-        else: out.append(chr(256 + k)); k += 1
-    return out
-
-def tiny_clip_tokenizer(folder) -> 'CLIPTokenizer':
-    "A character-level CLIP tokenizer from a `vocab.json` + `merges.txt` written into `folder` (every byte a token, no merges)."
-    from transformers import CLIPTokenizer
-    d = Path(folder); d.mkdir(parents=True, exist_ok=True)
-    chars = _byte_chars(); vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + '</w>': len(chars) + i for i, c in enumerate(chars)})
-    vocab.update({'<|startoftext|>': 2 * len(chars), '<|endoftext|>': 2 * len(chars) + 1})
-    write_text(d / 'vocab.json', json.dumps(vocab)); write_text(d / 'merges.txt', '#version: 0.2\n')
-    return CLIPTokenizer.from_pretrained(str(d), model_max_length=77)
-
-def tiny_sd_folder(arch:str, # 'sd15' or 'sd35'
-                   out, # folder to write (save_pretrained layout)
-                   seed:int=0) -> Path:
-    "A randomly initialised, tiny Stable Diffusion 1.x or 3.x pipeline saved with `save_pretrained`: the same classes and folder layout as the real ones, for offline tests and docs."
-    import torch, diffusers
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
-    if arch not in ('sd15', 'sd35'): raise UserError(f'arch: {arch!r}; allowed: sd15, sd35')
-    out = Path(out); torch.manual_seed(seed)
-    tok = tiny_clip_tokenizer(out / '_vocab')
-    tc = lambda: CLIPTextConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                                max_position_embeddings=77, projection_dim=32, bos_token_id=len(tok) - 2, eos_token_id=len(tok) - 1, pad_token_id=len(tok) - 1)
-    lat = 4 if arch == 'sd15' else 16
-    vae = diffusers.AutoencoderKL(in_channels=3, out_channels=3, down_block_types=['DownEncoderBlock2D'] * 2, up_block_types=['UpDecoderBlock2D'] * 2,
-                                  block_out_channels=[16, 32], layers_per_block=1, latent_channels=lat, norm_num_groups=8, sample_size=32,
-                                  **({} if arch == 'sd15' else dict(shift_factor=0.0609, scaling_factor=1.5035, use_quant_conv=False, use_post_quant_conv=False)))
-    if arch == 'sd15':
-        unet = diffusers.UNet2DConditionModel(sample_size=16, in_channels=4, out_channels=4, block_out_channels=(32, 64), layers_per_block=1,
-                                              down_block_types=('DownBlock2D', 'CrossAttnDownBlock2D'), up_block_types=('CrossAttnUpBlock2D', 'UpBlock2D'),
-                                              cross_attention_dim=32, norm_num_groups=8, attention_head_dim=8)
-        sch = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_schedule='scaled_linear', beta_start=0.00085, beta_end=0.012, steps_offset=1, clip_sample=False)
-        pipe = diffusers.StableDiffusionPipeline(vae=vae, text_encoder=CLIPTextModel(tc()), tokenizer=tok, unet=unet, scheduler=sch,
-                                                 safety_checker=None, feature_extractor=None, requires_safety_checker=False)
-    else:
-        tr = diffusers.SD3Transformer2DModel(sample_size=16, patch_size=2, in_channels=lat, out_channels=lat, num_layers=2, attention_head_dim=8,
-                                             num_attention_heads=4, joint_attention_dim=64, caption_projection_dim=32, pooled_projection_dim=64, pos_embed_max_size=32)
-        pipe = diffusers.StableDiffusion3Pipeline(transformer=tr, scheduler=diffusers.FlowMatchEulerDiscreteScheduler(shift=3.0), vae=vae,
-                                                  text_encoder=CLIPTextModelWithProjection(tc()), tokenizer=tok,
-                                                  text_encoder_2=CLIPTextModelWithProjection(tc()), tokenizer_2=tok, text_encoder_3=None, tokenizer_3=None)
-    pipe.save_pretrained(str(out)); shutil.rmtree(out / '_vocab', ignore_errors=True)
-    return out
