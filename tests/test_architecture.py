@@ -149,6 +149,20 @@ def test_size_checkers_see_a_long_function_and_a_long_cell(tmp_path):
         ROOT = old
 
 
+def test_face_names_are_never_submodule_names():
+    "A pillar's front-door names survive its submodules being imported first (CI saw `eeg.quickstart` turn into the module)."
+    import subprocess, sys
+    code = ("import importlib, pkgutil\n"
+            "for p in ('dispersion', 'defects', 'al', 'eeg', 'codec', 'metrics'):\n"
+            "    pkg = importlib.import_module(f'signal_lab.{p}')\n"
+            "    subs = {m.name for m in pkgutil.iter_modules(pkg.__path__)}\n"
+            "    assert not subs & set(pkg._FACE), (p, subs & set(pkg._FACE))\n"
+            "    q = importlib.import_module(f'signal_lab.{p}.quickstart')   # a submodule imported before the face is used\n"
+            "    assert pkg.run_quickstart is q.quickstart and type(pkg.quickstart).__name__ == 'module', p\n")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
 if __name__ == '__main__':
     edges, private = imports(modules())
     print('circles:', [sorted(c) for c in circles(edges)])

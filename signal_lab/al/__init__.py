@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['load_embeddings', 'run_simulate', 'run_experiments', 'write_report', 'ALSession', 'LabelingApp', 'LabelStore',
-           'quickstart']
+           'run_quickstart']
 
-# %% ../../nbs/29b_al.ipynb #84cc5e45
+# %% ../../nbs/29b_al.ipynb #054cc6a4
 from ..core.face import lazy_face
 
-# %% ../../nbs/29b_al.ipynb #e3193128
+# %% ../../nbs/29b_al.ipynb #966e0021
 _FACE = {
     'load_embeddings': 'simulate',
     'run_simulate': 'simulate',
@@ -18,7 +18,7 @@ _FACE = {
     'ALSession': 'loop',
     'LabelingApp': 'app',
     'LabelStore': 'store',
-    'quickstart': 'quickstart'
+    'run_quickstart': 'quickstart:quickstart'
 }
-_all_ = ['load_embeddings', 'run_simulate', 'run_experiments', 'write_report', 'ALSession', 'LabelingApp', 'LabelStore', 'quickstart']
+_all_ = ['load_embeddings', 'run_simulate', 'run_experiments', 'write_report', 'ALSession', 'LabelingApp', 'LabelStore', 'run_quickstart']
 __getattr__, __dir__ = lazy_face('signal_lab.al', _FACE)

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['CorpusConfig', 'build_corpus', 'build_cache', 'analyze', 'TrainConfig', 'train_decoder', 'load_generator',
-           'exit_audit', 'sample_pack', 'ClipTriage', 'quickstart']
+           'exit_audit', 'sample_pack', 'ClipTriage', 'run_quickstart']
 
-# %% ../../nbs/54c_codec.ipynb #d90ab559
+# %% ../../nbs/54c_codec.ipynb #ca07c56d
 from ..core.face import lazy_face
 
-# %% ../../nbs/54c_codec.ipynb #b660cbec
+# %% ../../nbs/54c_codec.ipynb #56e0d514
 _FACE = {
     'CorpusConfig': 'corpus',
     'build_corpus': 'corpus',
@@ -21,7 +21,7 @@ _FACE = {
     'exit_audit': 'audit',
     'sample_pack': 'audit',
     'ClipTriage': 'triage',
-    'quickstart': 'quickstart'
+    'run_quickstart': 'quickstart:quickstart'
 }
-_all_ = ['CorpusConfig', 'build_corpus', 'build_cache', 'analyze', 'TrainConfig', 'train_decoder', 'load_generator', 'exit_audit', 'sample_pack', 'ClipTriage', 'quickstart']
+_all_ = ['CorpusConfig', 'build_corpus', 'build_cache', 'analyze', 'TrainConfig', 'train_decoder', 'load_generator', 'exit_audit', 'sample_pack', 'ClipTriage', 'run_quickstart']
 __getattr__, __dir__ = lazy_face('signal_lab.codec', _FACE)

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['load_dispersion_config', 'init_config', 'generate_dataset', 'DispersionDataset', 'load_record', 'plot_record',
-           'record_quality', 'train_picker', 'load_picker', 'pick', 'read_gather', 'field_image', 'quickstart']
+           'record_quality', 'train_picker', 'load_picker', 'pick', 'read_gather', 'field_image', 'run_quickstart']
 
-# %% ../../nbs/09_dispersion.ipynb #9aeb9470
+# %% ../../nbs/09_dispersion.ipynb #12764aea
 from ..core.face import lazy_face
 
-# %% ../../nbs/09_dispersion.ipynb #c425dad8
+# %% ../../nbs/09_dispersion.ipynb #57be0f5e
 _FACE = {
     'load_dispersion_config': 'config',
     'init_config': 'config',
@@ -23,7 +23,7 @@ _FACE = {
     'pick': 'picker',
     'read_gather': 'field',
     'field_image': 'field',
-    'quickstart': 'quickstart'
+    'run_quickstart': 'quickstart:quickstart'
 }
-_all_ = ['load_dispersion_config', 'init_config', 'generate_dataset', 'DispersionDataset', 'load_record', 'plot_record', 'record_quality', 'train_picker', 'load_picker', 'pick', 'read_gather', 'field_image', 'quickstart']
+_all_ = ['load_dispersion_config', 'init_config', 'generate_dataset', 'DispersionDataset', 'load_record', 'plot_record', 'record_quality', 'train_picker', 'load_picker', 'pick', 'read_gather', 'field_image', 'run_quickstart']
 __getattr__, __dir__ = lazy_face('signal_lab.dispersion', _FACE)

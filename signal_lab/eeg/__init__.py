@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['load_settings', 'shipped_settings', 'EEGSettings', 'DATASETS', 'preprocessor', 'list_tasks', 'SpectrogramDataset',
            'materialize_meta', 'train_classifier', 'evaluate_run', 'load_diffusion_config', 'train_diffusion',
-           'sample_dataset', 'run_tstr', 'quickstart']
+           'sample_dataset', 'run_tstr', 'run_quickstart']
 
-# %% ../../nbs/40a_eeg.ipynb #53623f19
+# %% ../../nbs/40a_eeg.ipynb #836cc7fb
 from ..core.face import lazy_face
 from .settings import load_settings, shipped_settings, EEGSettings, DATASETS
 
-# %% ../../nbs/40a_eeg.ipynb #24a46e8f
+# %% ../../nbs/40a_eeg.ipynb #ce763c75
 _FACE = {
     'preprocessor': 'cli',
     'list_tasks': 'labels',
@@ -23,8 +23,8 @@ _FACE = {
     'train_diffusion': 'diffusion',
     'sample_dataset': 'sample',
     'run_tstr': 'tstr:tstr',
-    'quickstart': 'quickstart'
+    'run_quickstart': 'quickstart:quickstart'
 }
 _all_ = ['load_settings', 'shipped_settings', 'EEGSettings', 'DATASETS', 'preprocessor', 'list_tasks', 'SpectrogramDataset', 'materialize_meta',
-        'train_classifier', 'evaluate_run', 'load_diffusion_config', 'train_diffusion', 'sample_dataset', 'run_tstr', 'quickstart']
+        'train_classifier', 'evaluate_run', 'load_diffusion_config', 'train_diffusion', 'sample_dataset', 'run_tstr', 'run_quickstart']
 __getattr__, __dir__ = lazy_face('signal_lab.eeg', _FACE)
