@@ -89,7 +89,7 @@ class ClipTriage:
         self.buttons = dict(accept=btn('Accept (a)', 'success', 'check'), reject=btn('Reject (r)', 'danger', 'times'),
                             skip=btn('Skip (s)', '', 'forward'), replay=btn('Replay (o)', 'info', 'play'),
                             undo=btn('Undo (u)', '', 'undo'), quit=btn('Quit (q)', 'warning', 'stop'))
-        for k, b in self.buttons.items(): b.on_click(lambda _, k=k: getattr(self, f'_on_{k}')())
+        for k, b in self.buttons.items(): b.on_click(lambda _, k=k: self._act(k))
         self.widget = W.VBox([self.title, self.player_box, self.mel, self.meta, W.HBox(list(self.buttons.values())),
                               W.HBox([self.progress, self.status]), self.error])
         try:      # keyboard shortcuts (the `al` extra has ipyevents); without it the buttons alone work
@@ -157,34 +157,17 @@ def undo(self:ClipTriage):
 
 @patch
 @guard
-def _on_accept(self:ClipTriage): self.decide('accept')
-
-@patch
-@guard
-def _on_reject(self:ClipTriage): self.decide('reject')
-
-@patch
-@guard
-def _on_skip(self:ClipTriage): self.skip()
-
-@patch
-@guard
-def _on_replay(self:ClipTriage): self.replay()
-
-@patch
-@guard
-def _on_undo(self:ClipTriage): self.undo()
+def _act(self:ClipTriage, action:str):
+    "What a button, or its key, does: accept and reject decide the clip; skip, replay, undo and quit act on the widget."
+    if action in ('accept', 'reject'): self.decide(action)
+    else: getattr(self, action)()
 
 # %% ../../nbs/59b_codec.triage.ipynb #575605b9
-@patch
-@guard
-def _on_quit(self:ClipTriage): self.quit()
-
 @patch
 def _on_key(self:ClipTriage, ev:dict):
     "ipyevents keydown: a/r/s/o/u/q do what the buttons do."
     k = self.KEYS.get(str(ev.get('key', '')).lower())
-    if k and not self.closed: getattr(self, f'_on_{k}')()
+    if k and not self.closed: self._act(k)
 
 @patch
 def snapshot(self:ClipTriage):
