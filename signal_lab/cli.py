@@ -61,6 +61,7 @@ def doctor_info(gpu:bool=True) -> dict:
         except Exception as e: info['gpu'] = f'error: {e}'
     return info
 
+# %% ../nbs/90_cli.ipynb #6525bb55
 def doctor(argv=()):
     "`signal-lab doctor [--check] [--no-gpu]`: versions, problems, caches; `--check` also proves every installed part works."
     from signal_lab.core.doctor import version_problems, check
@@ -154,6 +155,7 @@ def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
     _record_files(out)
     return report, failed
 
+# %% ../nbs/90_cli.ipynb #021233f5
 def quickstart(argv=()):
     p = ArgParser('signal-lab quickstart', description='Run every pillar on built-in defaults at a small size and write OUT/REPORT.md.')
     p.add_argument('--out', default='quickstart_out', help='output folder (default: quickstart_out)')

@@ -226,6 +226,7 @@ def folder_round(self:ALTab) -> dict:
                          f"{st.name} — label them in the Label tab, then finalize")
     return dict(round=r, n_labeled=len(li), n_classes=len(set(ys)), n_queried=len(pick))
 
+# %% ../../nbs/35_al.app.ipynb #de6acce1
 @patch
 @guard
 def init(self:ALTab, _=None):
@@ -242,6 +243,7 @@ def init(self:ALTab, _=None):
         self.status.value += f' — {len(miss)} seed images have no label: label them in the Label tab, then Next round'
     a.save_state()
 
+# %% ../../nbs/35_al.app.ipynb #6ae7b55f
 @patch
 @guard
 def next_round(self:ALTab, _=None):
@@ -360,6 +362,7 @@ def queue(self:LabelingApp) -> list:
     todo = [f for f in self.source() if f not in lab and f not in marks]   # marked unsure/ignore: out of the queue
     return [f for f in todo if f not in sk] + [f for f in todo if f in sk]
 
+# %% ../../nbs/35_al.app.ipynb #e13c9838
 @patch
 def source(self:LabelingApp) -> list:
     "The images of the current mode: the AL batch (else the session's seed images to label), or all files."
@@ -368,20 +371,24 @@ def source(self:LabelingApp) -> list:
         if self.folder_mode and self.app_state.get('pending'): return self.app_state['pending']
     return self.files
 
+# %% ../../nbs/35_al.app.ipynb #e75a5b79
 @patch
 def load_batch(self:LabelingApp):
     "Redraw the Label tab's batch and the Review tab (every change goes through here)."
     self.label.load(); self.review.refresh()
 
+# %% ../../nbs/35_al.app.ipynb #9904c87f
 @patch
 def save_state(self:LabelingApp): write_json(self.state_path, self.app_state)
 
+# %% ../../nbs/35_al.app.ipynb #2773aec3
 @patch
 def tile(self:LabelingApp, f, chooser):
     "Thumbnail, file name and a chooser, stacked."
     import ipywidgets as W
     return W.VBox([W.Image(value=self.thumbnail(f), format='png'), W.HTML(f'<small>{Path(f).name}</small>'), chooser])
 
+# %% ../../nbs/35_al.app.ipynb #d772044a
 @patch
 def thumbnail(self:LabelingApp, f) -> bytes:
     "The thumbnail of image `f`, or a grey 'missing' tile when the file is not (or no longer) in the folder: its label stays, the app keeps drawing."
@@ -395,6 +402,7 @@ def thumbnail(self:LabelingApp, f) -> bytes:
     im = Image.new('RGB', (self.thumb, self.thumb), (200, 200, 200)); ImageDraw.Draw(im).text((8, self.thumb // 2 - 6), 'missing', fill=(120, 0, 0))
     b = io.BytesIO(); im.save(b, format='PNG'); return b.getvalue()
 
+# %% ../../nbs/35_al.app.ipynb #01432a3c
 @patch
 def say_missing(self:LabelingApp):
     "Name, in the error line, the images the labels mention that are not in the folder."
@@ -417,6 +425,7 @@ def from_folder(cls:LabelingApp, folder, # any folder of images (searched recurs
     if not files: raise UserError(f'{folder}: no images ({", ".join(IMAGE_SUFFIXES)})')
     return cls(folder, labels_dir or folder.parent / f'{folder.name}_labels', classes=classes, files=files, **kw)
 
+# %% ../../nbs/35_al.app.ipynb #11d6669c
 @patch(cls_method=True)
 def from_list(cls:LabelingApp, paths, # image paths (or a CSV with a `file_name` column, relative to its folder)
               classes, labels_dir='artifacts/labels', **kw):

@@ -60,6 +60,7 @@ def labels_to_reach(n_labeled, values, target:float):
         if v >= target: return float(x)
     return float('nan')
 
+# %% ../../nbs/32_al.experiments.ipynb #b56b5391
 def stop_round(stable, window:int=3) -> int|None:
     "Index of the round where the stopping rule fires: the last of `window` consecutive `stable` rounds (None: never)."
     run = 0
@@ -68,6 +69,7 @@ def stop_round(stable, window:int=3) -> int|None:
         if run >= window: return i
     return None
 
+# %% ../../nbs/32_al.experiments.ipynb #df20619d
 def summarize(curves, baselines, window:int=3) -> list[dict]:
     "Summary rows per (classifier, strategy): AULC mean ± std over repeats, paired gain over random, labels to 95% F1, and where stabilising predictions would stop."
     import pandas as pd
@@ -96,6 +98,7 @@ def summarize(curves, baselines, window:int=3) -> list[dict]:
                          f1_at_stop=float(g.f1_at_stop.mean()), final_macro_f1=float(g.final_f1.mean())))
     return rows
 
+# %% ../../nbs/32_al.experiments.ipynb #37f23e17
 def summary_markdown(rows) -> str:
     "The summary table as markdown."
     out = ['| classifier | strategy | AULC (macro-F1) | gain over random | final acc | labels to 95% of full F1 | stop: repeats, labels, F1 (final F1) |',

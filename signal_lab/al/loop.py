@@ -93,9 +93,11 @@ def _save(self:ALSession, st=None):
 @patch(as_prop=True)
 def pending(self:ALSession) -> list: return list(self.state['pending'])
 
+# %% ../../nbs/34_al.loop.ipynb #65f29927
 @patch(as_prop=True)
 def labeled(self:ALSession) -> list: return list(self.state['labeled'])
 
+# %% ../../nbs/34_al.loop.ipynb #4a50750d
 @patch
 def missing_labels(self:ALSession) -> list:
     "Images of the labeled pool (e.g. the seed set of a partly labeled folder) that have no label yet, read fresh from disk."
@@ -170,6 +172,7 @@ def finalize(self:ALSession, require_human:bool=False) -> int:
     self.state['labeled'] = self.state['labeled'] + pend; self.state['pending'] = []
     self.reload_labels(); self._save(); return len(pend)
 
+# %% ../../nbs/34_al.loop.ipynb #3d443fb2
 @patch
 def reload_labels(self:ALSession):
     "Re-read labels (human overrides) so the next round trains on the latest ones."

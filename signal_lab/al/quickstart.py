@@ -36,6 +36,7 @@ def quickstart(out, seed:int=0, num_images:int=300, epochs:int=8) -> dict:
                        '', reading(rows)],
                 images=[img])
 
+# %% ../../nbs/38_al.quickstart.ipynb #a3cfb321
 def reading(rows:list) -> str:
     "One honest sentence on what a small grid's table shows (`rows`: summary rows with `strategy`, `gain_over_random`, `aulc_std`)."
     unc = [r for r in rows if r['strategy'] != 'random']

@@ -27,6 +27,7 @@ CLASSIFIER_NAMES = dict(lr='logistic regression', rf='random forest', svc='SVM (
 
 METRIC_NAMES = dict(macro_f1='macro-F1', accuracy='accuracy', final_accuracy='final accuracy', aulc_mean='AULC (macro-F1)')
 
+# %% ../../nbs/33_al.report.ipynb #18980696
 def plot_learning_curves(curves, baselines, metric:str='macro_f1'):
     "One panel per classifier: mean ± std over repeats per strategy; the full-data score dashed."
     import matplotlib.pyplot as plt
@@ -50,6 +51,7 @@ def plot_learning_curves(curves, baselines, metric:str='macro_f1'):
     fig.suptitle(f'Active-learning curves (mean ± std over repeats{div})', fontsize=10)
     fig.tight_layout(); return fig
 
+# %% ../../nbs/33_al.report.ipynb #34519792
 def plot_strategy_comparison(summary):
     "AULC (mean ± std over repeats) per strategy, grouped by classifier."
     import matplotlib.pyplot as plt
@@ -78,6 +80,7 @@ def plot_heatmap(summary, value:str='final_accuracy'):
     fig.colorbar(im, ax=ax, label=METRIC_NAMES.get(value, value)); ax.set_xlabel('classifier'); ax.set_ylabel('strategy')
     ax.set_title(f"{METRIC_NAMES.get(value, value)} (test), strategy × classifier", fontsize=10); fig.tight_layout(); return fig
 
+# %% ../../nbs/33_al.report.ipynb #77557e49
 def rankings(summary):
     "Rank of each strategy per classifier by AULC (1 = best) and the mean rank, best first."
     t = summary.pivot(index='strategy', columns='classifier', values='aulc_mean')

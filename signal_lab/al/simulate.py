@@ -71,6 +71,7 @@ def make_classifier(name:str, # one of `CLASSIFIERS`
         return HistGradientBoostingClassifier(max_iter=100, min_samples_leaf=leaf, random_state=seed)
     raise UserError(f'--classifiers: {name!r} is not allowed; allowed: {", ".join(CLASSIFIERS)}')
 
+# %% ../../nbs/31_al.simulate.ipynb #5fdbfd00
 def fit_proba(name:str, X, y, X_eval:list, n_classes:int, seed:int=0):
     "Fit `name` on (X, y) and return full-width `(n, n_classes)` probabilities for each array in `X_eval`."
     counts = np.bincount(y, minlength=n_classes)

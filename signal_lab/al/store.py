@@ -127,12 +127,14 @@ def skip(self:LabelStore, file_name:str, round:int|None=None) -> dict:
     "Record that an image was skipped (it goes to the back of the queue)."
     return self._append(event='skip', file_name=str(file_name), round=round)
 
+# %% ../../nbs/35a_al.store.ipynb #83cc360f
 @patch
 def mark(self:LabelStore, file_name:str, flag:str) -> dict:
     "Mark an image `unsure` (out of the queue) or `ignore` (out of the queue and of training), or `clear` a mark."
     if flag not in ('unsure', 'ignore', 'clear'): raise UserError(f"flag: {flag!r} is not allowed; allowed: unsure, ignore, clear")
     return self._append(event='mark', file_name=str(file_name), flag=flag)
 
+# %% ../../nbs/35a_al.store.ipynb #66600958
 @patch
 def undo(self:LabelStore) -> dict|None:
     "Revert this annotator's most recent set/skip/mark that is not already undone; None if there is none. Other annotators' events are never touched."
@@ -172,6 +174,7 @@ def _replay(self:LabelStore):
 @patch
 def labels_now(self:LabelStore) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
 
+# %% ../../nbs/35a_al.store.ipynb #2511b80a
 @patch
 def label_events(self:LabelStore) -> dict:
     "`{file_name: the set event behind its effective label}` (its label, annotator, time, round)."
@@ -196,14 +199,17 @@ def _fresh(self:LabelStore):
     with _locked(self.lock_path): self._refresh()
     return self._replay()
 
+# %% ../../nbs/35a_al.store.ipynb #a85c8635
 @patch(as_prop=True)
 def labels(self:LabelStore) -> dict:
     "Effective labels (the latest set of any annotator, undo applied), including other instances' events."
     return {f: e['label'] for f, e in self._fresh()[0].items()}
 
+# %% ../../nbs/35a_al.store.ipynb #a790ab39
 @patch(as_prop=True)
 def skipped(self:LabelStore) -> set: return set(self._fresh()[1])     # copies: the replay is shared
 
+# %% ../../nbs/35a_al.store.ipynb #463f6534
 @patch(as_prop=True)
 def marks(self:LabelStore) -> dict: return dict(self._fresh()[2])
 
@@ -217,6 +223,7 @@ def by_annotator(self:LabelStore) -> dict:
             if a != '_resolved': out.setdefault(a, {})[f] = e['label']
     return out
 
+# %% ../../nbs/35a_al.store.ipynb #f55269b6
 @patch
 def disagreements(self:LabelStore):
     "A DataFrame of images whose annotators disagree and that no `resolves` label has settled since."
@@ -227,10 +234,12 @@ def disagreements(self:LabelStore):
         if len(set(labs.values())) > 1: rows.append(dict(file_name=f, **{f'label_{a}': v for a, v in sorted(labs.items())}))
     return pd.DataFrame(rows)
 
+# %% ../../nbs/35a_al.store.ipynb #36945ab6
 @patch(as_prop=True)
 def events(self:LabelStore) -> list:
     self._fresh(); return list(self._ev)
 
+# %% ../../nbs/35a_al.store.ipynb #be50d392
 @patch
 def close(self:LabelStore): pass
 

@@ -12,6 +12,7 @@ __all__ = ['UNCERTAINTY', 'DIVERSITY', 'uncertainty', 'top_k', 'k_center_greedy'
 
 # %% ../../nbs/30_al.strategies.ipynb #b27b3814
 UNCERTAINTY = ('entropy', 'margin', 'least_confidence', 'random')
+
 DIVERSITY = ('kcenter', 'kmeans++')
 
 def uncertainty(p:np.ndarray, # (n, n_classes) class probabilities
@@ -30,6 +31,7 @@ def uncertainty(p:np.ndarray, # (n, n_classes) class probabilities
     top2 = -np.partition(-p, 1, axis=1)[:, :2]
     return -(top2[:, 0] - top2[:, 1]) if kind == 'margin' else 1 - top2[:, 0]
 
+# %% ../../nbs/30_al.strategies.ipynb #9f7bb402
 def top_k(scores:np.ndarray, # (n,) scores
           k:int, # how many to return
           rng:np.random.Generator|None=None # breaks ties at random (None: by index)
@@ -70,6 +72,7 @@ def k_center_greedy(X:np.ndarray, # (m, d) candidate features
         dmin = np.minimum(dmin, ((X - X[j]) ** 2).sum(1))
     return np.array(picked)
 
+# %% ../../nbs/30_al.strategies.ipynb #bebdd7e4
 def kmeans_pp(X:np.ndarray, # (m, d) candidate features
               k:int, # batch size
               rng:np.random.Generator # seeds the D² sampling

@@ -51,8 +51,10 @@ def power_spec(x:np.ndarray, n_fft:int, hop:int) -> np.ndarray:
     return (X.real ** 2 + X.imag ** 2).T.astype(np.float32)
 
 def _hz2mel(f): return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
 def _mel2hz(m): return 700.0 * (10 ** (np.asarray(m) / 2595.0) - 1.0)
 
+# %% ../../nbs/56_codec.analysis.ipynb #4c6b42e5
 @lru_cache(maxsize=8)
 def mel_fb(sr:int, n_fft:int, n_mels:int, fmin:float, fmax:float) -> np.ndarray:
     "Mel filterbank (n_mels, n_fft//2+1): triangles on the HTK mel scale, area-normalised."
@@ -62,6 +64,7 @@ def mel_fb(sr:int, n_fft:int, n_mels:int, fmin:float, fmax:float) -> np.ndarray:
     w = np.maximum(0, np.minimum((f - lo) / (ce - lo), (hi - f) / (hi - ce)))
     return (w * (2.0 / (hi - lo))).astype(np.float32)
 
+# %% ../../nbs/56_codec.analysis.ipynb #fecb5b9f
 def logmel(x:np.ndarray, cfg:AudioConfig=AudioConfig(), power:np.ndarray|None=None) -> np.ndarray:
     "Log-mel (n_mels, n_frames) of a chunk; `power` reuses an STFT power of the same settings."
     P = power_spec(x, cfg.n_fft, cfg.hop) if power is None else power
@@ -85,6 +88,7 @@ def _dct_keep(n:int=84, drop:int=15) -> np.ndarray:
     keep = np.ones(n); keep[:drop] = 0
     return (D.T * keep) @ D
 
+# %% ../../nbs/56_codec.analysis.ipynb #fde14e3c
 def crp(semi_power:np.ndarray, # (84, frames) semitone power
         eta:float=1000.0, drop:int=15,
         fold:bool=True # False: keep the octaves, (84, frames) — the pitch itself, its spectral envelope removed
@@ -95,27 +99,32 @@ def crp(semi_power:np.ndarray, # (84, frames) semitone power
     c = v.reshape(-1, 12, v.shape[1]).sum(0) if fold else v      # MIDI 24 is a C: rows fold to C, C#, ...
     return (c / (np.linalg.norm(c, axis=0, keepdims=True) + 1e-9)).astype(np.float32)
 
+# %% ../../nbs/56_codec.analysis.ipynb #46759b40
 def pool_slots(chroma:np.ndarray, n_slots:int=16) -> np.ndarray:
     "Mean of each of `n_slots` equal time slots: (n_slots, 12)."
     edges = np.linspace(0, chroma.shape[1], n_slots + 1).round().astype(int)
     return np.stack([chroma[:, a:max(b, a + 1)].mean(1) for a, b in zip(edges[:-1], edges[1:])])
 
+# %% ../../nbs/56_codec.analysis.ipynb #185b32f5
 @lru_cache(maxsize=4)
 def content_projection(seed:int=1234, d_in:int=192, d_out:int=128) -> np.ndarray:
     "A fixed seeded map with orthonormal rows (d_out, d_in)."
     q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d_in, d_out)))
     return q.T.astype(np.float32)
 
+# %% ../../nbs/56_codec.analysis.ipynb #03bd3228
 def chroma_of(x:np.ndarray, cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "CRP chroma (12, frames) of audio at `cfg.sr`."
     P = power_spec(x, cfg.crp_n_fft, cfg.crp_hop)
     return crp(semitone_fb(cfg.sr, cfg.crp_n_fft) @ P)
 
+# %% ../../nbs/56_codec.analysis.ipynb #19a07020
 def z_content(x:np.ndarray, cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "The 128-D content vector of audio at `cfg.sr`."
     s = pool_slots(chroma_of(x, cfg), cfg.n_slots).reshape(-1)
     return content_projection(cfg.content_seed, s.size, cfg.content_dim) @ s
 
+# %% ../../nbs/56_codec.analysis.ipynb #fc482b65
 def cosine(a, b) -> np.ndarray:
     "Row-wise cosine similarity."
     a, b = np.atleast_2d(a), np.atleast_2d(b)
@@ -133,17 +142,20 @@ def chroma_from_mel(M:np.ndarray, # log-mel (n_mels, T) or (B, n_mels, T)
     A, _ = _content_mats(cfg); M = np.asarray(M, np.float32)
     return crp(A @ np.exp(M)) if M.ndim == 2 else np.stack([crp(A @ np.exp(m)) for m in M])
 
+# %% ../../nbs/56_codec.analysis.ipynb #b3338e5e
 def pitch_from_mel(M:np.ndarray, # log-mel (n_mels, T) or (B, n_mels, T)
                    cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "Frame-level CRP pitch (…, 84, T), MIDI 24–107: CRP before the octave fold — which octave sounds, its spectral envelope removed."
     A, _ = _content_mats(cfg); M = np.asarray(M, np.float32)
     return crp(A @ np.exp(M), fold=False) if M.ndim == 2 else np.stack([crp(A @ np.exp(m), fold=False) for m in M])
 
+# %% ../../nbs/56_codec.analysis.ipynb #ef8658ea
 def content_from_mel_np(M:np.ndarray, cfg:AudioConfig=AudioConfig()) -> np.ndarray:
     "The log-mel approximation of z_content, numpy (for checks)."
     A, K = _content_mats(cfg)
     return content_projection(cfg.content_seed, 12 * cfg.n_slots, cfg.content_dim) @ pool_slots(crp(A @ np.exp(M)), cfg.n_slots).reshape(-1)
 
+# %% ../../nbs/56_codec.analysis.ipynb #33c8eec9
 def ContentFromMel(cfg:AudioConfig=AudioConfig()):
     "A torch module: log-mel (B, n_mels, T) → approximate z_content (B, 128), differentiable."
     import torch
@@ -211,6 +223,7 @@ def score_chroma(notes, # [(pitch, start_s, dur_s), ...] (any part)
     for p, s, d in notes: out[int(p) % 12, (t >= s) & (t < s + d)] = 1
     return out
 
+# %% ../../nbs/56_codec.analysis.ipynb #12e8abbd
 def chroma_agreement(chroma:np.ndarray, truth:np.ndarray) -> float:
     "Share of frames with notes whose strongest chroma bin is a sounding pitch class (nan when no frame has notes)."
     n = min(chroma.shape[1], truth.shape[1]); c, t = chroma[:, :n], truth[:, :n]

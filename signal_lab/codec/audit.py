@@ -28,15 +28,18 @@ def dist(v) -> dict:
     if not len(v): return dict(mean=None, p10=None, share_ge_090=None, n=0)
     return dict(mean=round(float(v.mean()), 4), p10=round(float(np.percentile(v, 10)), 4), share_ge_090=round(float((v >= 0.9).mean()), 4), n=int(len(v)))
 
+# %% ../../nbs/58a_codec.audit.ipynb #80e8d788
 def find_oracles(idx, rows:np.ndarray, targets:list[str]) -> np.ndarray:
     "Index of the chunk with the same group, source and start in the target style (-1 where none)."
     key = {(g, s, round(st, 3), gen): i for i, (g, s, st, gen) in enumerate(zip(idx.group.astype(str), idx.source, idx.start_sec, idx.genre))}
     return np.array([key.get((str(idx.group.iloc[r]), idx.source.iloc[r], round(float(idx.start_sec.iloc[r]), 3), t), -1) for r, t in zip(rows, targets)])
 
+# %% ../../nbs/58a_codec.audit.ipynb #40e53e6a
 def lsd_db(a:np.ndarray, b:np.ndarray) -> float:
     "Log-spectral distance in dB between natural-log mel powers (frames averaged)."
     return float(np.mean(np.sqrt(np.mean(((10 / np.log(10)) * (a - b)) ** 2, axis=-2))))
 
+# %% ../../nbs/58a_codec.audit.ipynb #cc7c718c
 def scores_dir(idx_path) -> Path|None:
     "The built-in corpus keeps scores/ next to audio/; None for other data."
     p = Path(idx_path).parent.parent / 'scores'

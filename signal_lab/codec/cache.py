@@ -65,6 +65,7 @@ def load_audio(path, sr:int) -> tuple[np.ndarray, int]:
             g = gcd(int(sr), int(sr_in)); x = resample_poly(x, sr // g, sr_in // g).astype(np.float32)
     return x, int(sr_in)
 
+# %% ../../nbs/57_codec.cache.ipynb #03b22213
 def chunk_starts(duration:float, chunk_sec:float, k:int, sampling:str='uniform', min_start:float=0.0,
                  max_start:float|None=None, rng=None) -> list[float]:
     "Start times (s) of up to `k` chunks of `chunk_sec` in a track of `duration` s ([] when it is too short)."
@@ -97,15 +98,18 @@ def analyze_chunks(x:np.ndarray, starts, cfg:AudioConfig) -> dict:
                 descriptor=np.stack(ds).astype(np.float32) if n else np.zeros((0, 32), np.float32),
                 starts=np.asarray(starts, np.float64), chunk_sha=np.asarray(hs, dtype='U16'))
 
+# %% ../../nbs/57_codec.cache.ipynb #a720298f
 def cache_params(audio:AudioConfig, chunks_per_track, chunk_sampling, min_start_sec, max_start_sec, split_by_track, pad_short, seed,
                  silence_dbfs:float=-60.0) -> dict:
     return dict(audio=asdict(audio), chunks_per_track=chunks_per_track, chunk_sampling=chunk_sampling, min_start_sec=min_start_sec,
                 max_start_sec=max_start_sec, split_by_track=split_by_track, pad_short=pad_short, seed=seed, silence_dbfs=silence_dbfs)
 
+# %% ../../nbs/57_codec.cache.ipynb #76939456
 def rms_dbfs(x:np.ndarray) -> float:
     "Root-mean-square level in dB relative to full scale (a full-scale sine: −3 dBFS; digital silence: −240)."
     return float(20 * np.log10(np.sqrt(np.mean(np.square(np.asarray(x, np.float64)))) + 1e-12)) if len(x) else -240.0
 
+# %% ../../nbs/57_codec.cache.ipynb #0497b843
 def fitting_chunk_sec(durations, # seconds of the tracks that should fit
                       audio:AudioConfig) -> float|None:
     "The longest chunk length (whole hops) that every track in `durations` holds and that still has `n_slots` content slots; None if none."
@@ -231,6 +235,7 @@ def load_cache(folder) -> tuple:
     if list(z['chunk_id']) != idx.chunk_id.tolist(): raise UserError(f'{folder}: index.csv and features.npz disagree; rebuild the cache')
     return idx, arr
 
+# %% ../../nbs/57_codec.cache.ipynb #12058361
 def cache_audio_config(folder) -> AudioConfig:
     "The analysis settings (`AudioConfig`) a built cache was made with."
     p = Path(folder) / 'cache.json'

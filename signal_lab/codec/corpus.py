@@ -59,6 +59,7 @@ def _quiet():
     try: yield
     finally: logging.disable(prev)
 
+# %% ../../nbs/55_codec.corpus.ipynb #06901bc8
 @lru_cache(maxsize=64)
 def load_voices(program:int, soundfont:str='') -> tuple:
     "The sample zones of General MIDI `program` (bank 0), first layer, sorted by key range; `soundfont` '' is the shipped one."
@@ -85,6 +86,7 @@ def _load_voices(program, soundfont=''):
         if out: return tuple(sorted(out, key=lambda v: (v.lo, v.hi)))
     raise UserError(f'program {program}: no sampled zone in the SoundFont')
 
+# %% ../../nbs/55_codec.corpus.ipynb #edc0958a
 def voice_for(voices, pitch:int) -> Voice:
     "The zone whose key range holds `pitch` (the nearest one otherwise)."
     for v in voices:
@@ -154,6 +156,7 @@ def _jitter(c:Chain, rng) -> Chain:
     return Chain(c.tilt_db_oct + rng.normal(0, 0.3), c.highpass_hz * np.exp(rng.normal(0, 0.1)), c.lowpass_hz * np.exp(rng.normal(0, 0.05)),
                  c.rt60 * np.exp(rng.normal(0, 0.1)), c.wet, c.noise_db + rng.normal(0, 2), c.level_db + rng.normal(0, 1))
 
+# %% ../../nbs/55_codec.corpus.ipynb #a4d49753
 def apply_chain(x:np.ndarray, # mono audio
                 chain:Chain, # the recording chain
                 sr:int, # sample rate
@@ -187,6 +190,7 @@ def chorale_names() -> list[str]:
     except ImportError: raise UserError('the codec corpus needs music21: pip install "signal_lab[codec]"') from None
     return sorted(str(p) for p in corpus.chorales.Iterator(returnType='filename'))
 
+# %% ../../nbs/55_codec.corpus.ipynb #ab04d421
 def chorale_notes(name:str) -> dict:
     "Parts of a chorale as `{part: [(midi, offset_ql, dur_ql), ...]}` (ties merged, rests dropped)."
     from music21 import corpus
@@ -200,6 +204,7 @@ def chorale_notes(name:str) -> dict:
         out[(part.partName or f'part{i}').lower()] = sorted(notes, key=lambda t: (t[1], t[0]))
     return out
 
+# %% ../../nbs/55_codec.corpus.ipynb #c1dada4f
 def tune_hash(melody, n:int=8) -> str:
     "Transposition-invariant hash of a melody's opening: the intervals of its first `n` notes."
     ps = [p for p, *_ in sorted(melody, key=lambda t: (t[1], -t[0]))][:n]
@@ -231,6 +236,7 @@ class CorpusConfig:
         if len(set(self.instruments)) != len(self.instruments) or len(set(self.sources)) != len(self.sources): raise UserError('instruments and sources must not repeat')
         return self
 
+# %% ../../nbs/55_codec.corpus.ipynb #d3390902
 def pick_tunes(n:int, seed:int=0) -> list[dict]:
     "`n` chorales with distinct tune hashes, in a seeded order: name, tune hash and parts."
     names = chorale_names(); order = np.random.default_rng([seed, 17]).permutation(len(names))
@@ -243,6 +249,7 @@ def pick_tunes(n:int, seed:int=0) -> list[dict]:
         if len(out) == n: return out
     raise UserError(f'n_tunes: {n} asked but only {len(out)} distinct tunes exist')
 
+# %% ../../nbs/55_codec.corpus.ipynb #dd9075f8
 def excerpt(parts:dict, which:str, tempo:float, clip_sec:float) -> dict:
     "Notes (pitch, start s, dur s) of the first `clip_sec` seconds at `tempo`, per part."
     sec = 60.0 / tempo; keep = list(parts)[:1] if which == 'soprano' else list(parts)
@@ -252,6 +259,7 @@ def _wav_bytes(x, sr):
     import soundfile as sf
     b = io.BytesIO(); sf.write(b, np.clip(x, -1, 1), sr, format='WAV', subtype='PCM_16'); return b.getvalue()
 
+# %% ../../nbs/55_codec.corpus.ipynb #e04a06f4
 def clip_id(tune:str, instrument:str, source:str) -> str: return f'{tune}-{instrument}-{source}'
 
 # %% ../../nbs/55_codec.corpus.ipynb #9610f9ea

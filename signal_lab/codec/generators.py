@@ -168,6 +168,7 @@ def make_track(cfg:TrainConfig) -> Track:
     if cfg.track not in TRACK_TYPES: raise UserError(f"track: {cfg.track!r} not allowed; allowed: {', '.join(TRACK_TYPES)}")
     return TRACK_TYPES[cfg.track](cfg)
 
+# %% ../../nbs/58c_codec.generators.ipynb #08b66c8e
 def load_generator(run_dir, # a finished run of either track
                    gl_iter:int=32, # Griffin-Lim iterations (mel track)
                    arr:dict|None=None # the cache's arrays, when the caller has them

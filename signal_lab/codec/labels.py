@@ -41,6 +41,7 @@ def apply_schema(idx, # chunk index (DataFrame with genre, source, track_id, is_
     rep['kept_chunks'] = sum(l is not None for l in lab); rep['dropped_chunks'] = len(lab) - rep['kept_chunks']
     return lab, rep
 
+# %% ../../nbs/57a_codec.labels.ipynb #17f909df
 def source_table(labels, sources) -> dict:
     "Per bucket: chunks per source, the number of sources and the largest source share."
     out = {}
@@ -70,6 +71,7 @@ def StyleNet(n_classes:int, dim:int=128, width:int=16, mean:float=0.0, std:float
             z = self.embed(M); return self.head(torch.relu(z)), z
     return _Net()
 
+# %% ../../nbs/57a_codec.labels.ipynb #876c3b8a
 def train_style_net(mels:np.ndarray, y:np.ndarray, n_classes:int, epochs:int=8, batch:int=16, lr:float=2e-3, width:int=16,
                     seed:int=0, val:tuple|None=None, say=None):
     "Train a `StyleNet` on (mels, integer labels); returns (model in eval mode, history list)."
@@ -91,6 +93,7 @@ def train_style_net(mels:np.ndarray, y:np.ndarray, n_classes:int, epochs:int=8, 
         if say: say(f"  epoch {ep + 1}/{epochs}: loss {row['loss']:.3f}" + (f", val acc {row['val_acc']:.2f}" if 'val_acc' in row else ''))
     return net.eval(), hist
 
+# %% ../../nbs/57a_codec.labels.ipynb #0d2b6f1c
 def predict_style(net, mels:np.ndarray, batch:int=64) -> tuple[np.ndarray, np.ndarray]:
     "(softmax probabilities, z_style) of log-mels, in eval mode without gradients."
     import torch
@@ -121,6 +124,7 @@ def leakage_probe(X:np.ndarray, sources, groups, seed:int=0, folds:int=5) -> dic
     return dict(balanced_accuracy=round(score(s), 4), chance=round(1 / len(cls), 4),
                 shuffled=round(score(np.random.default_rng(seed).permutation(s)), 4), n=len(s), n_sources=len(cls))
 
+# %% ../../nbs/57a_codec.labels.ipynb #fdb92e07
 def leakage_audit(idx, labels, feats:dict, seed:int=0) -> dict:
     "Source counts per bucket, largest share, and the source probe on each feature set (rows with a label)."
     keep = np.array([l is not None for l in labels])
@@ -141,6 +145,7 @@ def load_net(path):
     d = load_torch(path, map_location='cpu', weights_only=True)
     net = StyleNet(d['n_classes'], width=d['width']); net.load_state_dict(d['state']); return net.eval(), d['classes']
 
+# %% ../../nbs/57a_codec.labels.ipynb #2977b054
 def split_sources(sources) -> tuple[list, list]:
     "Default (style sources, judge sources): the sorted names in two halves; one source: the same for both."
     s = sorted(set(sources))
@@ -199,6 +204,7 @@ def analyze(cache, # a cache folder (see `codec.cache`)
     write_json(out / 'analysis.json', info)
     return info
 
+# %% ../../nbs/57a_codec.labels.ipynb #56ec6edf
 def mfcc_stats(mels:np.ndarray, # (N, n_mels, frames) natural-log mel power
                n:int=20) -> np.ndarray:
     "(N, 2n): mean and std over frames of the first `n` MFCCs (DCT-II of the log-mel)."
@@ -217,11 +223,13 @@ def fit_mfcc_judge(mels:np.ndarray, y:np.ndarray, n_classes:int, seed:int=0) -> 
     else: W[lr.classes_], b[lr.classes_] = lr.coef_, lr.intercept_
     return dict(mean=mu, std=sd, coef=W, intercept=b)
 
+# %% ../../nbs/57a_codec.labels.ipynb #ec8acfdc
 def predict_mfcc_judge(judge:dict, mels:np.ndarray) -> np.ndarray:
     "Class probabilities (N, K) of the MFCC judge."
     z = ((mfcc_stats(mels) - judge['mean']) / judge['std']) @ judge['coef'].T + judge['intercept']
     z = np.exp(z - z.max(1, keepdims=True)); return z / z.sum(1, keepdims=True)
 
+# %% ../../nbs/57a_codec.labels.ipynb #015cd237
 def load_analysis(cache) -> dict:
     "Everything `analyze` wrote: nets, features, bank and the json record."
     a = Path(cache) / 'analysis'

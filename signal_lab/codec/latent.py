@@ -51,6 +51,7 @@ def save_encodec(model, folder, size:str) -> Path:
     write_json(folder / 'signal_lab_encodec.json', dict(size=size, sample_rate=ENCODEC_SR, sha256=hashlib.sha256(b.getvalue()).hexdigest()))
     return folder
 
+# %% ../../nbs/58b_codec.latent.ipynb #3bce219f
 def check_encodec(spec) -> str:
     "What `spec` names ('size', 'hub', 'published' or 'saved'), or a clear error naming the allowed values."
     spec = str(spec)
@@ -104,6 +105,7 @@ def _chunk(x:np.ndarray, start_sec:float, acfg:AudioConfig) -> np.ndarray:
     s = int(round(start_sec * acfg.sr)); c = x[s:s + acfg.chunk_samples]
     return np.pad(c, (0, acfg.chunk_samples - len(c))).astype(np.float32)
 
+# %% ../../nbs/58b_codec.latent.ipynb #045e6f9c
 def build_latents(cache, # an analysed or plain codec cache folder
                   spec:str='tiny', # the EnCodec model (see load_encodec)
                   seed:int=0, # seed of random weights
@@ -165,6 +167,7 @@ def torch_logmel(x, acfg:AudioConfig):
     fb = torch.from_numpy(mel_fb(acfg.sr, acfg.n_fft, acfg.n_mels, acfg.fmin, acfg.fmax))
     return torch.log(torch.matmul(fb, P)[..., :acfg.n_frames] + 1e-5)
 
+# %% ../../nbs/58b_codec.latent.ipynb #4d35a229
 def mrstft(x, y, sizes=((256, 64), (512, 128), (1024, 256))):
     "Multi-resolution STFT loss of `x` against `y` (B, samples): mean over sizes of spectral convergence + log-magnitude L1."
     import torch

@@ -30,6 +30,7 @@ def content_frames(M:np.ndarray, a, content:str) -> np.ndarray|None:
     "The frame-level content of log-mel chunks `M` a decoder with `content` reads: chroma (…, 12, T), pitch (…, 84, T) or None."
     return chroma_from_mel(M, a) if content == 'frames' else pitch_from_mel(M, a) if content == 'pitch' else None
 
+# %% ../../nbs/57d_codec.models.ipynb #fb18ff89
 def content_to_mel(a, content:str) -> np.ndarray|None:
     "Where each row of the frame-level content lies on the mel axis: `chroma_to_mel` (frames), `semitone_to_mel` (pitch), None (vector)."
     return chroma_to_mel(a) if content == 'frames' else semitone_to_mel(a) if content == 'pitch' else None
@@ -141,6 +142,7 @@ def style_targets(t:np.ndarray, # target style index per chunk
     if mode == 'exemplar': return T[ex], ex
     return (a * C[t] + (1 - a) * T[ex]).astype(np.float32), ex
 
+# %% ../../nbs/57d_codec.models.ipynb #c455a68b
 def other_styles(y:np.ndarray, n_styles:int, rng) -> np.ndarray:
     "A random style different from each chunk's own."
     return (y + rng.integers(1, n_styles, len(y))) % n_styles
@@ -153,6 +155,7 @@ def style_stats(M:np.ndarray, # log-mel chunks (N, n_mels, T)
     f = lambda X: np.stack([X[yy == k].mean(0) if (yy == k).any() else X.mean(0) for k in range(n_styles)]).astype(np.float32)
     return dict(mel_mean=f(mu), mel_std=f(sd))
 
+# %% ../../nbs/57d_codec.models.ipynb #c7d80c03
 def stats_loss(out, mean, std):
     "L1 between each band's mean and spread over time of `out` (B, n_mels, T) and the targets (B, n_mels): a style as feature statistics."
     return (out.mean(2) - mean).abs().mean() + (out.std(2) - std).abs().mean()

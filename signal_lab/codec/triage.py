@@ -123,12 +123,14 @@ def decisions(self:ClipTriage) -> dict:
     "clip -> 'accept' | 'reject' for the clips of this widget."
     return {c: l for c, l in self.store.labels.items() if c in self.by_clip}
 
+# %% ../../nbs/59b_codec.triage.ipynb #bf34661c
 @patch
 def counts(self:ClipTriage) -> dict:
     d = list(self.decisions().values())
     return dict(accepted=d.count('accept'), rejected=d.count('reject'), left=len(self.clips) - len(d),
                 skipped=len(set(self.queue()) & self.store.skipped))
 
+# %% ../../nbs/59b_codec.triage.ipynb #5d219bd0
 # --- actions (the buttons and keys call these)
 @patch
 def decide(self:ClipTriage, decision:str):
@@ -137,17 +139,20 @@ def decide(self:ClipTriage, decision:str):
     if self.current is None: raise UserError('no clip on screen: every clip is decided (undo to change one)')
     self.store.set(self.current, decision); self._export(); self._show_next()
 
+# %% ../../nbs/59b_codec.triage.ipynb #ea6ecc07
 @patch
 def skip(self:ClipTriage):
     "Put the clip on screen at the end of the queue."
     if self.current is None: return
     self.store.skip(self.current); self._show_next(exclude=self.current)
 
+# %% ../../nbs/59b_codec.triage.ipynb #ba2c52ef
 @patch
 def replay(self:ClipTriage):
     "Play the clip on screen again (a fresh player: ipywidgets does not resend an unchanged value)."
     if self.current is not None: self._play(self.current)
 
+# %% ../../nbs/59b_codec.triage.ipynb #c38e2cd0
 @patch
 def undo(self:ClipTriage):
     "Take back the last decision or skip; that clip is shown again."

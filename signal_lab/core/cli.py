@@ -24,6 +24,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         d = ','.join(map(str, action.default)) if isinstance(action.default, (list, tuple)) else action.default
         return f'{h} (default: {str(d).replace("%", "%%")})'
 
+# %% ../../nbs/06_core.cli.ipynb #abcbe000
 class ArgParser(argparse.ArgumentParser):
     """`argparse.ArgumentParser` whose usage errors raise `UserError` (one line, exit 2) instead of printing usage,
     whose help shows every default, and which refuses to declare an argument without help text."""
@@ -66,6 +67,7 @@ class ArgParser(argparse.ArgumentParser):
             message = f"unrecognized argument{'s' if len(bad) > 1 else ''}: {' '.join(bad)}" + (f' (did you mean {near[0]}?)' if near else '')
         raise UserError(f'{self.prog}: {message} (see {self.prog} --help)')
 
+# %% ../../nbs/06_core.cli.ipynb #bb6118d6
 def file_backend(argv=()):
     """In a command-line process, make matplotlib use its file-only `Agg` backend (no display needed, no window
     toolkit imported) — unless the user chose one (`MPLBACKEND`), asked for a window (`--show`), or pyplot is in use."""
@@ -94,6 +96,7 @@ def os_error_line(e:OSError) -> str|None:
                 'free some space and rerun (with --resume where the command has one)')
     return None
 
+# %% ../../nbs/06_core.cli.ipynb #e685f596
 def run_cli(fn, # `fn(argv) -> int | None`
             argv=None, # arguments (default: `sys.argv[1:]`)
             prog:str='signal-lab'): # name printed before errors
@@ -142,6 +145,7 @@ def int_range(lo:int|None=None, # smallest allowed value (None: no bound)
     "argparse type: an integer within `[lo, hi]`; the error names the range."
     return _ranged('an integer', int, lo, hi)
 
+# %% ../../nbs/06_core.cli.ipynb #c68bb8a3
 def float_range(lo:float|None=None, # lower bound (None: no bound)
                 hi:float|None=None, # upper bound
                 lo_open:bool=False, # exclude `lo` itself

@@ -17,6 +17,7 @@ __all__ = ['UserError', 'ConfigError', 'Invalid', 'cfield', 'read_config_file', 
 class UserError(Exception):
     "A mistake in the user's input: the CLI prints it on one line and exits with code 2."
 
+# %% ../../nbs/00_core.config.ipynb #4c65f87b
 class ConfigError(UserError, ValueError):
     "A bad config value: names the `file`, the dotted `key` and what is allowed."
     def __init__(self,
@@ -26,6 +27,7 @@ class ConfigError(UserError, ValueError):
         self.file, self.key, self.msg = str(file), key, msg
         super().__init__(f"{self.file}: {key}: {msg}" if key not in ('', '-') else f"{self.file}: {msg}")   # '-': the whole file
 
+# %% ../../nbs/00_core.config.ipynb #7bb8375c
 class Invalid(Exception):
     "Raised by a schema's `validate()` for a cross-field problem; the loader adds the file and the key prefix."
     def __init__(self, key:str, msg:str): self.key, self.msg = key, msg; super().__init__(f"{key}: {msg}")
@@ -256,6 +258,7 @@ def shipped_files(*parts:str, # folder under the package, e.g. 'data', 'eeg', 'd
     d = Path(str(importlib.resources.files('signal_lab').joinpath(*parts)))
     return {p.stem: p for p in sorted(d.glob(pattern))}
 
+# %% ../../nbs/00_core.config.ipynb #af4936fa
 def named_config(config, # a path, a shipped name, or None
                  shipped:dict, # name -> path (shipped_files)
                  what:str='config' # how errors call it, e.g. 'diffusion config'
@@ -270,12 +273,14 @@ def to_dict(cfg) -> dict:
     "A dataclass config as plain nested dicts and lists (tuples become lists)."
     return json.loads(json.dumps(dataclasses.asdict(cfg)))
 
+# %% ../../nbs/00_core.config.ipynb #e3527990
 def config_hash(cfg) -> str:
     "sha256 hex digest of the canonical JSON of a config (dataclass or dict)."
     import hashlib
     d = to_dict(cfg) if is_dataclass(cfg) else cfg
     return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
 
+# %% ../../nbs/00_core.config.ipynb #59652f98
 def dumps_config(cfg, fmt='yaml') -> str:
     "Serialize a config as `yaml`, `toml` or `json` text."
     d = to_dict(cfg) if is_dataclass(cfg) else cfg

@@ -34,6 +34,7 @@ def requirements(dist:str='signal_lab', # the distribution whose requirements to
 def _applies(r, extra:str='') -> bool:
     return r.marker is None or r.marker.evaluate({'extra': extra})
 
+# %% ../../nbs/07_core.doctor.ipynb #fda4930a
 def installed_extras(reqs:dict|None=None, # requirements() (default: signal_lab's)
                     ) -> list[str]:
     "Extras whose every distribution is installed (any version)."
@@ -60,6 +61,7 @@ def _found(dist:str) -> str:
     t = _version('torch')
     return v if _norm(dist) == 'torch' or not _norm(dist).startswith('torch') or not t else f'{v} (torch {t})'
 
+# %% ../../nbs/07_core.doctor.ipynb #f509ce3f
 def version_problems(extras:list|None=None, # extras to check (default: the installed ones)
                      dist:str='signal_lab', # the root distribution
                     ) -> list[Problem]:
@@ -215,6 +217,7 @@ def modules(pkg:str='signal_lab') -> list[str]:
     root = importlib.import_module(pkg)
     return sorted(m.name for m in pkgutil.walk_packages(root.__path__, pkg + '.') if not m.name.endswith(('._modidx', '.__main__')))
 
+# %% ../../nbs/07_core.doctor.ipynb #e4535ea7
 @dataclass
 class Report:
     "The outcome of `check`: broken packages, skipped modules (extra not installed) and what ran."
@@ -235,6 +238,7 @@ def _add(problems:dict, dist:str, e:BaseException, user:str|None=None):
     if _err(e) not in p.what: p.what += f'; {_err(e)}'   # a wrong version that also fails to load says both
     if user and user not in p.users: p.users.append(user)
 
+# %% ../../nbs/07_core.doctor.ipynb #c74b4484
 def run_smoke(dists, # distributions to exercise, dependencies first (torch before torchaudio)
               problems:dict|None=None, # problems found so far (added to)
              ) -> tuple[dict, list]:

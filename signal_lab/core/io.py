@@ -44,11 +44,13 @@ def atomic_write(path, # target file; parent folders are created
         with contextlib.suppress(FileNotFoundError): os.unlink(tmpname)
         raise
 
+# %% ../../nbs/01_core.io.ipynb #fb15b78c
 def write_bytes(path, data:bytes, fsync=True, fsync_dir=None):
     "Atomically write `data` to `path`."
     with atomic_write(path, 'wb', fsync, fsync_dir) as f: f.write(data)
     return Path(path)
 
+# %% ../../nbs/01_core.io.ipynb #6823735e
 def write_text(path, text:str, fsync=True):
     "Atomically write `text` (UTF-8) to `path`."
     return write_bytes(path, text.encode('utf-8'), fsync)
@@ -65,10 +67,12 @@ def canonical_json(obj) -> str:
     "Deterministic compact JSON: sorted keys, no whitespace, numpy values converted."
     return json.dumps(obj, sort_keys=True, separators=(',', ':'), ensure_ascii=False, default=_jsonable, allow_nan=True)
 
+# %% ../../nbs/01_core.io.ipynb #7e406fab
 def sha256_json(obj) -> str:
     "sha256 hex digest of `canonical_json(obj)`."
     return hashlib.sha256(canonical_json(obj).encode('utf-8')).hexdigest()
 
+# %% ../../nbs/01_core.io.ipynb #d52ceb7c
 def file_hash(path, algo:str='sha256', chunk:int=1<<20) -> str:
     "Hex digest of a file's bytes, read in chunks."
     h = hashlib.new(algo)
@@ -81,6 +85,7 @@ def write_json(path, obj, indent:int|None=2, fsync=True):
     "Atomically write `obj` as JSON (sorted keys, trailing newline)."
     return write_text(path, json.dumps(obj, indent=indent, sort_keys=True, default=_jsonable) + '\n', fsync)
 
+# %% ../../nbs/01_core.io.ipynb #1e512358
 def read_json(path):
     "Read a JSON file, with an error that names the file."
     try: return json.loads(Path(path).read_text())
@@ -88,6 +93,7 @@ def read_json(path):
     except json.JSONDecodeError as e: raise UserError(f'{path}: invalid JSON ({e})') from None
     except UnicodeDecodeError as e: raise UserError(f'{path}: invalid JSON (not a text file: byte {e.start} is not UTF-8)') from None
 
+# %% ../../nbs/01_core.io.ipynb #6b6e2049
 def write_csv(path, rows, columns=None, fsync=True):
     "Atomically write a CSV from a DataFrame or a list of dicts (columns in first-seen order unless given)."
     if hasattr(rows, 'to_csv'):
@@ -112,6 +118,7 @@ def _npy_bytes(a) -> bytes:
         b = io.BytesIO(); np.lib.format.write_array(b, a, allow_pickle=False); return b.getvalue()
     return _npy_header(np.lib.format.dtype_to_descr(a.dtype), a.shape) + a.tobytes()
 
+# %% ../../nbs/01_core.io.ipynb #3e39d225
 def npz_bytes(arrays:dict, compress:bool=False) -> bytes:
     "`.npz` content for `arrays`, byte-identical for identical inputs."
     buf = io.BytesIO()
@@ -122,10 +129,12 @@ def npz_bytes(arrays:dict, compress:bool=False) -> bytes:
             z.writestr(info, _npy_bytes(arrays[k]))
     return buf.getvalue()
 
+# %% ../../nbs/01_core.io.ipynb #3a7314e7
 def write_npz(path, compress:bool=False, fsync=True, **arrays):
     "Atomically write arrays to a deterministic `.npz` (loadable with `np.load`)."
     return write_bytes(path, npz_bytes(arrays, compress), fsync)
 
+# %% ../../nbs/01_core.io.ipynb #9caf85f5
 def write_npy(path, a, fsync=True):
     "Atomically write one array as `.npy` (the bytes `np.save` writes)."
     return write_bytes(path, _npy_bytes(a), fsync)
@@ -139,10 +148,12 @@ def png_bytes(img, compress_level:int=1) -> bytes:
     im.save(b, format='PNG', compress_level=compress_level)
     return b.getvalue()
 
+# %% ../../nbs/01_core.io.ipynb #efdc30dc
 def write_png(path, img, compress_level:int=1, fsync=True):
     "Atomically write an image array as PNG (deterministic bytes, no timestamps)."
     return write_bytes(path, png_bytes(img, compress_level), fsync)
 
+# %% ../../nbs/01_core.io.ipynb #a524cfa3
 def save_figure(fig, path, dpi:int=100, fsync=True):
     "Atomically save a matplotlib figure as PNG, without the timestamped metadata that makes bytes differ."
     b = io.BytesIO()
@@ -187,6 +198,7 @@ class JsonlWriter:
     def __enter__(self): return self
     def __exit__(self, *a): self.close()
 
+# %% ../../nbs/01_core.io.ipynb #266065a7
 def read_jsonl(path, missing_ok:bool=True) -> list[dict]:
     "Read a JSONL file; a torn last line is skipped with a warning, a broken earlier line is an error."
     p = Path(path)
@@ -215,6 +227,7 @@ def file_in_the_way(p) -> Path|None:
     "The nearest ancestor of `p` that exists and is not a folder: the file that stops a folder being made at `p`."
     return next((q for q in Path(p).parents if q.exists() and not q.is_dir()), None)
 
+# %% ../../nbs/01_core.io.ipynb #0f2c3bef
 def check_output(path, # the output folder or file a command is about to write
                  overwrite:bool=False, # allow replacing what is there
                  kind:str='folder' # 'folder' or 'file'
@@ -277,6 +290,7 @@ def locks_output(where): # the name of the parameter holding the output folder, 
 class CorruptFile(UserError):
     "A file that exists but cannot be read as what it should be."
 
+# %% ../../nbs/01_core.io.ipynb #ed06345b
 @contextlib.contextmanager
 def reading(path, # the file being read in the block
             what:str|None=None, # what it should be (default: its suffix)
@@ -295,14 +309,17 @@ def reading(path, # the file being read in the block
         msg = ' '.join(str(e).split())[:200]
         raise CorruptFile(f'{path}: cannot be read as {kind} ({type(e).__name__}: {msg}); it may be truncated or another kind of file') from None
 
+# %% ../../nbs/01_core.io.ipynb #13aa0865
 def load_npz(path) -> dict:
     "Every array of an `.npz`, read now (a damaged archive is one `CorruptFile` naming it)."
     with reading(path, '.npz'), np.load(path, allow_pickle=False) as z: return {k: z[k] for k in z.files}
 
+# %% ../../nbs/01_core.io.ipynb #c9f0f2c5
 def load_npy(path, mmap:bool=True):
     "A `.npy` array (memory-mapped by default; a truncated or foreign file is one `CorruptFile` naming it)."
     with reading(path, '.npy'): return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
 
+# %% ../../nbs/01_core.io.ipynb #8cc9d080
 def read_csv(path, # a CSV file: a manifest, metadata or labels a user hands in
              required=(), # columns that must be there
              **kw): # passed on to `pandas.read_csv`
@@ -315,16 +332,19 @@ def read_csv(path, # a CSV file: a manifest, metadata or labels a user hands in
     if missing: raise UserError(f"{path}: missing column(s) {', '.join(missing)}; it has: {', '.join(map(str, df.columns))[:200]}")
     return df
 
+# %% ../../nbs/01_core.io.ipynb #768b4595
 def torch_bytes(obj) -> bytes:
     "What `torch.save(obj)` writes, as bytes (for `write_bytes`: a checkpoint lands whole or not at all)."
     import torch
     b = io.BytesIO(); torch.save(obj, b); return b.getvalue()
 
+# %% ../../nbs/01_core.io.ipynb #33663e6c
 def load_torch(path, **kw): # passed on to `torch.load` (map_location, weights_only)
     "`torch.load(path)`; a truncated or foreign file is one `CorruptFile` naming it."
     import torch
     with reading(path, 'a PyTorch checkpoint', also=(RuntimeError,)): return torch.load(path, **kw)
 
+# %% ../../nbs/01_core.io.ipynb #b292ac63
 def load_safetensors(path, device:str='cpu'): # the `.safetensors` file; where the tensors go
     "Every tensor of a `.safetensors` file; a truncated or foreign file is one `CorruptFile` naming it."
     from safetensors.torch import load_file
@@ -341,6 +361,7 @@ def check_checkpoint(folder): # a checkpoint folder (accelerate's `save_state`, 
             raise CorruptFile(f'{p}: cannot be read as a PyTorch checkpoint (not a complete archive); it may be truncated or another kind of file')
     return Path(folder)
 
+# %% ../../nbs/01_core.io.ipynb #9e97f85b
 def load_image(path, mode:str|None=None): # the image file; PIL mode to convert to (e.g. 'L', 'RGB')
     "A PIL image, decoded now (a truncated or foreign file is one `CorruptFile` naming it, not a failure later in a batch)."
     from PIL import Image

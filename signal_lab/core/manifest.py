@@ -26,10 +26,12 @@ def package_versions(names=DEFAULT_PACKAGES) -> dict:
         except importlib.metadata.PackageNotFoundError: out[n] = None
     return out
 
+# %% ../../nbs/02_core.manifest.ipynb #c0614b17
 def param_hash(params:dict) -> str:
     "sha256 of the canonical JSON of the generating parameters."
     return sha256_json(params)
 
+# %% ../../nbs/02_core.manifest.ipynb #d5becd18
 def make_record(params:dict, # everything that determines the item (hashed into param_hash)
                 paths:dict, # role -> file path (relative to the manifest's folder)
                 seed:int, index:int, config_hash:str, # provenance
@@ -71,11 +73,13 @@ class ManifestReport:
         n = sum(len(getattr(self, x)) for x in ('missing_files', 'bad_files', 'duplicate_ids', 'duplicate_hashes'))
         return f'{self.path}: INVALID: {k[:-1].replace("_", " ")} {getattr(self, k)[0]}' + (f' (and {n - 1} more problem(s) listed above)' if n > 1 else '')
 
+# %% ../../nbs/02_core.manifest.ipynb #56c2bf41
 def resolve_path(manifest_path, p) -> Path:
     "A record path resolved against the manifest's folder."
     p = Path(p)
     return p if p.is_absolute() else Path(manifest_path).parent / p
 
+# %% ../../nbs/02_core.manifest.ipynb #652edea9
 def validate_manifest(path, check_files:bool=True) -> ManifestReport:
     "Check a JSONL manifest for records at all, duplicate ids, duplicate `param_hash`es, and files missing, unreadable or unlike their `file_sha256`."
     recs = read_jsonl(path, missing_ok=False)

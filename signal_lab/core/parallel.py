@@ -120,6 +120,8 @@ def one_blas_thread():
     with _CONTROLLER.limit(limits=1, user_api='blas'): yield
 
 _REUSE = None
+
+# %% ../../nbs/04_core.parallel.ipynb #fd3fc895
 def reuse_freed_memory(keep_mb:int=256) -> bool:
     "glibc: serve arrays up to 64 MB from the heap and keep up to `keep_mb` MB of freed memory (True if applied; a no-op elsewhere)."
     # a loop that allocates the same large temporaries per item otherwise gets fresh pages from the kernel each
@@ -144,6 +146,7 @@ class Failure:
     trace: str = ''
     def __str__(self): return f'item {self.index}: {self.error}: {self.message}'
 
+# %% ../../nbs/04_core.parallel.ipynb #88de6992
 def disk_full(f:Failure) -> OSError|None:
     "An `OSError(ENOSPC)` naming the path, when failure `f` ran out of disk space (no later item can succeed); else None."
     import errno, re
@@ -151,6 +154,7 @@ def disk_full(f:Failure) -> OSError|None:
     m = re.search(r": '([^']+)'", f.message)
     return OSError(errno.ENOSPC, 'No space left on device', m.group(1) if m else '.')
 
+# %% ../../nbs/04_core.parallel.ipynb #3ed5012e
 @dataclass
 class MapResult:
     "What `pmap` did."
@@ -353,6 +357,7 @@ def open_executor(workers:int|None=None, # local worker count
         if cluster is not None:
             cluster.close(); os.environ.clear(); os.environ.update(env)   # this process and what it starts later keep their settings
 
+# %% ../../nbs/04_core.parallel.ipynb #4039fda0
 def local_cluster(workers:int|None=None, # worker processes (default: CPU count), one thread each
                   dashboard:bool=False): # serve the dashboard (on a free port) and let workers profile for it
     "The Dask `LocalCluster` that `--scheduler local` starts; close it (or use it in a `with`) when done."
@@ -373,6 +378,7 @@ def _worker_plugin():
             limit_threads(); reuse_freed_memory()
     return SignalLabWorker()
 
+# %% ../../nbs/04_core.parallel.ipynb #514cd7e8
 def clear_temp(folder) -> int:
     "Remove the temp files (`.name.*.tmp`, from `core.io`'s atomic writes) a killed writer left under `folder`; returns how many."
     n = 0

@@ -16,6 +16,7 @@ __all__ = ['NAME_RE', 'RUN_RE', 'STARTED', 'check_run_name', 'next_run_dir', 'Ru
 
 # %% ../../nbs/03_core.runs.ipynb #c01b8877
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
+
 RUN_RE = re.compile(r'^run([1-9][0-9]*)$')
 
 def check_run_name(name:str) -> str:
@@ -23,6 +24,7 @@ def check_run_name(name:str) -> str:
     if not NAME_RE.match(name or ''): raise UserError(f'invalid run name {name!r}: use letters, digits, ".", "_" or "-"')
     return name
 
+# %% ../../nbs/03_core.runs.ipynb #3e829600
 def next_run_dir(root, # the runs root (e.g. `runs`)
                  name:str): # the experiment name
     "Create and return `root/name/runN` for the next free N."
@@ -75,6 +77,7 @@ def _now(): return datetime.datetime.now(datetime.timezone.utc).isoformat(timesp
 
 def _fmt(v): return repr(v) if isinstance(v, float) else v
 
+# %% ../../nbs/03_core.runs.ipynb #1d517777
 def start_run(root, name:str, config=None, **state) -> Run:
     "Create the next `root/name/runN` and its `run_state.json` (config, config hash, versions)."
     r = Run(next_run_dir(root, name))
@@ -86,6 +89,7 @@ def start_run(root, name:str, config=None, **state) -> Run:
 
 STARTED: list = []   # the run folders this process created, in order (a CLI whose start fails discards the empty ones)
 
+# %% ../../nbs/03_core.runs.ipynb #f563bbed
 def is_unstarted(path) -> bool:
     "True when a run folder holds nothing but its `run_state.json` (empty folders aside): a start that failed before any work."
     return [p.name for p in Path(path).rglob('*') if p.is_file()] == ['run_state.json']
@@ -100,6 +104,7 @@ def discard_unstarted(since:int=0) -> list:
         if p.parent.is_dir() and not any(p.parent.iterdir()): p.parent.rmdir()
     return gone
 
+# %% ../../nbs/03_core.runs.ipynb #0a02df7b
 def resume_run(path) -> Run:
     "Open an existing run folder to continue it; errors name what is wrong."
     p = Path(path)
@@ -118,12 +123,14 @@ def swap_in(tmp, # a complete new folder
     if dst.exists(): shutil.rmtree(old, ignore_errors=True); dst.rename(old)
     tmp.rename(dst); shutil.rmtree(old, ignore_errors=True)
 
+# %% ../../nbs/03_core.runs.ipynb #12fb871d
 def truncate_jsonl(path, # a JSONL log whose records carry `step`
                    step:int): # the last step to keep
     "Keep the records of `path` with step <= `step` (resume drops what a killed run logged after its last checkpoint)."
     keep = [r for r in read_jsonl(path) if r.get('step', 0) <= step]
     write_text(path, ''.join(canonical_json(r) + '\n' for r in keep))
 
+# %% ../../nbs/03_core.runs.ipynb #d9aae6c8
 def flat_dict(d:dict, # a nested dict (e.g. `to_dict(config)`)
               prefix:str='') -> dict:
     "`{'a': {'b': 1}}` → `{'a.b': 1}`."

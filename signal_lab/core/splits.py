@@ -89,10 +89,12 @@ def save_splits(path, assignment:dict, ratios=None, seed=0, method='balanced'):
     write_json(path, dict(ratios=dict(ratios or DEFAULT_RATIOS), seed=seed, method=method,
                           assignment=dict(sorted(assignment.items())), groups={k: sorted(v) for k, v in sorted(by.items())}))
 
+# %% ../../nbs/05_core.splits.ipynb #2cb6c19b
 def load_splits(path) -> dict:
     "Read `splits.json` and return `{group: split}`."
     return read_json(path)['assignment']
 
+# %% ../../nbs/05_core.splits.ipynb #87ab5dfb
 def load_or_assign(path, groups, ratios=None, seed:int=0, strata=None, method='balanced', min_per_split:int=1) -> dict:
     "Reuse `splits.json` at `path` when present (keeping every saved group's split), add new groups, save."
     prev = load_splits(path) if Path(path).exists() else None
@@ -106,6 +108,7 @@ def load_or_assign(path, groups, ratios=None, seed:int=0, strata=None, method='b
     save_splits(path, a, ratios, seed, method)
     return {str(g): a[str(g)] for g in groups}
 
+# %% ../../nbs/05_core.splits.ipynb #6725f10f
 def check_disjoint(items) -> None:
     "`items`: iterable of (group, split) pairs; raise `UserError` if a group is in more than one split."
     seen = defaultdict(set)

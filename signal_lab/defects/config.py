@@ -26,6 +26,7 @@ class TextureCfg:
     sensor_noise: tuple[float, float] = cfield((0.005, 0.02), lo=0, hi=0.5, help='Gaussian sensor noise (image units)')
     texture_std: tuple[float, float] = cfield((0.06, 0.12), lo=0, lo_open=True, hi=0.5, help='texture standard deviation (image units, mean 0.5)')
 
+# %% ../../nbs/20_defects.config.ipynb #f40401c4
 @dataclass
 class DefectRanges:
     size: tuple[float, float] = cfield((0.15, 0.5), lo=0, lo_open=True, hi=1, help='extent as a share of the image side')
@@ -34,16 +35,19 @@ class DefectRanges:
     density: tuple[float, float] = cfield((0.3, 1.0), lo=0, hi=1, help='pits per cluster / branching / stain fill, 0..1')
     orientation: tuple[float, float] = cfield((0.0, 180.0), lo=-360, hi=360, help='main direction (degrees)')
 
+# %% ../../nbs/20_defects.config.ipynb #4cfa5c67
 @dataclass
 class ScratchRanges(DefectRanges):
     size: tuple[float, float] = cfield((0.2, 0.6), lo=0, lo_open=True, hi=1, help='length as a share of the image side')
 
+# %% ../../nbs/20_defects.config.ipynb #70ab82bc
 @dataclass
 class CrackRanges(DefectRanges):
     # long, branching walks: short, unbranched cracks are indistinguishable from curved scratches
     size: tuple[float, float] = cfield((0.3, 0.7), lo=0, lo_open=True, hi=1, help='main-branch length as a share of the image side')
     density: tuple[float, float] = cfield((0.6, 1.0), lo=0, hi=1, help='branching, 0..1')
 
+# %% ../../nbs/20_defects.config.ipynb #c40b24a5
 @dataclass
 class DefectsConfig:
     image_size: int = cfield(256, lo=32, hi=4096)
@@ -70,6 +74,7 @@ class DefectsConfig:
         if any(v < 0 for v in self.splits.values()) or abs(sum(self.splits.values()) - 1) > 1e-6:
             raise Invalid('splits', f'ratios must be >= 0 and sum to 1, got {self.splits}')
 
+# %% ../../nbs/20_defects.config.ipynb #a78e5043
 def shipped_config() -> Path:
     "The default config shipped with the package (`dataset_config.json`)."
     return Path(str(importlib.resources.files('signal_lab') / 'data' / 'defects' / 'dataset_config.json'))
@@ -84,6 +89,7 @@ def _natural(name:str):
     try: return (0, float(name), '')
     except ValueError: return (1, 0.0, name)
 
+# %% ../../nbs/20_defects.config.ipynb #0769a6ef
 def dataset_classes(root) -> list[str]:
     "The class names of a dataset folder in label-id order: a generated dataset's `summary.json`, else the distinct labels of `metadata.csv`."
     import json, csv

@@ -73,6 +73,7 @@ def min_images(cfg:DefectsConfig) -> int:
         n += 1
     raise UserError(f'splits {cfg.splits}: some split never gets an image')
 
+# %% ../../nbs/22_defects.generate.ipynb #1271a002
 def check_size(cfg:DefectsConfig, num_images:int, seed:int) -> list[str]:
     "Refuse a dataset with an empty split (UserError); return warnings for splits that miss a class."
     pl = plan(cfg, num_images, seed)
@@ -169,6 +170,7 @@ def add_generate_args(p):
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a config value')
     return p
 
+# %% ../../nbs/22_defects.generate.ipynb #87d4cbd9
 def run_generate(a):
     cfg = load_defects_config(a.config, a.set)
     with warnings.catch_warnings(record=True) as ws:
@@ -179,6 +181,7 @@ def run_generate(a):
     for sp, c in s['counts'].items(): print(f'  {sp:5s} ' + ' '.join(f'{k}={v}' for k, v in c.items()))
     return 0
 
+# %% ../../nbs/22_defects.generate.ipynb #68fdfc80
 def main(argv=None, prog='python -m signal_lab.defects.generate') -> int:
     "Entry point of `python -m signal_lab.defects.generate`."
     return run_cli(lambda av: run_generate(add_generate_args(ArgParser(prog, description='Generate a synthetic surface-defect dataset.')).parse_args(av)), argv, prog)

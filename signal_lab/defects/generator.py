@@ -37,6 +37,7 @@ def spectral_texture(n:int, # image side (px)
     F = np.fft.rfft2(rng.standard_normal((n, n), dtype=np.float32))
     return _std(np.fft.irfft2(F * amp, s=(n, n)))
 
+# %% ../../nbs/21_defects.generator.ipynb #a5fd4f7c
 def fbm_texture(n:int, # image side (px)
                 octaves:int, # number of grids summed, each twice as fine with half the amplitude
                 anisotropy:float, # >= 1: grids are coarser across the grain by this factor
@@ -119,6 +120,7 @@ def crack_profile(n:int, # image side (px)
         out = np.maximum(out, _polyline_profile(n, pts, w))
     return -out
 
+# %% ../../nbs/21_defects.generator.ipynb #8ed3809e
 def pit_profile(n:int, # image side (px)
                  size:float, # extent as a fraction of the image side
                  density:float, # 0..1: width (scratch), branching (crack), pit count (pits), roundness (stain)

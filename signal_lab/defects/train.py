@@ -48,6 +48,7 @@ def load_labels(data_root, human_labels=None):
     md.attrs.update(metadata=str(p), human_labels=str(hp), has_label_column='label' in cols)   # for errors that name the right file
     return md
 
+# %% ../../nbs/24_defects.train.ipynb #f9dafd3a
 def image_format(paths) -> tuple[int, tuple[int, int]]:
     "`(channels, (H, W))` a set of images is read at: 3 if any is colour, else 1; their size if they share one, else the most common."
     from PIL import Image
@@ -131,11 +132,13 @@ def uncertainty_scores(p:np.ndarray) -> dict:
     s = np.sort(p, 1)[:, ::-1]
     return dict(entropy=-(p * np.log(np.clip(p, 1e-12, 1))).sum(1), margin=s[:, 0] - s[:, 1], least_confidence=1 - s[:, 0])
 
+# %% ../../nbs/24_defects.train.ipynb #193d8896
 def default_device():
     "The first CUDA GPU when there is one, else the CPU."
     import torch
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
+# %% ../../nbs/24_defects.train.ipynb #44c99a1c
 def predict_images(model, # a make_model classifier
                    x_all, # image tensor (N, C, H, W)
                    device, # where to run it (default_device())
@@ -271,6 +274,7 @@ def train_baseline(data_root, out='artifacts/surface_classifier', epochs:int=20,
     write_json(out / 'training_run_summary.json', s)
     return s
 
+# %% ../../nbs/24_defects.train.ipynb #44ebb03c
 def train_embedding(data_root, out='artifacts/embedding_cnn', epochs:int=20, batch_size:int=32, lr:float=1e-3, emb_dim:int=256, seed:int=0,
                     human_labels=None, progress=None, log=None) -> dict:
     "Embedding CNN: train with an `emb_dim` bottleneck, export `embeddings/{split}_embeddings.npz` + index CSVs."

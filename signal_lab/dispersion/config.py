@@ -22,6 +22,7 @@ class PathsCfg:
     mask_subdir: str = cfield('masks', help='mask `.npz` files go here, under output_root')
     manifest: str = cfield('manifests/labels.jsonl', help='JSONL manifest, relative to output_root unless absolute')
 
+# %% ../../nbs/10_dispersion.config.ipynb #c1360443
 @dataclass
 class GridCfg:
     fmin: float = cfield(5.0, lo=0, lo_open=True, help='lowest frequency (Hz)')
@@ -34,6 +35,7 @@ class GridCfg:
         if self.fmin >= self.fmax: raise Invalid('fmin', f'must be < grid.fmax ({self.fmax}), got {self.fmin}')
         if self.vmin >= self.vmax: raise Invalid('vmin', f'must be < grid.vmax ({self.vmax}), got {self.vmin}')
 
+# %% ../../nbs/10_dispersion.config.ipynb #c1d1f8a8
 @dataclass
 class PhysicsCfg:
     n_layers: tuple[int, int] = cfield((2, 5), lo=1, hi=30, help='number of layers incl. the half-space, [min, max]')
@@ -59,6 +61,7 @@ class PhysicsCfg:
             raise Invalid('vs_increasing', 'false draws layers in any order, i.e. makes low-velocity layers; '
                           'set low_velocity_layers: true as well (or keep vs_increasing: true)')
 
+# %% ../../nbs/10_dispersion.config.ipynb #db67c960
 @dataclass
 class ArrayCfg:
     traces: int = cfield(48, lo=2, hi=10000, help='number of receivers')
@@ -86,6 +89,7 @@ class SpectrumCfg:
     geophone_hz: float = cfield(0.0, lo=0, hi=1000, help="natural frequency of the geophones (e.g. 4.5): their velocity response (damping 0.7) weakens lower frequencies against the noise; 0: flat")
     source_fmax: float = cfield(0.0, lo=0, hi=10000, help='corner frequency of the source (e.g. 80 for a sledge hammer; 2nd-order roll-off above it); 0: flat')
 
+# %% ../../nbs/10_dispersion.config.ipynb #9dccb9f7
 @dataclass
 class MasksCfg:
     kind: str = cfield('gaussian', choices=['gaussian', 'polyline'], help='how a mode curve becomes a mask')
@@ -95,28 +99,33 @@ class MasksCfg:
     blur_sigma: float = cfield(0.0, lo=0, help='extra Gaussian blur (pixels); 0 = none')
     save: bool = cfield(True, help='write masks under mask_subdir (they can also be rendered on demand)')
 
+# %% ../../nbs/10_dispersion.config.ipynb #a8bf7fd0
 @dataclass
 class NoiseAug:
     prob: float = cfield(0.0, lo=0, hi=1)
     snr_db: tuple[float, float] = cfield((5.0, 20.0), lo=-40, hi=200, help='SNR range of noise added to the spectrum (dB)')
 
+# %% ../../nbs/10_dispersion.config.ipynb #daa3f517
 @dataclass
 class OcclusionAug:
     prob: float = cfield(0.0, lo=0, hi=1)
     width: tuple[float, float] = cfield((0.05, 0.2), lo=0, lo_open=True, hi=1, help='occluded frequency band, share of the axis')
 
+# %% ../../nbs/10_dispersion.config.ipynb #04a7d783
 @dataclass
 class WarpAug:
     prob: float = cfield(0.0, lo=0, hi=1)
     velocity: tuple[float, float] = cfield((0.9, 1.1), lo=0, lo_open=True, help='velocity-axis stretch factor range')
     frequency: tuple[float, float] = cfield((0.95, 1.05), lo=0, lo_open=True, help='frequency-axis stretch factor range')
 
+# %% ../../nbs/10_dispersion.config.ipynb #2d7e0d85
 @dataclass
 class InterferenceAug:
     prob: float = cfield(0.0, lo=0, hi=1)
     velocity: tuple[float, float] = cfield((300.0, 1500.0), lo=0, lo_open=True, help='apparent velocity of a coherent, non-dispersive event (m/s)')
     amplitude: tuple[float, float] = cfield((0.3, 1.0), lo=0, hi=10, help='its amplitude relative to the fundamental mode')
 
+# %% ../../nbs/10_dispersion.config.ipynb #24a85505
 @dataclass
 class AugmentationCfg:
     noise: NoiseAug = cfield(NoiseAug)
@@ -124,6 +133,7 @@ class AugmentationCfg:
     warp: WarpAug = cfield(WarpAug)
     interference: InterferenceAug = cfield(InterferenceAug)
 
+# %% ../../nbs/10_dispersion.config.ipynb #077e4cfc
 @dataclass
 class CliCfg:
     dry_run_samples: int = cfield(4, lo=1, help='samples generated when --samples is not given')
@@ -149,6 +159,7 @@ def shipped_config(name:str='config_example.yaml') -> Path:
     if name not in SHIPPED: raise UserError(f'unknown shipped config {name!r}; allowed: {", ".join(SHIPPED)}')
     return Path(str(importlib.resources.files('signal_lab') / 'data' / 'dispersion' / name))
 
+# %% ../../nbs/10_dispersion.config.ipynb #480215ab
 def load_dispersion_config(path=None, # YAML/TOML/JSON file, or the name of a shipped config; None: defaults
                            overrides=None, # `KEY=VALUE` strings or a nested dict
                            ) -> DispersionConfig:
@@ -156,6 +167,7 @@ def load_dispersion_config(path=None, # YAML/TOML/JSON file, or the name of a sh
     if path is not None and str(path) in SHIPPED and not Path(path).exists(): path = shipped_config(str(path))
     return load_config(DispersionConfig, path, overrides=overrides)
 
+# %% ../../nbs/10_dispersion.config.ipynb #7bcd760c
 def init_config(path, overwrite:bool=False) -> Path:
     "Write the documented example config to `path` (refuses to overwrite unless asked)."
     p = Path(path)

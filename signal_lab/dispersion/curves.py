@@ -18,6 +18,7 @@ def frequency_axis(grid:GridCfg) -> np.ndarray:
     "Frequencies (Hz), ascending."
     return np.linspace(grid.fmin, grid.fmax, grid.nf)
 
+# %% ../../nbs/12_dispersion.curves.ipynb #3e195618
 def velocity_axis(grid:GridCfg) -> np.ndarray:
     "Phase velocities of the spectrum (m/s), ascending."
     return np.linspace(grid.vmin, grid.vmax, grid.nv)
@@ -26,6 +27,7 @@ def velocity_axis(grid:GridCfg) -> np.ndarray:
 class SolverFailed(RuntimeError):
     "No usable model was found within the retry budget."
 
+# %% ../../nbs/12_dispersion.curves.ipynb #e9ef3b7a
 def compute_curves(model:LayeredModel, # the layered model (SI units)
                    freqs:np.ndarray, # frequencies (Hz), ascending
                    phys:PhysicsCfg, # wave, n_modes, algorithm, dc

@@ -98,6 +98,7 @@ def gather_fx(g:Gather, # a stacked gather
     E = np.exp(-2j * np.pi * np.outer(tt, np.asarray(freqs, float)))        # (nt, nf): the DFT at the grid's own frequencies
     return ((x * w) @ E * g.dt).astype(np.complex64)
 
+# %% ../../nbs/17a_dispersion.field.ipynb #3a0a9293
 def field_image(g:Gather, # a stacked gather
                 cfg:DispersionConfig|None=None, # the training config: grid, transform, normalisation (default: the defaults)
                 t_max:float|None=None # end of the time window (s)

@@ -50,6 +50,7 @@ def describe(cfg:DispersionConfig) -> dict:
         d['spectrum'].update(group_method='ftan', group_distance_m=S.group_distance, ftan_alpha=S.ftan_alpha)
     return d
 
+# %% ../../nbs/16_dispersion.generate.ipynb #d03b0e99
 def write_dataset_card(cfg:DispersionConfig) -> Path:
     "Write `configs/<hash>.json` (the resolved config, less `paths`) and `DATASET.md` (every config in the folder, described)."
     root = dataset_paths(cfg)['root']
@@ -120,6 +121,7 @@ def dataset_paths(cfg:DispersionConfig) -> dict:
 
 VERSION_PACKAGES = ('signal_lab', 'numpy', 'scipy', 'disba', 'pylops')
 
+# %% ../../nbs/16_dispersion.generate.ipynb #af708d08
 def generation_hash(cfg:DispersionConfig) -> str:
     "Hash of the settings that shape the data: the config without `paths` and `cli` (where data goes does not change it)."
     d = to_dict(cfg); d.pop('paths'); d.pop('cli'); d.pop('seed')

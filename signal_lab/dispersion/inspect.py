@@ -24,6 +24,7 @@ def load_record(path) -> dict:
     except CorruptFile: raise
     except UserError: raise UserError(f'{path}: record not found') from None
 
+# %% ../../nbs/17_dispersion.inspect.ipynb #940da8dd
 def find_record(manifest_path, sample_id:str|None=None, seed:int=0) -> Path:
     "Path of the record with `sample_id` (a prefix is enough), or of a random one."
     m = Manifest(manifest_path); recs = m.require()
@@ -34,6 +35,7 @@ def find_record(manifest_path, sample_id:str|None=None, seed:int=0) -> Path:
     else: r = recs[int(np.random.default_rng(seed).integers(len(recs)))]
     return m.resolve(r['paths']['record'])
 
+# %% ../../nbs/17_dispersion.inspect.ipynb #701c36f6
 def plot_record(rec:dict, # a record from load_record
                 name:str='', # sample name for the title (e.g. its id)
                 ax=None, # axes to draw on (default: a new figure)
@@ -88,6 +90,7 @@ def record_quality(rec:dict, # a record from load_record
         out.append(k)
     return out
 
+# %% ../../nbs/17_dispersion.inspect.ipynb #afe4b2cd
 def label_quality(manifest_path, # labels.jsonl
                   sigma:float=60.0, factor:float=1.0, rel_tol:float=0.05, bins:int=2, # as in record_quality
                   limit:int|None=None, # only the first `limit` records

@@ -52,6 +52,7 @@ def polyline_masks(curves, velocities, antialias:bool=True, blur_sigma:float=0.0
         out /= np.maximum(out.max(axis=(1, 2), keepdims=True), 1e-12)
     return out
 
+# %% ../../nbs/14_dispersion.masks.ipynb #7f7d0f31
 def render_masks(curves, velocities, masks_cfg) -> np.ndarray:
     "Masks as the config asks (`kind`, `sigma`, `antialias`, `blur_sigma`)."
     if masks_cfg.kind == 'gaussian':

@@ -17,11 +17,13 @@ def brocher_vp(vs):
     vs = np.asarray(vs, float)
     return 0.9409 + 2.0947*vs - 0.8206*vs**2 + 0.2683*vs**3 - 0.0251*vs**4
 
+# %% ../../nbs/11_dispersion.models.ipynb #dd3512b9
 def nafe_drake_rho(vp):
     "Density (g/cm³) from P velocity (km/s), Nafe–Drake curve as fitted by Brocher (2005) eq. 1, clipped at 1.4."
     vp = np.asarray(vp, float)
     return np.maximum(1.6612*vp - 0.4721*vp**2 + 0.0671*vp**3 - 0.0043*vp**4 + 0.000106*vp**5, 1.4)
 
+# %% ../../nbs/11_dispersion.models.ipynb #d8d6a950
 def poisson_vp(vs, nu):
     "P velocity from S velocity and Poisson's ratio `nu`."
     return np.asarray(vs, float) * np.sqrt(2 * (1 - nu) / (1 - 2 * nu))
@@ -45,6 +47,7 @@ class LayeredModel:
     @property
     def n_layers(self): return len(self.vs)
 
+# %% ../../nbs/11_dispersion.models.ipynb #b9a7fb34
 def sample_model(phys:PhysicsCfg, rng:np.random.Generator) -> LayeredModel:
     "Draw a layered model satisfying the constraints in `phys`."
     n = int(rng.integers(phys.n_layers[0], phys.n_layers[1] + 1))

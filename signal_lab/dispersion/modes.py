@@ -137,6 +137,7 @@ def thin_layer_count(model:LayeredModel, # the layered model (SI units)
     if wave == 'love': return _count_love(float(freq), cs, hs, lay, vs, rho)
     return _count_rayleigh(float(freq), cs, hs, lay, vp, vs, rho)
 
+# %% ../../nbs/12a_dispersion.modes.ipynb #bde72423
 def thin_layer_roots(model:LayeredModel, # the layered model (SI units)
                      freq:float, # frequency (Hz)
                      wave:str='rayleigh', # 'rayleigh' or 'love'

@@ -37,6 +37,7 @@ def _manifest(p) -> Path:
     p = Path(p)
     return p if p.suffix == '.jsonl' else p / 'manifests' / 'labels.jsonl'
 
+# %% ../../nbs/16b_dispersion.picker.ipynb #bfce39c2
 def load_records(sources, # dataset folders or manifests
                  modes:int=2, sigma_rel:float=0.03, # target: modes and ridge width
                  limit:int|None=None # the first `limit` records of each source
@@ -103,6 +104,7 @@ def argmax_picks(spectrum:np.ndarray, # (nv, nf) image
     out = np.full((modes, spectrum.shape[-1]), np.nan, np.float32); out[0] = _ridge(np.asarray(spectrum, np.float32), velocities)[0]
     return out
 
+# %% ../../nbs/16b_dispersion.picker.ipynb #e20a0e23
 def pick(model, # a loaded picker (load_picker)
          images:np.ndarray, # (N, 2, nv, nf) or (2, nv, nf): image and resolvable weight, on the picker's grid
          threshold:float=0.3, # confidence below which a point is left unpicked (NaN)
@@ -242,6 +244,7 @@ def evaluate_picker(run, # a picker run folder (or picker.pt)
     if out: write_json(out, res)
     return res
 
+# %% ../../nbs/16b_dispersion.picker.ipynb #0f31e483
 def benchmark_table(res:dict) -> str:
     "A markdown table of `evaluate_picker`'s result: sets × modes × (picker, argmax)."
     rows = ['| set | mode | picker: picked | within 2 bins | within 5% | within 10% | MAE (m/s) | argmax: picked | within 5% | MAE (m/s) |', '|---' * 10 + '|']

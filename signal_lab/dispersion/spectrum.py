@@ -80,6 +80,7 @@ def mode_amplitudes(n_modes:int, # modes in the sample
         a[m] *= 1 + (gain - 1) * np.exp(-0.5 * ((f - fc) / width) ** 2)
     return (a * band_response(f, spec.geophone_hz, spec.source_fmax)).astype(np.float32)
 
+# %% ../../nbs/13_dispersion.spectrum.ipynb #6d703416
 def band_response(freqs, # Hz
                   geophone_hz:float=0.0, # geophone natural frequency (0: flat)
                   source_fmax:float=0.0, # source corner frequency (0: flat)
@@ -173,6 +174,7 @@ def _operator_class():
             return phase_shift_stack(np.asarray(d).reshape(self.dimsd), self.freqs, self.x, self.velocities).ravel()
     return _PhaseShift
 
+# %% ../../nbs/13_dispersion.spectrum.ipynb #6a8dd021
 def PhaseShift(freqs, # (nf,) Hz
                x, # (nx,) offsets (m)
                velocities, # (nc,) phase velocities (m/s)
@@ -188,6 +190,7 @@ def normalize_image(V:np.ndarray, # an image (nv, nf) or a stack of them (..., n
     if how == 'global': return V / np.maximum(V.max(axis=(-2, -1), keepdims=True), 1e-12)
     return V
 
+# %% ../../nbs/13_dispersion.spectrum.ipynb #ff4af55a
 def fk_spectrum(d:np.ndarray, freqs, x, velocities, pad:int=8) -> np.ndarray:
     "|D(k,f)| read at k = f/c, via pylops' FFT over offset; shape (nc, nf)."
     from pylops.signalprocessing import FFT
@@ -201,6 +204,7 @@ def fk_spectrum(d:np.ndarray, freqs, x, velocities, pad:int=8) -> np.ndarray:
     for j in range(nf): out[:, j] = np.interp(kq[:, j], k, D[:, j], left=0.0, right=0.0)
     return out
 
+# %% ../../nbs/13_dispersion.spectrum.ipynb #2bf47b06
 def dispersion_spectrum(d:np.ndarray, # (nx, nf) complex gather
                         freqs, x, velocities, # axes (Hz, m, m/s)
                         method:str='phase_shift', # 'phase_shift' or 'fk'
@@ -221,6 +225,7 @@ def resolvable_weight(freqs, velocities, x, factor:float=1.0) -> np.ndarray:
     L = float(x[-1] - x[0]); dx = float(x[1] - x[0]) if len(x) > 1 else L
     return ((lam <= factor * L) & (lam >= 2 * dx)).astype(np.uint8)
 
+# %% ../../nbs/13_dispersion.spectrum.ipynb #8f3b368f
 def curve_resolvable(curves, freqs, x, factor:float=1.0) -> np.ndarray:
     "bool (n_modes, nf): the labeled point of each mode is resolvable."
     lam = curves / np.asarray(freqs)[None, :]
@@ -254,6 +259,7 @@ def dispersed_waveform(curves:np.ndarray, # (n_modes, nf) phase velocities (m/s)
     if rng is not None and np.isfinite(snr_db) and band.any(): S[band] += _complex_noise(S[band], rng, snr_db)
     return ff, S, fs
 
+# %% ../../nbs/13_dispersion.spectrum.ipynb #736cf9fa
 def ftan_image(ff:np.ndarray, S:np.ndarray, fs:float, # a dispersed_waveform
                freqs:np.ndarray, # (nf,) filter centre frequencies (Hz)
                velocities:np.ndarray, # (nv,) group velocities of the image (m/s)

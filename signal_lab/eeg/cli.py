@@ -184,6 +184,7 @@ def report_failures(name:str, # the dataset
     print(f"{name}: {len(errs)} of {summary['n_recordings']} recordings failed — {e['file']}: {' '.join(str(e['error']).split())}{more}; all listed in {f}", file=sys.stderr)
     return f
 
+# %% ../../nbs/49_eeg.cli.ipynb #160809cb
 def main(argv=None, prog='signal-lab eeg') -> int:
     "Entry point for `signal-lab eeg`."
     return run_cli(lambda av: _main(av, prog), argv, prog)

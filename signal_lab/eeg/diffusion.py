@@ -34,6 +34,7 @@ class DiffDataCfg:
     splits: list[str] = cfield(['train'], help='splits trained on')
     normalize: str = cfield('standard', choices=['standard', 'range'], help='dit/unet: standard = the dB-range image minus its train mean, over its train σ, per channel and frequency row; range = the dB-range image in [-1, 1] as it is')
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #2c69b63b
 @dataclass
 class CondCfg:
     kind: str = cfield('class', choices=['class', 'caption', 'none'], help='class: the product of `tasks`; caption: a metadata text column (sd15/sd35)')
@@ -41,6 +42,7 @@ class CondCfg:
     caption_column: str = cfield('caption', help='metadata column holding the captions')
     drop_prob: float = cfield(0.1, lo=0, hi=1, help='classifier-free guidance: share of samples trained with the null class / empty caption (once per sample)')
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #3ff1f1b6
 @dataclass
 class DiffModelCfg:
     arch: str = cfield('dit', choices=list(ARCHS), help='dit / unet: from scratch (or from `pretrained`); sd15 / sd35: fine-tune a local Stable Diffusion folder')
@@ -53,6 +55,7 @@ class DiffModelCfg:
     lora_alpha: float = cfield(0.0, lo=0, help='LoRA alpha (0: equal to the rank)')
     max_sequence_length: int = cfield(77, lo=1, hi=512, help='sd35: T5 tokens (zeros when the folder has no T5)')
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #122181da
 @dataclass
 class ObjectiveCfg:
     kind: str = cfield('ddpm', choices=['ddpm', 'flow'], help='ddpm: noise prediction on a DDPM schedule; flow: rectified flow (sd35 always)')
@@ -86,11 +89,13 @@ class DiffTrainCfg:
     kid_samples: int = cfield(64, lo=4, help='generated and real samples per KID evaluation')
     tensorboard: bool = cfield(False, help='write TensorBoard logs when tensorboard is installed')
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #3038209b
 @dataclass
 class SampleCfg:
     steps: int = cfield(25, lo=1, hi=1000, help='default sampling steps (DDIM for ddpm, Euler for flow)')
     guidance: float = cfield(2.0, lo=0, hi=50, help='default classifier-free guidance scale (1: none)')
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #91ab85f3
 @dataclass
 class DiffusionConfig:
     name: str = cfield('eeg-diffusion', help='experiment name: runs go to <runs_root>/<name>/runN')
@@ -129,6 +134,7 @@ def shipped_diffusion_configs() -> dict[str, Path]:
     "Name -> path of the diffusion configs shipped as package data."
     return shipped_files('data', 'eeg', 'diffusion')
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #6c84a9d7
 def load_diffusion_config(config=None, # a path, or the name of a shipped config (None: all defaults)
                           overrides=None # `KEY=VALUE` strings or a nested dict
                          ) -> DiffusionConfig:
@@ -146,6 +152,7 @@ def dataset_db_range(folder) -> tuple[float, float]:
             if r: return (float(r[0]), float(r[1]))
     return tuple(DB_RANGE)
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #515b3191
 class CondSpace:
     "The classes of a class-conditional model: every combination of the tasks' classes (index K = the null class), or captions."
     def __init__(self, kind:str, tasks:list=(), classes:list=(), column:str='caption'):
@@ -212,6 +219,7 @@ def to_model_space(db, db_range, layout:str, size:int):
     if layout == 'tiled': x = x.reshape(x.shape[0], 1, -1, x.shape[-1])
     return _resize(x, (size, size))
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #4b0b0fdb
 def from_model_space(x, shape, db_range, layout:str) -> np.ndarray:
     "Model outputs (N, C', S, S) in [-1, 1] → float16 dB arrays (N, C, F, T) of the dataset's `shape` (C, F, T)."
     import torch
@@ -292,6 +300,7 @@ def _local_folder(path:str, what:str) -> Path:
                         f'(e.g. `huggingface-cli download <id> --local-dir DIR`) and set model.pretrained=DIR')
     return p
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #87b77d60
 def build_denoiser(mc:DiffModelCfg, in_channels:int, size:int, n_classes:int):
     "A DiT or UNet2DModel from scratch (or from a local folder), class-conditional with `n_classes` + 1 embeddings (the last: null)."
     import torch
@@ -318,11 +327,13 @@ def _pretrained_dir(path:str) -> Path:
     p = _local_folder(path, 'the model')
     return p / 'model' if (p / 'generator.json').exists() or (p / 'model' / 'config.json').exists() else p
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #1fb25828
 def lora_targets(arch:str) -> list[str]:
     "Module names LoRA adapts: the attention projections (and, for the UNet from scratch, its convolutions too)."
     att = ['to_q', 'to_k', 'to_v', 'to_out.0']
     return att + (['conv1', 'conv2'] if arch == 'unet' else []) + (['ff.net.0.proj', 'ff.net.2'] if arch == 'dit' else [])
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #6a2d14c2
 def add_lora(net, mc:DiffModelCfg):
     "Freeze `net` and add LoRA adapters: `add_adapter` on the Stable Diffusion denoisers, `peft.get_peft_model` on DiT / UNet2DModel."
     from peft import LoraConfig, get_peft_model
@@ -416,6 +427,7 @@ def encode_text(self:SpectrogramDiffusion, captions:list) -> dict:
     pooled = torch.stack([self._text[c][1] for c in captions]) if self.arch == 'sd35' else None
     return dict(emb=emb, pooled=pooled)
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #5a94b97f
 @patch
 def predict(self:SpectrogramDiffusion, net, x, t, cond):
     "The denoiser's output for noisy `x` at timesteps `t` under `cond` (class indices, or captions)."
@@ -427,6 +439,7 @@ def predict(self:SpectrogramDiffusion, net, x, t, cond):
     if self.arch == 'sd15': return net(x, t, encoder_hidden_states=e['emb']).sample
     return net(hidden_states=x, timestep=t, encoder_hidden_states=e['emb'], pooled_projections=e['pooled']).sample
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #3af441b2
 # -- data <-> model space
 @patch
 def set_norm(self:SpectrogramDiffusion, x=None, mean=None, std=None, clip=None):
@@ -439,6 +452,7 @@ def set_norm(self:SpectrogramDiffusion, x=None, mean=None, std=None, clip=None):
     self.norm = (torch.as_tensor(np.asarray(mean, np.float32)), torch.as_tensor(np.asarray(std, np.float32)))
     self._clip = max(1.0, float(clip or 1.0))
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #836b6fa4
 @patch
 def encode_images(self:SpectrogramDiffusion, x, batch:int=32):
     "Model-space images (N, C', S, S) → what the denoiser sees: standardised images, or VAE latents (mean, scaled) for sd15/sd35."
@@ -463,12 +477,14 @@ def decode(self:SpectrogramDiffusion, z):
     with torch.no_grad(): img = self.vae.decode(z / self.vae.config.scaling_factor + sh).sample
     return img.mean(1, keepdim=True)
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #ea417b1d
 # -- sampling
 @patch(as_prop=True)
 def clip_range(self:SpectrogramDiffusion) -> float:
     "Bound of the denoiser's space that DDIM clips its x0 estimate to (pixel-space models): 1, or the largest standardised value."
     return 1.0 if self.norm is None else self._clip
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #f60170ce
 @patch
 def sampler(self:SpectrogramDiffusion, steps:int):
     "The sampling scheduler: DDIM (η = 0) for DDPM-trained models, Euler for flow matching — deterministic given the initial noise."
@@ -478,6 +494,7 @@ def sampler(self:SpectrogramDiffusion, steps:int):
     s.set_timesteps(steps, device=self.device)
     return s
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #a59c8687
 @patch
 def initial_noise(self:SpectrogramDiffusion, seeds) -> 'torch.Tensor':
     "One noise draw per sample from its own seed (CPU generator: the same on every device and batch size)."
@@ -485,6 +502,7 @@ def initial_noise(self:SpectrogramDiffusion, seeds) -> 'torch.Tensor':
     shp = (self.in_channels, self.latent_size, self.latent_size)
     return torch.stack([torch.randn(shp, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #235f6fc2
 @patch
 def sample(self:SpectrogramDiffusion, cond, # class indices (array) or captions (list), one per sample
            seeds, # one seed per sample
@@ -533,6 +551,7 @@ def _step_generator(seed:int, step:int, micro:int, rank:int):
     import torch
     return torch.Generator().manual_seed((seed * 1_000_003 + step * 1009 + micro * 31 + rank) % (2 ** 63))
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #b0bde35e
 def diffusion_loss(gen:SpectrogramDiffusion, net, x0, cond, g) -> 'torch.Tensor':
     "One batch's loss: ε (or v) MSE with min-SNR-γ weights (DDPM), or the rectified-flow velocity MSE with SD3's timestep density and weighting; all draws from generator `g`."
     import torch
@@ -563,6 +582,7 @@ def _drop_cond(gen:SpectrogramDiffusion, cond, p:float, g):
     if gen.space.kind == 'caption': return [c if k else '' for c, k in zip(cond, keep)]
     return np.where(keep, np.asarray(cond), gen.null_index)
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #7e767af3
 def balanced_classes(space:CondSpace, n:int) -> np.ndarray:
     "n class indices cycling through every class (class 0 for unconditional models)."
     return np.arange(n) % max(space.n, 1) if space.kind == 'class' else np.zeros(n, int)
@@ -608,6 +628,7 @@ def load_generator(run, # a diffusion run folder (runs/<name>/runN) or its model
     gen.step = meta['step']; gen.info = {k: meta.get(k) for k in ('dataset', 'constants', 'captions')}; gen.net.eval()
     return gen
 
+# %% ../../nbs/54_eeg.diffusion.ipynb #fbf539dc
 def kid_against_real(gen:SpectrogramDiffusion, net, data:dict, n:int, seed:int=0, steps:int|None=None,
                      cache:dict|None=None # reused across calls: the real windows' extractor and features are computed once
                     ) -> dict:

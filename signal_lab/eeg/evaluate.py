@@ -83,6 +83,7 @@ def by_subject(subjects:np.ndarray, y:np.ndarray, pred:np.ndarray, regression:bo
     p = (np.stack([np.bincount(inv, pred[:, j], len(subs)) for j in range(pred.shape[1])], 1) if not regression else np.bincount(inv, pred, len(subs)))
     return subs, ys, (p / cnt[:, None] if not regression else p / cnt)
 
+# %% ../../nbs/52_eeg.evaluate.ipynb #b0e97011
 def bootstrap_ci(subjects:np.ndarray, # subject of each row
                  stat, # stat(row indices) -> dict of numbers
                  n_boot:int=1000, seed:int=0, level:float=0.95) -> dict:
@@ -130,6 +131,7 @@ def chance_levels(y:np.ndarray, # integer labels of the scored rows
     n = np.bincount(np.asarray(y, int), minlength=k)
     return dict(accuracy=float(n.max() / max(n.sum(), 1)), balanced_accuracy=1.0 / k)
 
+# %% ../../nbs/52_eeg.evaluate.ipynb #4137a155
 def permutation_p(y:np.ndarray, # integer labels
                   pred:np.ndarray, # predicted classes
                   units:np.ndarray|None=None, # the unit each row's label belongs to (e.g. recording); labels move with it
@@ -146,6 +148,7 @@ def permutation_p(y:np.ndarray, # integer labels
     hits = sum(bas(g.permutation(lab)[inv], pred) >= obs - 1e-12 for _ in range(n))
     return float((1 + hits) / (1 + n))
 
+# %% ../../nbs/52_eeg.evaluate.ipynb #3404770f
 def paired_subject(subjects:np.ndarray, # subject of each recording
                    y:np.ndarray, # binary label of each recording
                    p1:np.ndarray, # mean probability of class 1 of each recording

@@ -59,11 +59,13 @@ REGISTRIES: dict[str, dict[str, LabelSpec]] = {
     'mit': {s.name: s for s in (GENDER, AGE, _cls('seizure', 'seizure', ('no', 'yes'), 'window overlaps a seizure interval from chbNN-summary.txt'))},
 }
 
+# %% ../../nbs/41_eeg.labels.ipynb #91c506ff
 def registry(dataset:str) -> dict[str, LabelSpec]:
     "The label registry of one dataset."
     if dataset not in REGISTRIES: raise UserError(f'dataset: {dataset!r} is not allowed; allowed: {", ".join(REGISTRIES)}')
     return REGISTRIES[dataset]
 
+# %% ../../nbs/41_eeg.labels.ipynb #908c56e0
 def list_tasks(dataset:str|None=None) -> list[dict]:
     "Rows (dataset, name, task_type, classes, column, description) for one dataset or all."
     names = [dataset] if dataset else list(REGISTRIES)

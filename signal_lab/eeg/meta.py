@@ -29,6 +29,7 @@ def meta_weights(md, # metadata DataFrame with `dataset`, `split` and the group 
     w[sel] *= sel.sum() / w[sel].sum()
     return w
 
+# %% ../../nbs/47_eeg.meta.ipynb #f81e7e29
 def weight_diagnostics(md, weights, group:str='gender', split:str='train'):
     "Share of each (dataset, group) among `split` rows before and after weighting."
     import pandas as pd
@@ -37,6 +38,7 @@ def weight_diagnostics(md, weights, group:str='gender', split:str='train'):
     out = pd.DataFrame({'n': g.size(), 'share_before': g.size() / len(t), 'share_after': g['_w'].sum() / t['_w'].sum()}).reset_index()
     return out
 
+# %% ../../nbs/47_eeg.meta.ipynb #3bcc998b
 def MetaSampler(md, group:str='gender', num_samples:int|None=None, seed:int=0):
     "A seeded `torch.utils.data.WeightedRandomSampler` over the train rows of `md` (indices into those rows)."
     import torch

@@ -28,6 +28,7 @@ def relative_db(x, # (B, C, F, T) dB spectrograms: numpy array or torch tensor
     recordings but not between states: the shape of each channel's spectrum (theta up, alpha down) is kept."""
     return x - x.mean(axis=(2, 3), keepdims=True) if isinstance(x, np.ndarray) else x - x.mean((2, 3), keepdim=True)
 
+# %% ../../nbs/50_eeg.models.ipynb #2b3cccf7
 def band_bins(freqs, # (F,) bin centre frequencies, Hz
               bands=None, # name -> (lo, hi) Hz (default: `BANDS`)
              ) -> dict:
@@ -38,7 +39,6 @@ def band_bins(freqs, # (F,) bin centre frequencies, Hz
         if not len(i): raise UserError(f'model.bands: {k} ({lo}–{hi} Hz) holds no frequency bin of these spectrograms (0–{float(np.max(freqs)):g} Hz)')
         out[k] = i
     return out
-
 
 # %% ../../nbs/50_eeg.models.ipynb #a4225575
 def make_trunk(name:str, # one of TRUNKS
@@ -108,6 +108,7 @@ class Task:
         spec = LabelSpec(d['name'], d['task_type'], d['column'], tuple(d['classes']))
         return cls(spec, d['weight'], d['class_weights'], d['mean'], d['std'])
 
+# %% ../../nbs/50_eeg.models.ipynb #53a5a0f0
 def make_task(spec:LabelSpec, # the label's spec
               train_targets:np.ndarray, # encoded train targets (-1 / NaN where missing)
               weight:float=1.0, # loss weight

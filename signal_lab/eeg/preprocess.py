@@ -40,6 +40,7 @@ from functools import lru_cache
 def _memmap(path:str, mtime_ns:int):   # keyed by mtime: a rewritten file is mapped again
     return np.load(path, mmap_mode='r')
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #a07205e7
 def load_window(root, # a preprocessed (or meta) dataset folder
                 row, # a metadata row (dict or pandas Series) with file_name and window_index
                 ) -> np.ndarray:
@@ -47,6 +48,7 @@ def load_window(root, # a preprocessed (or meta) dataset folder
     p = os.path.join(root, row['file_name'])
     return np.array(_memmap(p, os.stat(p).st_mtime_ns)[int(row['window_index'])])
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #323e7fd8
 def band_covariances(x:np.ndarray, # (C, n) signal
                      fs:float, # its sample rate, Hz
                      starts, # window start samples
@@ -65,11 +67,13 @@ def band_covariances(x:np.ndarray, # (C, n) signal
         out[:, j] = w @ w.transpose(0, 2, 1) / n_win
     return out, [k for k, _, _ in use]
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #d4b47fb0
 def cov_file(file_name) -> str:
     "The channel-covariance array beside a recording's spectrogram array: `S01_1.npy` -> `S01_1.cov.npy`."
     s = str(file_name)
     return (s[:-4] if s.endswith('.npy') else s) + '.cov.npy'
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #c3580e5d
 def window_caption(row:dict, # a metadata row (age, gender, health where known)
                    dataset:str # the dataset's name
                   ) -> str:
@@ -281,12 +285,14 @@ def norm_gender(v, # a gender/sex cell of a participants table
     v = str(v).strip().upper()[:1]
     return v if v in ('F', 'M') else None
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #aa037aa0
 def find_column(t, # a pandas table
                 *names): # candidate column names, lower case, in order of preference
     "The column of table `t` whose name is one of `names`, case-insensitively (ds004584 writes GROUP, AGE, GENDER); None if none."
     low = {str(c).strip().lower(): c for c in t.columns}
     return next((low[n] for n in names if n in low), None)
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #0c34a117
 def parse_age(v): # a cell of an age column
     "An age as a number — fractional ages stay fractional (CHB-MIT lists 1.5) — or None where missing."
     try: a = float(str(v).strip())
@@ -294,6 +300,7 @@ def parse_age(v): # a cell of an age column
     if a != a: return None
     return int(a) if a.is_integer() else a
 
+# %% ../../nbs/44_eeg.preprocess.ipynb #04abefd0
 class MathPreprocessor(BaseSpectrogramPreprocessor):
     "EEGMAT: rest vs mental arithmetic."
     name = 'math'

@@ -17,6 +17,7 @@ def frame_times(n_frames:int, n_fft:int, hop_length:int, fs:float) -> np.ndarray
     "Centre time (s) of each STFT frame of a window (frames are not centre-padded: the first is centred at n_fft/2)."
     return (np.arange(n_frames) * hop_length + n_fft / 2) / fs
 
+# %% ../../nbs/48_eeg.quickstart.ipynb #6da4deaa
 def spectrogram_grid(folder, # a preprocessed dataset folder
                      n:int=6, # subjects shown (one window each)
                      channel:int=0, # channel index (its name is in the `channels` column)

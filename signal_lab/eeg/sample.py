@@ -191,6 +191,7 @@ def conditioning_accuracy(classifier, # a classifier run (eeg train) with a head
     pred = np.asarray(t.spec.classes)[predict(model, tasks, x)[task].argmax(1)]
     return float((pred == gm[task].astype(str).to_numpy()).mean())
 
+# %% ../../nbs/54a_eeg.sample.ipynb #43cd2732
 def guidance_sweep(run, # a diffusion run folder
                    real, # the real dataset it was trained on
                    classifier=None, # a classifier run: scores the conditioning and is the feature extractor (None: random CNN, no accuracy)

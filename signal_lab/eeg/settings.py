@@ -34,6 +34,7 @@ class DatasetPaths:
             raise Invalid('highpass_hz', f'{self.highpass_hz} must be < lowpass_hz ({self.lowpass_hz})')
         if any(f <= 0 for f in self.notch_hz): raise Invalid('notch_hz', f'frequencies must be > 0, got {self.notch_hz}')
 
+# %% ../../nbs/40_eeg.settings.ipynb #832190f3
 @dataclass
 class SpectrogramCfg:
     resample_hz: float = cfield(128.0, lo=1, hi=100000, help='target sample rate (polyphase resampling from the rate read from each file)')
@@ -76,10 +77,12 @@ class EEGSettings:
         if name not in DATASETS: raise UserError(f'dataset: {name!r} is not allowed; allowed: {", ".join(DATASETS)}')
         return self.datasets.get(name) or DatasetPaths()
 
+# %% ../../nbs/40_eeg.settings.ipynb #23b49d03
 def shipped_settings() -> Path:
     "The default settings file shipped with the package (`default.toml`)."
     return Path(str(importlib.resources.files('signal_lab') / 'data' / 'eeg' / 'default.toml'))
 
+# %% ../../nbs/40_eeg.settings.ipynb #3c8a6352
 def load_settings(path=None, # main file (None: `$SIGNAL_LAB_CONFIG`, else the shipped default.toml)
                   overlays=(), # files merged on top, in order (e.g. dev.toml)
                   overrides=None # `KEY=VALUE` strings or a nested dict

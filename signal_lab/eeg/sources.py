@@ -102,6 +102,7 @@ def parse_mit_summary(path) -> dict[str, list[tuple[float, float]]]:
             out[cur].append((start, float(m.group(1)))); start = None
     return out
 
+# %% ../../nbs/45_eeg.sources.ipynb #bc55dff6
 def parse_mit_channels(path) -> list[str]:
     "The first channel list (`Channel N: NAME`) of a CHB-MIT summary, in order, duplicates kept."
     out = []

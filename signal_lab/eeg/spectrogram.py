@@ -28,6 +28,7 @@ def canonical_channel(name:str, # a channel label as a file spells it
 
 REFERENCE = -1   # pick_channels index of a channel that is the recording's reference: all zeros
 
+# %% ../../nbs/42_eeg.spectrogram.ipynb #4a4a4cfa
 def pick_channels(available, # channel names in the file
                   wanted, # canonical names to pick, in this order
                   source='<recording>', # file named in errors
@@ -102,6 +103,7 @@ def psd_stft(x, # (channels, n) float array or tensor
     p[:, 1:(n_fft + 1) // 2] *= 2  # one-sided: double all but DC (and Nyquist for even n_fft)
     return p
 
+# %% ../../nbs/42_eeg.spectrogram.ipynb #e5d65272
 def to_db(p, floor:float=1e-20, inplace:bool=False):
     "10·log10 of a power array (tensor or ndarray), floored; `inplace` reuses a tensor's memory."
     import torch
@@ -111,6 +113,7 @@ def to_db(p, floor:float=1e-20, inplace:bool=False):
 
 DB_RANGE = (-160.0, -80.0)  # dB re 1 V²/Hz: EEG of 10–100 µV lies within it (the settings' default too)
 
+# %% ../../nbs/42_eeg.spectrogram.ipynb #05002d9b
 def db_to_image(db, db_range=DB_RANGE) -> np.ndarray:
     "Map dB to uint8 [0, 255] over `db_range` (clipped), low frequencies at the bottom row."
     d = np.asarray(db, np.float32)

@@ -57,6 +57,7 @@ PLANTED_EFFECTS = {
     'seizure': 'a 3 Hz rhythmic burst of ~80 µV on every channel during each seizure interval',
 }
 
+# %% ../../nbs/43_eeg.synthetic.ipynb #f855767b
 def planted_effects(gender:str|None=None, # 'F' or 'M'
                     age:float|None=None, # years
                     health:str|None=None, # 'H' or 'PD'

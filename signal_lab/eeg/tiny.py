@@ -32,6 +32,7 @@ def tiny_clip_tokenizer(folder) -> 'CLIPTokenizer':
     write_text(d / 'vocab.json', json.dumps(vocab)); write_text(d / 'merges.txt', '#version: 0.2\n')
     return CLIPTokenizer.from_pretrained(str(d), model_max_length=77)
 
+# %% ../../nbs/54d_eeg.tiny.ipynb #ca60fdb0
 def tiny_sd_folder(arch:str, # 'sd15' or 'sd35'
                    out, # folder to write (save_pretrained layout)
                    seed:int=0) -> Path:

@@ -30,11 +30,13 @@ class DataCfg:
     folder: str = cfield('', help='its folder; empty: <output_root>/<dataset> from the EEG settings')
     settings: str = cfield('', help='EEG settings TOML giving output_root (empty: $SIGNAL_LAB_CONFIG, else the shipped default)')
 
+# %% ../../nbs/51_eeg.train.ipynb #53c26c6d
 @dataclass
 class TaskCfg:
     weight: float = cfield(1.0, lo=0, help='weight of this task in the summed loss')
     class_weights: str = cfield('none', choices=['none', 'balanced'], help='classification: balanced = n / (K · n_k) from train counts')
 
+# %% ../../nbs/51_eeg.train.ipynb #d4abb83d
 @dataclass
 class ModelCfg:
     trunk: str = cfield('fbank', choices=list(TRUNKS), help='feature trunk (fbank: a learned filter bank on band power, the best across unseen subjects in bench/eeg_generalise.py)')
@@ -47,6 +49,7 @@ class ModelCfg:
     freq_mask: int = cfield(0, lo=0, help='augmentation: one band of up to this many frequency bins zeroed per training window (0: none)')
     recenter: str = cfield('subject', choices=['subject', 'none'], help="riemann: each subject's covariances whitened by their own Riemannian mean (no labels used)")
 
+# %% ../../nbs/51_eeg.train.ipynb #a3743e2d
 @dataclass
 class TrainCfg:
     epochs: int = cfield(60, lo=1, hi=100000, help='passes over the train windows')
@@ -66,6 +69,7 @@ class TrainCfg:
     tensorboard: bool = cfield(True, help='write TensorBoard logs when tensorboard is installed')
     wandb: bool = cfield(False, help='log to Weights & Biases (opt-in; WANDB_MODE=offline works)')
 
+# %% ../../nbs/51_eeg.train.ipynb #2358b9b9
 @dataclass
 class CheckpointCfg:
     monitor: dict[str, float] = cfield({}, help='val metric -> weight, summed and maximised, e.g. {"gender.balanced_accuracy" = 1, "age.mae_std" = -1}; empty: each task\'s main metric × its weight')
@@ -92,10 +96,12 @@ class ClassifierConfig:
             if m not in CLS_METRICS + REG_METRICS:
                 raise Invalid('checkpoint.monitor', f'{k!r}: metric {m!r} is not allowed; allowed: {", ".join(CLS_METRICS + REG_METRICS)} (or val_loss)')
 
+# %% ../../nbs/51_eeg.train.ipynb #ba740e9c
 def shipped_configs() -> dict[str, Path]:
     "Name -> path of the classifier configs shipped as package data."
     return shipped_files('data', 'eeg', 'classification')
 
+# %% ../../nbs/51_eeg.train.ipynb #d3fe6d3b
 def load_classifier_config(config=None, # a path, or the name of a shipped config (None: all defaults)
                            overrides=None # `KEY=VALUE` strings or a nested dict
                           ) -> ClassifierConfig:
@@ -110,6 +116,7 @@ def resolve_data(cfg:ClassifierConfig) -> Path:
     st = load_settings(cfg.data.settings or None)
     return Path(st.output_root) / 'meta' if cfg.data.dataset == 'meta' else st.dataset_output(cfg.data.dataset)
 
+# %% ../../nbs/51_eeg.train.ipynb #cfbe086c
 def read_metadata(folder) -> 'pd.DataFrame':
     "metadata.csv of a dataset folder, with subjects checked disjoint across splits and a `subject_key` column (dataset:subject)."
     import pandas as pd
@@ -123,6 +130,7 @@ def read_metadata(folder) -> 'pd.DataFrame':
     check_disjoint(zip(md.subject_key, md.split))
     return md
 
+# %% ../../nbs/51_eeg.train.ipynb #3d2cbdab
 def task_specs(md, names) -> dict:
     "LabelSpecs of `names` from the registries of the datasets in `md`; unknown names raise with the allowed ones."
     from signal_lab.eeg.labels import registry, merge_registries
@@ -132,6 +140,7 @@ def task_specs(md, names) -> dict:
         if t not in reg: raise UserError(f'tasks: {t!r} is not a label of {", ".join(ds)}; allowed: {", ".join(reg)}')
     return {t: reg[t] for t in names}
 
+# %% ../../nbs/51_eeg.train.ipynb #3dcb9cf7
 def encode_targets(rows, specs:dict) -> dict:
     "task -> float array of encoded targets for `rows` (-1 or NaN where the label is missing)."
     out = {}
@@ -143,6 +152,7 @@ def encode_targets(rows, specs:dict) -> dict:
         out[name] = np.array([miss if (v is None or v != v) else (miss if enc[v] is None else float(enc[v])) for v in col], float)
     return out
 
+# %% ../../nbs/51_eeg.train.ipynb #71df6022
 def load_split(folder, md, split:str, specs:dict,
                arrays:str='spectrogram' # or 'covariance': the (N, C, C) float32 channel covariances stored beside each array
               ) -> dict:
@@ -172,6 +182,7 @@ def bin_freqs(rows, # metadata rows of one dataset (their `n_fft`, `fs_out`)
     f = np.fft.rfftfreq(int(rows.n_fft.iloc[0]), 1 / float(rows.fs_out.iloc[0]))
     return f if len(f) == n_bins else np.arange(n_bins, dtype=float)
 
+# %% ../../nbs/51_eeg.train.ipynb #7ec53e1e
 def split_balance(md, specs:dict) -> list[str]:
     "One line per split: windows, subjects, and each task's class shares (or mean ± σ) — printed before training."
     lines = []
@@ -188,6 +199,7 @@ def split_balance(md, specs:dict) -> list[str]:
         lines.append(f'{s:5s}: {len(r)} windows, {r.subject_key.nunique()} subjects; ' + '; '.join(bits))
     return lines
 
+# %% ../../nbs/51_eeg.train.ipynb #39b18a57
 def shuffle_labels(y:dict, subjects:np.ndarray, seed:int) -> dict:
     "The shuffled-label control: each task's labels permuted across subjects (a subject keeps one label) — or across windows where labels vary within a subject."
     g = np.random.default_rng(seed + 7919); out = {}
@@ -226,11 +238,13 @@ def task_metrics(task:Task, # the task (for its kind and train σ)
                    auprc=float(M.average_precision_score(yi, pred[:, 1])) if both else float('nan'))
     return out
 
+# %% ../../nbs/51_eeg.train.ipynb #e24cd532
 def monitor_weights(cfg:ClassifierConfig, tasks:list) -> dict:
     "The declared monitor, or by default each task's main metric × its weight (balanced accuracy; −MAE/σ for regression)."
     if cfg.checkpoint.monitor: return dict(cfg.checkpoint.monitor)
     return {(f'{t.name}.mae_std' if t.is_regression else f'{t.name}.balanced_accuracy'): (-t.weight if t.is_regression else t.weight) for t in tasks}
 
+# %% ../../nbs/51_eeg.train.ipynb #82e014d8
 def monitor_score(weights:dict, metrics:dict) -> float:
     "Σ weight · metric over the monitor (NaN if a metric is missing or NaN), summed exactly (`math.fsum`): the same bits in any key order."
     terms = [w * (v if (v := metrics.get(k, float('nan'))) is not None else float('nan')) for k, w in weights.items()]
@@ -261,6 +275,7 @@ def predict(model, tasks:list, x:np.ndarray, device='cpu', batch:int=256) -> dic
     "task -> probabilities (N, K) or predictions in original units (N,)."
     return _units(_predict(model, x, device, batch), tasks)
 
+# %% ../../nbs/51_eeg.train.ipynb #97996275
 def evaluate_split(model, tasks:list, data:dict, device='cpu') -> dict:
     "Flat `{task.metric: value}` on one loaded split, plus the val loss."
     import torch

@@ -18,10 +18,12 @@ def group_norm(c:int) -> nn.GroupNorm:
     "GroupNorm over `c` channels in up to 8 groups."
     return nn.GroupNorm(min(8, c), c)
 
+# %% ../../nbs/50a_eeg.trunks.ipynb #dca8f09f
 def conv_block(i:int, o:int, k=3, s=1) -> nn.Sequential:
     "Conv2d (no bias) → GroupNorm → ReLU, padded to keep the size (before the stride)."
     return nn.Sequential(nn.Conv2d(i, o, k, stride=s, padding=(k // 2 if isinstance(k, int) else (k[0] // 2, k[1] // 2)), bias=False), group_norm(o), nn.ReLU(inplace=True))
 
+# %% ../../nbs/50a_eeg.trunks.ipynb #80222730
 class AvgMax(nn.Module):
     "Global average and max over (freq, frame), side by side."
     def forward(self, x): return torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1)
@@ -111,6 +113,7 @@ def conv1d_block(i:int, o:int, s:int) -> nn.Sequential:
     "Conv1d (kernel 5, no bias) → GroupNorm → ReLU."
     return nn.Sequential(nn.Conv1d(i, o, 5, stride=s, padding=2, bias=False), group_norm(o), nn.ReLU(inplace=True))
 
+# %% ../../nbs/50a_eeg.trunks.ipynb #72258905
 class Spectral(nn.Module):
     "(B, C, F, T) → frames averaged → 1-D convolutions along frequency → (B, 8·width) average and max."
     def __init__(self, C:int, width:int=32):
@@ -129,6 +132,7 @@ class Res(nn.Module):
         self.skip = nn.Sequential(nn.Conv2d(i, o, 1, 2, bias=False), group_norm(o))
     def forward(self, x): return nn.functional.elu(self.a(x) + self.skip(x))
 
+# %% ../../nbs/50a_eeg.trunks.ipynb #535df5f3
 def conv_trunk(name:str, # 'cnn', 'cnn_light' or 'resnet2d'
                C:int, width:int=32) -> nn.Sequential:
     "A 2-D convolutional trunk over (freq, frame) with the channels as features, `out_dim` = 8·width."

@@ -34,6 +34,7 @@ def resolution_warning(real, # real side
             + ('is at full resolution' if rr is None else f'is at {rr}') + ": the distance includes detail the model cannot draw. The fair reference is "
             "the real set at the model's resolution: signal_lab.eeg.sample.model_resolution_view(RUN, REAL, OUT), then --real OUT")
 
+# %% ../../nbs/63_metrics.cli.ipynb #84cb171a
 def compare(real, # real side: image folder, array dataset folder or .npy
             fake, # generated side, same kind
             extractor='random-cnn', # random-cnn[:SEED], a classifier run, a DINOv2/CLIP folder or an InceptionV3 .pth

@@ -100,6 +100,7 @@ def _resize(img:np.ndarray, size:int) -> np.ndarray:
     if img.shape[:2] == (size, size): return img
     return np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
 
+# %% ../../nbs/61_metrics.features.ipynb #e8aca4a1
 class Extractor:
     "Base: `features(batch) -> (n, d)`; subclasses set id, kind, weights_hash, preprocessing."
     id, kind, weights_hash = 'base', 'images', ''
@@ -178,6 +179,7 @@ class InceptionLocal(Extractor):
 _MEANS = {'dinov2': ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
           'clip': ([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711])}
 
+# %% ../../nbs/61_metrics.features.ipynb #e4cb87f6
 class HFVision(Extractor):
     "A DINOv2 or CLIP folder (`save_pretrained`) loaded with `local_files_only=True`."
     kind = 'images'
@@ -218,6 +220,7 @@ def registered_extractors() -> dict:
     from importlib.metadata import entry_points
     return {ep.name: ep for ep in entry_points(group='signal_lab.extractors')}
 
+# %% ../../nbs/61_metrics.features.ipynb #18cba376
 def resolve_extractor(spec:str='random-cnn', # random-cnn[:SEED], a classifier run folder, a weights folder or .pth file
                       device=None, # torch device (None: cuda when available)
                       checkpoint:str='best' # checkpoint of a classifier run
@@ -244,12 +247,14 @@ def default_cache() -> Path:
     "Where features are cached: $SIGNAL_LAB_CACHE/features, else ~/.cache/signal_lab/features."
     return Path(os.environ.get('SIGNAL_LAB_CACHE') or Path.home() / '.cache' / 'signal_lab') / 'features'
 
+# %% ../../nbs/61_metrics.features.ipynb #6a5b0373
 def cache_key(inp:Input, ex:Extractor) -> tuple[str, str]:
     "(key, content hash): sha256 over the sorted (path, size, sha256) list + selection, then with extractor id, weights hash, preprocessing."
     sel = {k: v for k, v in inp.selection.items() if k != 'extra_files'}
     content = sha256_json(dict(files=inp.hashed_files(), selection=sel, n=len(inp), index=inp.index))
     return sha256_json(dict(content=content, extractor=ex.describe(), v=1)), content
 
+# %% ../../nbs/61_metrics.features.ipynb #ca6e9bae
 def extract(inp:Input, # what to read (open_input)
             ex:Extractor, # a prepared extractor
             cache=None, # cache folder (None: default_cache(); False: no cache)

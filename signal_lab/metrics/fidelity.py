@@ -23,6 +23,7 @@ def as_features(a, # array-like (n, d)
     if not np.isfinite(a).all(): raise UserError(f'{name}: {int((~np.isfinite(a)).any(1).sum())} sample(s) have NaN or inf features')
     return np.ascontiguousarray(a)
 
+# %% ../../nbs/60_metrics.fidelity.ipynb #e947a5a8
 def feature_pair(real, fake) -> tuple[np.ndarray, np.ndarray]:
     "Both sides checked by `as_features`, of equal width, in one common dtype."
     r, f = as_features(real, 'real'), as_features(fake, 'fake')
@@ -108,6 +109,7 @@ def gaussian_stats(x:np.ndarray, # features (n, d)
     mu = w @ x / w.sum(); xc = x - mu
     return mu, (xc * w[:, None]).T @ xc / (w.sum() - 1)
 
+# %% ../../nbs/60_metrics.fidelity.ipynb #cd6c170a
 def frechet_distance(mu1, s1, mu2, s2) -> float:
     "‖μ1−μ2‖² + tr Σ1 + tr Σ2 − 2 tr (Σ1^½ Σ2 Σ1^½)^½, in float64."
     e, v = np.linalg.eigh(s1); r1 = (v * np.sqrt(np.clip(e, 0, None))) @ v.T
@@ -116,6 +118,7 @@ def frechet_distance(mu1, s1, mu2, s2) -> float:
     dm = mu1 - mu2
     return float(dm @ dm + np.trace(s1) + np.trace(s2) - 2 * tr)
 
+# %% ../../nbs/60_metrics.fidelity.ipynb #0cc713f6
 def fid(real, # real features (n, d)
         fake, # generated features (m, d)
         n_boot:int=10, # bootstrap resamples for the standard error (0: none)

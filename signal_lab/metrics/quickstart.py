@@ -28,6 +28,7 @@ GENERATORS = {'real': dict(beta=2.0, base=(0.45, 0.42, 0.38), tint=(1.0, 0.9, 0.
               'good': dict(beta=2.0, base=(0.45, 0.42, 0.38), tint=(1.0, 0.9, 0.8), blobs=3.0),
               'shifted': dict(beta=2.3, base=(0.465, 0.42, 0.365), tint=(1.0, 0.85, 0.7), blobs=2.0)}
 
+# %% ../../nbs/64_metrics.quickstart.ipynb #b12a67cd
 def demo_images(root, # folder to write
                 name:str='real', # real, good or shifted (see GENERATORS)
                 n:int=120, seed:int=0) -> Path:
@@ -64,6 +65,7 @@ def plot_comparison(results:dict, # name -> compare result
     fig.tight_layout()
     return fig
 
+# %% ../../nbs/64_metrics.quickstart.ipynb #21a563c9
 def quickstart(out, seed:int=0, n:int=150) -> dict:
     "Demo sets + metrics + figure; also compares the defects and EEG quickstart folders when they are next to `out`."
     import matplotlib.pyplot as plt
