@@ -157,6 +157,7 @@ def run_quickstart(out, seed:int=0, pillars=None) -> tuple[Path, list]:
 
 # %% ../nbs/90_cli.ipynb #021233f5
 def quickstart(argv=()):
+    "`signal-lab quickstart`: run every pillar's quickstart, print the report's path; 1 if a pillar failed."
     p = ArgParser('signal-lab quickstart', description='Run every pillar on built-in defaults at a small size and write OUT/REPORT.md.')
     p.add_argument('--out', default='quickstart_out', help='output folder (default: quickstart_out)')
     p.add_argument('--seed', type=seed_int, default=0, help='random seed')

@@ -379,7 +379,9 @@ def load_batch(self:LabelingApp):
 
 # %% ../../nbs/35_al.app.ipynb #9904c87f
 @patch
-def save_state(self:LabelingApp): write_json(self.state_path, self.app_state)
+def save_state(self:LabelingApp):
+    "Write the app's own state (mode, pending batch) beside the labels."
+    write_json(self.state_path, self.app_state)
 
 # %% ../../nbs/35_al.app.ipynb #2773aec3
 @patch

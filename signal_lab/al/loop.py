@@ -91,11 +91,15 @@ def _save(self:ALSession, st=None):
                                                      n_pending=len(st['pending']), classes=self.classes, last=st['metrics'][-1] if st['metrics'] else None))
 
 @patch(as_prop=True)
-def pending(self:ALSession) -> list: return list(self.state['pending'])
+def pending(self:ALSession) -> list:
+    "The images queried by the last round and not yet in the labeled pool."
+    return list(self.state['pending'])
 
 # %% ../../nbs/34_al.loop.ipynb #65f29927
 @patch(as_prop=True)
-def labeled(self:ALSession) -> list: return list(self.state['labeled'])
+def labeled(self:ALSession) -> list:
+    "The images of the labeled pool."
+    return list(self.state['labeled'])
 
 # %% ../../nbs/34_al.loop.ipynb #4a50750d
 @patch

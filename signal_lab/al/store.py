@@ -172,7 +172,9 @@ def _replay(self:LabelStore):
     return self._memo[1]
 
 @patch
-def labels_now(self:LabelStore) -> dict: return {f: e['label'] for f, e in self._replay()[0].items()}
+def labels_now(self:LabelStore) -> dict:
+    "The effective labels of the events already read (the log is not re-read)."
+    return {f: e['label'] for f, e in self._replay()[0].items()}
 
 # %% ../../nbs/35a_al.store.ipynb #2511b80a
 @patch
@@ -207,11 +209,15 @@ def labels(self:LabelStore) -> dict:
 
 # %% ../../nbs/35a_al.store.ipynb #a790ab39
 @patch(as_prop=True)
-def skipped(self:LabelStore) -> set: return set(self._fresh()[1])     # copies: the replay is shared
+def skipped(self:LabelStore) -> set:
+    "The images skipped and not labelled since."
+    return set(self._fresh()[1])     # copies: the replay is shared
 
 # %% ../../nbs/35a_al.store.ipynb #463f6534
 @patch(as_prop=True)
-def marks(self:LabelStore) -> dict: return dict(self._fresh()[2])
+def marks(self:LabelStore) -> dict:
+    "`{file_name: 'unsure' or 'ignore'}` of the marked images."
+    return dict(self._fresh()[2])
 
 # %% ../../nbs/35a_al.store.ipynb #dd15dcd2
 @patch
@@ -237,11 +243,14 @@ def disagreements(self:LabelStore):
 # %% ../../nbs/35a_al.store.ipynb #36945ab6
 @patch(as_prop=True)
 def events(self:LabelStore) -> list:
+    "Every event of the log, re-read from disk, in order."
     self._fresh(); return list(self._ev)
 
 # %% ../../nbs/35a_al.store.ipynb #be50d392
 @patch
-def close(self:LabelStore): pass
+def close(self:LabelStore):
+    "Nothing to release (no file stays open between calls): present so a store can be used like a file."
+    pass
 
 # %% ../../nbs/35a_al.store.ipynb #74f28c42
 def _user():

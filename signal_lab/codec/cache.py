@@ -101,6 +101,7 @@ def analyze_chunks(x:np.ndarray, starts, cfg:AudioConfig) -> dict:
 # %% ../../nbs/57_codec.cache.ipynb #a720298f
 def cache_params(audio:AudioConfig, chunks_per_track, chunk_sampling, min_start_sec, max_start_sec, split_by_track, pad_short, seed,
                  silence_dbfs:float=-60.0) -> dict:
+    "The settings that shape a cache, as the dict its hash is taken over."
     return dict(audio=asdict(audio), chunks_per_track=chunks_per_track, chunk_sampling=chunk_sampling, min_start_sec=min_start_sec,
                 max_start_sec=max_start_sec, split_by_track=split_by_track, pad_short=pad_short, seed=seed, silence_dbfs=silence_dbfs)
 

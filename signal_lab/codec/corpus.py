@@ -260,7 +260,9 @@ def _wav_bytes(x, sr):
     b = io.BytesIO(); sf.write(b, np.clip(x, -1, 1), sr, format='WAV', subtype='PCM_16'); return b.getvalue()
 
 # %% ../../nbs/55_codec.corpus.ipynb #e04a06f4
-def clip_id(tune:str, instrument:str, source:str) -> str: return f'{tune}-{instrument}-{source}'
+def clip_id(tune:str, instrument:str, source:str) -> str:
+    "The id of a clip: tune, instrument and source joined by '-'."
+    return f'{tune}-{instrument}-{source}'
 
 # %% ../../nbs/55_codec.corpus.ipynb #9610f9ea
 def build_corpus(out, # output folder

@@ -126,6 +126,7 @@ def decisions(self:ClipTriage) -> dict:
 # %% ../../nbs/59b_codec.triage.ipynb #bf34661c
 @patch
 def counts(self:ClipTriage) -> dict:
+    "Clips accepted, rejected, left and skipped."
     d = list(self.decisions().values())
     return dict(accepted=d.count('accept'), rejected=d.count('reject'), left=len(self.clips) - len(d),
                 skipped=len(set(self.queue()) & self.store.skipped))

@@ -18,6 +18,7 @@ CLASSES = ('none', 'scratch', 'pit_corrosion', 'stain', 'crack')
 
 @dataclass
 class TextureCfg:
+    "The textured background: noise families, spectral exponent, grain, illumination and sensor noise."
     families: list[str] = cfield(['spectral', 'fbm'], choices=['spectral', 'fbm'], help='background families drawn uniformly')
     beta: tuple[float, float] = cfield((1.6, 3.0), lo=0, hi=5, help='spectral exponent of 1/f^beta noise')
     anisotropy: tuple[float, float] = cfield((1.0, 4.0), lo=1, hi=20, help='ratio of correlation lengths along/across the grain')
@@ -29,6 +30,7 @@ class TextureCfg:
 # %% ../../nbs/20_defects.config.ipynb #f40401c4
 @dataclass
 class DefectRanges:
+    "The ranges a defect draws its size, contrast, blur, density and orientation from."
     size: tuple[float, float] = cfield((0.15, 0.5), lo=0, lo_open=True, hi=1, help='extent as a share of the image side')
     contrast: tuple[float, float] = cfield((2.0, 4.5), lo=0, lo_open=True, hi=50, help='peak deviation in texture sigmas')
     blur: tuple[float, float] = cfield((0.0, 1.5), lo=0, hi=20, help='Gaussian blur of the defect (pixels)')
@@ -38,18 +40,21 @@ class DefectRanges:
 # %% ../../nbs/20_defects.config.ipynb #4cfa5c67
 @dataclass
 class ScratchRanges(DefectRanges):
+    "Scratch ranges: as `DefectRanges`, with longer sizes."
     size: tuple[float, float] = cfield((0.2, 0.6), lo=0, lo_open=True, hi=1, help='length as a share of the image side')
 
 # %% ../../nbs/20_defects.config.ipynb #70ab82bc
 @dataclass
 class CrackRanges(DefectRanges):
     # long, branching walks: short, unbranched cracks are indistinguishable from curved scratches
+    "Crack ranges: longer main branches and more branching."
     size: tuple[float, float] = cfield((0.3, 0.7), lo=0, lo_open=True, hi=1, help='main-branch length as a share of the image side')
     density: tuple[float, float] = cfield((0.6, 1.0), lo=0, hi=1, help='branching, 0..1')
 
 # %% ../../nbs/20_defects.config.ipynb #c40b24a5
 @dataclass
 class DefectsConfig:
+    "A defects dataset's whole config; `load_defects_config` builds and validates it."
     image_size: int = cfield(256, lo=32, hi=4096)
     classes: list[str] = cfield(list(CLASSES), choices=list(CLASSES), help='classes to generate')
     class_weights: list[float] = cfield([], help='relative frequency per class (empty: balanced)')

@@ -159,6 +159,7 @@ def load_hf_dataset(root, # a dataset folder written by generate_dataset
 
 # %% ../../nbs/22_defects.generate.ipynb #293aa13a
 def add_generate_args(p):
+    "Add the dataset-generation options to the parser `p` and return it."
     p.add_argument('--config', help='JSON/YAML/TOML config (default: the shipped dataset_config.json)')
     p.add_argument('--output', required=True, help='dataset folder')
     p.add_argument('--num-images', type=int_range(1, 10_000_000), default=1000, help='images in all splits (at least one per split: 21 with the shipped config)')
@@ -172,6 +173,7 @@ def add_generate_args(p):
 
 # %% ../../nbs/22_defects.generate.ipynb #87d4cbd9
 def run_generate(a):
+    "Generate a dataset from parsed arguments `a`; print the warnings and per-split counts; return the exit code."
     cfg = load_defects_config(a.config, a.set)
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')

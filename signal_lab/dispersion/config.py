@@ -17,6 +17,7 @@ __all__ = ['SHIPPED', 'PathsCfg', 'GridCfg', 'PhysicsCfg', 'ArrayCfg', 'Spectrum
 # %% ../../nbs/10_dispersion.config.ipynb #e1015c9e
 @dataclass
 class PathsCfg:
+    "Where a dataset goes: its root folder and the places of its records, masks and manifest."
     output_root: str = cfield('dispersion_data', help='dataset root folder')
     curves_subdir: str = cfield('records', help='`.npz` records (spectrum, curves, model, ...) go here, under output_root')
     mask_subdir: str = cfield('masks', help='mask `.npz` files go here, under output_root')
@@ -25,6 +26,7 @@ class PathsCfg:
 # %% ../../nbs/10_dispersion.config.ipynb #c1360443
 @dataclass
 class GridCfg:
+    "The frequency (Hz) and phase-velocity (m/s) axes of every image and mask."
     fmin: float = cfield(5.0, lo=0, lo_open=True, help='lowest frequency (Hz)')
     fmax: float = cfield(60.0, lo=0, lo_open=True, help='highest frequency (Hz)')
     nf: int = cfield(128, lo=4, hi=4096, help='number of frequencies')
@@ -38,6 +40,7 @@ class GridCfg:
 # %% ../../nbs/10_dispersion.config.ipynb #c1d1f8a8
 @dataclass
 class PhysicsCfg:
+    "How layered earth models are drawn and solved: layers, velocities, wave type, modes and solver settings."
     n_layers: tuple[int, int] = cfield((2, 5), lo=1, hi=30, help='number of layers incl. the half-space, [min, max]')
     thickness: tuple[float, float] = cfield((2.0, 15.0), lo=0, lo_open=True, help='layer thickness range (m)')
     vs: tuple[float, float] = cfield((120.0, 900.0), lo=0, lo_open=True, help='shear velocity range (m/s)')
@@ -64,6 +67,7 @@ class PhysicsCfg:
 # %% ../../nbs/10_dispersion.config.ipynb #db67c960
 @dataclass
 class ArrayCfg:
+    "The simulated receiver array: traces, spacing and the source offset (fixed, or drawn per record)."
     traces: int = cfield(48, lo=2, hi=10000, help='number of receivers')
     first_offset: float = cfield(5.0, lo=0, help='source-to-first-receiver distance (m)')
     spacing: float = cfield(1.0, lo=0, lo_open=True, help='receiver spacing (m)')
@@ -74,6 +78,7 @@ class ArrayCfg:
 # %% ../../nbs/10_dispersion.config.ipynb #07bbe8ff
 @dataclass
 class SpectrumCfg:
+    "The dispersion image: transform, normalisation, noise, mode amplitudes and the recording chain's band."
     method: str = cfield('phase_shift', choices=['phase_shift', 'fk'], help='dispersion transform')
     normalization: str = cfield('frequency', choices=['frequency', 'global', 'none'], help='spectrum normalisation')
     snr_db: float = cfield(30.0, lo=-40, hi=200, help='SNR of random noise added to the f-x gather (dB)')
@@ -92,6 +97,7 @@ class SpectrumCfg:
 # %% ../../nbs/10_dispersion.config.ipynb #9dccb9f7
 @dataclass
 class MasksCfg:
+    "How each mode's label curve becomes a mask: Gaussian or polyline, its width, and whether masks are saved."
     kind: str = cfield('gaussian', choices=['gaussian', 'polyline'], help='how a mode curve becomes a mask')
     sigma: float = cfield(60.0, lo=0, lo_open=True, help='Gaussian width across velocity (m/s)')
     sigma_rel: float = cfield(0.0, lo=0, hi=1, help='if > 0: Gaussian width as a share of the mode velocity (0.05 = 5%), instead of sigma')
@@ -102,18 +108,21 @@ class MasksCfg:
 # %% ../../nbs/10_dispersion.config.ipynb #a8bf7fd0
 @dataclass
 class NoiseAug:
+    "Noise added to the image of some records: probability and SNR range."
     prob: float = cfield(0.0, lo=0, hi=1)
     snr_db: tuple[float, float] = cfield((5.0, 20.0), lo=-40, hi=200, help='SNR range of noise added to the spectrum (dB)')
 
 # %% ../../nbs/10_dispersion.config.ipynb #daa3f517
 @dataclass
 class OcclusionAug:
+    "A frequency band blanked in some records: probability and band width."
     prob: float = cfield(0.0, lo=0, hi=1)
     width: tuple[float, float] = cfield((0.05, 0.2), lo=0, lo_open=True, hi=1, help='occluded frequency band, share of the axis')
 
 # %% ../../nbs/10_dispersion.config.ipynb #04a7d783
 @dataclass
 class WarpAug:
+    "Stretches of the velocity and frequency axes of some records: probability and factor ranges."
     prob: float = cfield(0.0, lo=0, hi=1)
     velocity: tuple[float, float] = cfield((0.9, 1.1), lo=0, lo_open=True, help='velocity-axis stretch factor range')
     frequency: tuple[float, float] = cfield((0.95, 1.05), lo=0, lo_open=True, help='frequency-axis stretch factor range')
@@ -121,6 +130,7 @@ class WarpAug:
 # %% ../../nbs/10_dispersion.config.ipynb #2d7e0d85
 @dataclass
 class InterferenceAug:
+    "A coherent, non-dispersive event laid over some records: probability, apparent velocity, amplitude."
     prob: float = cfield(0.0, lo=0, hi=1)
     velocity: tuple[float, float] = cfield((300.0, 1500.0), lo=0, lo_open=True, help='apparent velocity of a coherent, non-dispersive event (m/s)')
     amplitude: tuple[float, float] = cfield((0.3, 1.0), lo=0, hi=10, help='its amplitude relative to the fundamental mode')
@@ -128,6 +138,7 @@ class InterferenceAug:
 # %% ../../nbs/10_dispersion.config.ipynb #24a85505
 @dataclass
 class AugmentationCfg:
+    "The four augmentations, each with its own probability (all off by default)."
     noise: NoiseAug = cfield(NoiseAug)
     occlusion: OcclusionAug = cfield(OcclusionAug)
     warp: WarpAug = cfield(WarpAug)
@@ -136,11 +147,13 @@ class AugmentationCfg:
 # %% ../../nbs/10_dispersion.config.ipynb #077e4cfc
 @dataclass
 class CliCfg:
+    "Command-line defaults that do not change the data."
     dry_run_samples: int = cfield(4, lo=1, help='samples generated when --samples is not given')
 
 # %% ../../nbs/10_dispersion.config.ipynb #774868d6
 @dataclass
 class DispersionConfig:
+    "A dispersion dataset's whole config; `load_dispersion_config` builds and validates it."
     paths: PathsCfg = cfield(PathsCfg)
     grid: GridCfg = cfield(GridCfg)
     physics: PhysicsCfg = cfield(PhysicsCfg)

@@ -21,6 +21,7 @@ __all__ = ['PickerConfig', 'load_records', 'UNet', 'argmax_picks', 'pick', 'scor
 # %% ../../nbs/16b_dispersion.picker.ipynb #29382c0a
 @dataclass
 class PickerConfig:
+    "A picker training run: data, network size, schedule, target width, validation share, seed and threads."
     data: list = cfield([], help='training dataset folders (each with manifests/labels.jsonl) or manifest files')
     modes: int = cfield(2, lo=1, hi=10, help='modes the picker learns (fundamental first)')
     width: int = cfield(16, lo=4, hi=256, help='channels of the first U-Net level (doubled per level)')

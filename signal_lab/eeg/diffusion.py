@@ -25,6 +25,7 @@ ARCHS = ('dit', 'unet', 'sd15', 'sd35')
 
 @dataclass
 class DiffDataCfg:
+    "Which dataset a diffusion model trains on, and how its windows become images."
     dataset: str = cfield('parkinsons', choices=['math', 'parkinsons', 'seed', 'mit', 'meta'], help='which preprocessed dataset (meta: the weighted meta-dataset)')
     folder: str = cfield('', help='its folder; empty: <output_root>/<dataset> from the EEG settings')
     settings: str = cfield('', help='EEG settings TOML giving output_root (empty: $SIGNAL_LAB_CONFIG, else the shipped default)')
@@ -37,6 +38,7 @@ class DiffDataCfg:
 # %% ../../nbs/54_eeg.diffusion.ipynb #2c69b63b
 @dataclass
 class CondCfg:
+    "Conditioning (classes, captions or none) and how often it is dropped for guidance."
     kind: str = cfield('class', choices=['class', 'caption', 'none'], help='class: the product of `tasks`; caption: a metadata text column (sd15/sd35)')
     tasks: list[str] = cfield(['health'], help='registry tasks whose class combinations are the classes, e.g. ["gender", "health"]')
     caption_column: str = cfield('caption', help='metadata column holding the captions')
@@ -45,6 +47,7 @@ class CondCfg:
 # %% ../../nbs/54_eeg.diffusion.ipynb #3ff1f1b6
 @dataclass
 class DiffModelCfg:
+    "The denoiser: architecture, size, a local pretrained folder and LoRA."
     arch: str = cfield('dit', choices=list(ARCHS), help='dit / unet: from scratch (or from `pretrained`); sd15 / sd35: fine-tune a local Stable Diffusion folder')
     pretrained: str = cfield('', help='a local folder (save_pretrained layout, or a diffusion run); required for sd15/sd35; never downloaded')
     width: int = cfield(128, lo=8, hi=4096, help='dit: hidden size (heads × head dim); unet: channels of the first level')
@@ -58,6 +61,7 @@ class DiffModelCfg:
 # %% ../../nbs/54_eeg.diffusion.ipynb #122181da
 @dataclass
 class ObjectiveCfg:
+    "DDPM or rectified flow, with their schedules and loss weighting."
     kind: str = cfield('ddpm', choices=['ddpm', 'flow'], help='ddpm: noise prediction on a DDPM schedule; flow: rectified flow (sd35 always)')
     prediction: str = cfield('epsilon', choices=['epsilon', 'v_prediction'], help='ddpm target')
     timesteps: int = cfield(1000, lo=10, hi=10000, help='ddpm training timesteps')
@@ -71,6 +75,7 @@ class ObjectiveCfg:
 # %% ../../nbs/54_eeg.diffusion.ipynb #9b750f97
 @dataclass
 class DiffTrainCfg:
+    "Optimisation, EMA, checkpoints, KID evaluations and logging."
     steps: int = cfield(600, lo=1, hi=10_000_000, help='optimizer steps')
     batch_size: int = cfield(16, lo=1, hi=65536, help='samples per step and process (before accumulation)')
     grad_accum: int = cfield(1, lo=1, hi=1024, help='gradient accumulation steps per optimizer step')
@@ -92,12 +97,14 @@ class DiffTrainCfg:
 # %% ../../nbs/54_eeg.diffusion.ipynb #3038209b
 @dataclass
 class SampleCfg:
+    "Default sampling steps and guidance scale."
     steps: int = cfield(25, lo=1, hi=1000, help='default sampling steps (DDIM for ddpm, Euler for flow)')
     guidance: float = cfield(2.0, lo=0, hi=50, help='default classifier-free guidance scale (1: none)')
 
 # %% ../../nbs/54_eeg.diffusion.ipynb #91ab85f3
 @dataclass
 class DiffusionConfig:
+    "A diffusion model's whole config; `load_diffusion_config` builds and validates it."
     name: str = cfield('eeg-diffusion', help='experiment name: runs go to <runs_root>/<name>/runN')
     runs_root: str = cfield('runs', help='folder holding the experiments')
     data: DiffDataCfg = cfield(DiffDataCfg)

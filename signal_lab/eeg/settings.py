@@ -18,6 +18,7 @@ DATASETS = ('math', 'parkinsons', 'seed', 'mit')
 
 @dataclass
 class DatasetPaths:
+    "One dataset's raw and output folders, channels, reference and filters."
     root: str = cfield('', help='raw inputs; relative to data_root')
     output: str = cfield('', help='preprocessed spectrograms; relative to output_root')
     data_format: str = cfield('int32', choices=['int16', 'int32'], help='Neuroscan .cnt sample format (SEED-V: int32); MNE cannot always infer it')
@@ -37,6 +38,7 @@ class DatasetPaths:
 # %% ../../nbs/40_eeg.settings.ipynb #832190f3
 @dataclass
 class SpectrogramCfg:
+    "The resampling, STFT and windowing settings every dataset shares."
     resample_hz: float = cfield(128.0, lo=1, hi=100000, help='target sample rate (polyphase resampling from the rate read from each file)')
     n_fft: int = cfield(256, lo=8, hi=65536, help='FFT length (samples at resample_hz)')
     win_length: int = cfield(256, lo=2, hi=65536, help='window length (samples), <= n_fft')
@@ -55,6 +57,7 @@ class SpectrogramCfg:
 # %% ../../nbs/40_eeg.settings.ipynb #a0f73d9f
 @dataclass
 class EEGSettings:
+    "All EEG settings; `load_settings` builds and validates them."
     data_root: str = cfield('data/eeg/raw', help='folder holding one folder per raw dataset')
     output_root: str = cfield('data/eeg/processed', help='folder receiving one folder per processed dataset')
     splits: dict[str, float] = cfield({'train': 0.8, 'val': 0.1, 'test': 0.1}, help='split ratios by subject')

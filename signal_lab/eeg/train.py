@@ -26,6 +26,7 @@ REG_METRICS = ('mae', 'rmse', 'r2', 'mae_std')
 
 @dataclass
 class DataCfg:
+    "Which preprocessed dataset a classifier trains on."
     dataset: str = cfield('parkinsons', choices=['math', 'parkinsons', 'seed', 'mit', 'meta'], help='which preprocessed dataset (meta: the weighted meta-dataset)')
     folder: str = cfield('', help='its folder; empty: <output_root>/<dataset> from the EEG settings')
     settings: str = cfield('', help='EEG settings TOML giving output_root (empty: $SIGNAL_LAB_CONFIG, else the shipped default)')
@@ -33,12 +34,14 @@ class DataCfg:
 # %% ../../nbs/51_eeg.train.ipynb #53c26c6d
 @dataclass
 class TaskCfg:
+    "One task: its weight in the loss and its class weights."
     weight: float = cfield(1.0, lo=0, help='weight of this task in the summed loss')
     class_weights: str = cfield('none', choices=['none', 'balanced'], help='classification: balanced = n / (K · n_k) from train counts')
 
 # %% ../../nbs/51_eeg.train.ipynb #d4abb83d
 @dataclass
 class ModelCfg:
+    "The trunk, its size, the input scaling and the augmentations."
     trunk: str = cfield('fbank', choices=list(TRUNKS), help='feature trunk (fbank: a learned filter bank on band power, the best across unseen subjects in bench/eeg_generalise.py)')
     width: int = cfield(16, lo=4, hi=512, help='channels of the first block (transformer: model dim 2·width)')
     depth: int = cfield(2, lo=1, hi=24, help='transformer layers')
@@ -52,6 +55,7 @@ class ModelCfg:
 # %% ../../nbs/51_eeg.train.ipynb #a3743e2d
 @dataclass
 class TrainCfg:
+    "Optimisation, evaluation, device and logging settings, and the shuffled-label control."
     epochs: int = cfield(60, lo=1, hi=100000, help='passes over the train windows')
     max_steps: int = cfield(0, lo=0, help='stop after this many optimizer steps (0: epochs decide)')
     batch_size: int = cfield(64, lo=1, hi=65536, help='windows per step and process')
@@ -72,12 +76,14 @@ class TrainCfg:
 # %% ../../nbs/51_eeg.train.ipynb #2358b9b9
 @dataclass
 class CheckpointCfg:
+    "The validation monitor that picks checkpoints, and how many are kept."
     monitor: dict[str, float] = cfield({}, help='val metric -> weight, summed and maximised, e.g. {"gender.balanced_accuracy" = 1, "age.mae_std" = -1}; empty: each task\'s main metric × its weight')
     top_k: int = cfield(3, lo=1, hi=1000, help='best checkpoints kept')
 
 # %% ../../nbs/51_eeg.train.ipynb #f3a49687
 @dataclass
 class ClassifierConfig:
+    "A classifier's whole config; `load_classifier_config` builds and validates it."
     name: str = cfield('eeg-classifier', help='experiment name: runs go to <runs_root>/<name>/runN')
     runs_root: str = cfield('runs', help='folder holding the experiments')
     data: DataCfg = cfield(DataCfg)
