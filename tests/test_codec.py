@@ -182,7 +182,7 @@ def test_triage_widget_resumes_after_a_killed_kernel_and_triages_the_sample_pack
 @pytest.mark.slow   # about 20 s; fast twin: the tiny-CLAP examples in nbs/57b_codec.clap.ipynb
 def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke_run, tmp_path):
     import pandas as pd
-    from signal_lab.codec.clap import tiny_clap
+    from signal_lab.codec.tiny import tiny_clap
     root, *_ = smoke_run
     data = root / 'codec_smoke_data'
     clap = tiny_clap(tmp_path / 'tiny clap')        # saved locally by the test: nothing downloads

@@ -171,6 +171,38 @@ def test_every_export_has_an_example_with_asserts(path):
     assert not probs, '\n'.join(probs)
 
 
+def layout_problems(nb:dict, name:str='nb') -> list:
+    """The fastcore manner, cell by cell: an `#| export` cell defines at most one public function or class, a markdown
+    sentence stands right before it, and the function or class has a docstring."""
+    import ast, re
+    cells, out = nb['cells'], []
+    for i, c in enumerate(cells):
+        s = ''.join(c['source'])
+        if c['cell_type'] != 'code' or not re.search(r'^#\|\s*export\b', s, re.M): continue
+        try: tree = ast.parse('\n'.join(l for l in s.splitlines() if not l.startswith('#|')))
+        except SyntaxError: continue
+        pub = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and not n.name.startswith('_')]
+        if not pub: continue
+        if len(pub) > 1: out.append(f'{name} cell {i}: {len(pub)} public names in one export cell ({", ".join(n.name for n in pub)})')
+        if i == 0 or cells[i - 1]['cell_type'] != 'markdown': out.append(f'{name} cell {i}: no markdown sentence before {pub[0].name}')
+        out += [f'{name} cell {i}: {n.name} has no docstring' for n in pub if not ast.get_docstring(n)]
+    return out
+
+
+def test_layout_checker_control():
+    cell = lambda kind, s: {'cell_type': kind, 'source': [s]}
+    nb = {'cells': [cell('code', '#| export\ndef f(x): return x\ndef g():\n    "g."'), cell('markdown', 'h does this.'),
+                    cell('code', '#| export\ndef _p(): pass\ndef h():\n    "h."')]}
+    assert layout_problems(nb) == ['nb cell 0: 2 public names in one export cell (f, g)', 'nb cell 0: no markdown sentence before f',
+                                   'nb cell 0: f has no docstring']
+
+
+@pytest.mark.parametrize('path', NBS, ids=[p.stem for p in NBS])
+def test_one_documented_public_name_per_export_cell(path):
+    probs = layout_problems(json.loads(path.read_text()), path.name)
+    assert not probs, '\n'.join(probs)
+
+
 def test_jupyter_save_hook_keeps_notebooks_clean():
     """JupyterLab adds metadata on save (language_info, execution timings and counts); with `jupyter_hooks = True`
     nbdev's pre-save hook (installed once by `nbdev_install_hooks`) cleans it, so opening and saving a notebook

@@ -10,7 +10,7 @@ from ..core.config import UserError
 from ..core.io import write_csv
 
 # %% auto #0
-__all__ = ['AUDIO_SUFFIXES', 'load_clap', 'tiny_clap', 'clap_scores', 'auto_genre']
+__all__ = ['AUDIO_SUFFIXES', 'load_clap', 'clap_scores', 'auto_genre']
 
 # %% ../../nbs/57b_codec.clap.ipynb #5bd93269
 def load_clap(clap_dir:str): # a local save_pretrained folder, or a hub id (online users)
@@ -25,26 +25,6 @@ def load_clap(clap_dir:str): # a local save_pretrained folder, or a hub id (onli
     try: return ClapModel.from_pretrained(src, local_files_only=local).eval(), ClapProcessor.from_pretrained(src, local_files_only=local)
     except OSError as e:
         raise UserError(f'--clap-dir: cannot load CLAP from {src!r} ({str(e).splitlines()[0]})') from None
-
-# %% ../../nbs/57b_codec.clap.ipynb #4479a7fe
-def tiny_clap(folder, # where to save_pretrained the model and processor
-              words=('hiphop', 'lofi', 'classical', 'electronic', 'piano', 'guitar', 'flute', 'this', 'is', 'music'),
-              seed:int=0) -> Path:
-    "Save a tiny random-weight CLAP + processor to `folder` (for tests and offline demos; its labels mean nothing)."
-    import torch
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import ClapConfig, ClapModel, ClapProcessor, ClapFeatureExtractor, RobertaTokenizerFast
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator([' '.join(words)] * 4, vocab_size=300, min_frequency=1, special_tokens=['<s>', '<pad>', '</s>', '<unk>', '<mask>'], show_progress=False)
-    tok = RobertaTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token='<s>', eos_token='</s>', pad_token='<pad>', unk_token='<unk>',
-                               mask_token='<mask>', model_max_length=32)
-    cfg = ClapConfig(text_config=dict(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                                      max_position_embeddings=40),
-                     audio_config=dict(patch_embeds_hidden_size=16, depths=[1, 1], num_attention_heads=[1, 2], hidden_size=32, window_size=8,
-                                       enable_fusion=False), projection_dim=16)
-    torch.manual_seed(seed)
-    ClapModel(cfg).save_pretrained(folder); ClapProcessor(feature_extractor=ClapFeatureExtractor(), tokenizer=tok).save_pretrained(folder)
-    return Path(folder)
 
 # %% ../../nbs/57b_codec.clap.ipynb #bb57d111
 def _pooled(o): return o if hasattr(o, 'norm') else o.pooler_output

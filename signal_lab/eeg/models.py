@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 import numpy as np
+import torch
+from torch import nn
 from ..core.config import UserError
 from .labels import LabelSpec
 
@@ -128,8 +130,10 @@ def make_task(spec:LabelSpec, # the label's spec
     elif class_weights != 'none': raise UserError(f'tasks.{spec.name}.class_weights: {class_weights!r} is not allowed; allowed: none, balanced')
     return Task(spec, weight, cw)
 
-# %% ../../nbs/50_eeg.models.ipynb #854b09cd
-def MultiTaskNet(tasks:list, # Tasks, one head each
+# %% ../../nbs/50_eeg.models.ipynb #721dd9c3
+class MultiTaskNet(nn.Module):
+    "`model(x) -> {task: logits (B, K) | standardised prediction (B,)}`; `model.features(x)` gives the trunk's features."
+    def __init__(self, tasks:list, # Tasks, one head each
                  in_shape:tuple, # (channels, freqs, frames)
                  trunk:str='fbank', width:int=32, depth:int=2, dropout:float=0.1,
                  norm_mean=None, norm_std=None, # (C, F) input statistics (default: 0 and 1), of the input after `input`
@@ -137,41 +141,41 @@ def MultiTaskNet(tasks:list, # Tasks, one head each
                  freqs=None, bands=None, # for the bandpower trunk
                  channel_dropout:float=0.0, # training only: each channel of each window zeroed (set to its train mean) with this probability
                  freq_mask:int=0): # training only: one band of up to this many frequency bins zeroed per window
-    "`model(x) -> {task: logits (B, K) | standardised prediction (B,)}`; `model.features(x)` gives the trunk's features."
-    import torch, torch.nn as nn
-    C, F = (int(in_shape[0]), int(in_shape[1]))   # riemann: ([bands,] C, C); its norm buffers go unused
-    if input not in INPUTS: raise UserError(f'model.input: {input!r} is not allowed; allowed: {", ".join(INPUTS)}')
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.register_buffer('norm_mean', torch.as_tensor(np.zeros((C, F)) if norm_mean is None else norm_mean, dtype=torch.float32)[:, :, None].clone())
-            self.register_buffer('norm_std', torch.as_tensor(np.ones((C, F)) if norm_std is None else norm_std, dtype=torch.float32)[:, :, None].clone())
-            self.trunk = make_trunk(trunk, in_shape, width, depth, dropout, freqs, bands)
-            self.relative = input == 'relative'
-            self.raw = getattr(self.trunk, 'takes_db', False)          # fbank: removes gains itself, drops channels itself
-            self.cov = getattr(self.trunk, 'takes_cov', False)         # riemann: (B, C, C) covariances, no spectrogram augmentation
-            if self.cov and (channel_dropout or freq_mask): raise UserError('model.channel_dropout / model.freq_mask: the riemann trunk reads channel covariances; set both to 0 (mixup applies)')
-            if self.raw: self.trunk.channel_dropout, self.trunk.relative = channel_dropout, self.relative
-            self.drop = nn.Dropout(dropout)
-            self.heads = nn.ModuleDict({t.name: nn.Linear(self.trunk.out_dim, t.n_out) for t in tasks})
-            self.tasks = list(tasks)
-        def features(self, x):
-            x = x.float()
-            if self.cov: return self.trunk(x)
-            z = x if self.raw else ((relative_db(x) if self.relative else x) - self.norm_mean) / self.norm_std
-            if self.training and channel_dropout > 0 and not self.raw:
-                z = z * (torch.rand(z.shape[0], z.shape[1], 1, 1, device=z.device) >= channel_dropout)
-            if self.training and freq_mask > 0:
-                b, _, f, _ = z.shape
-                w = torch.randint(0, freq_mask + 1, (b, 1, 1, 1), device=z.device); s = (torch.rand(b, 1, 1, 1, device=z.device) * (f - w)).long()
-                k = torch.arange(f, device=z.device)[None, None, :, None]
-                band = (k >= s) & (k < s + w)
-                z = torch.where(band, z.mean(2, keepdim=True), z) if self.raw else z * ~band   # stored dB: the channel's mean
-            return self.trunk(z)
-        def forward(self, x):
-            h = self.drop(self.features(x))
-            return {k: (head(h)[:, 0] if t.is_regression else head(h)) for (k, head), t in zip(self.heads.items(), self.tasks)}
-    return Net()
+        C, F = (int(in_shape[0]), int(in_shape[1]))   # riemann: ([bands,] C, C); its norm buffers go unused
+        if input not in INPUTS: raise UserError(f'model.input: {input!r} is not allowed; allowed: {", ".join(INPUTS)}')
+        super().__init__()
+        self.register_buffer('norm_mean', torch.as_tensor(np.zeros((C, F)) if norm_mean is None else norm_mean, dtype=torch.float32)[:, :, None].clone())
+        self.register_buffer('norm_std', torch.as_tensor(np.ones((C, F)) if norm_std is None else norm_std, dtype=torch.float32)[:, :, None].clone())
+        self.trunk = make_trunk(trunk, in_shape, width, depth, dropout, freqs, bands)
+        self.relative = input == 'relative'
+        self.raw = getattr(self.trunk, 'takes_db', False)          # fbank: removes gains itself, drops channels itself
+        self.cov = getattr(self.trunk, 'takes_cov', False)         # riemann: (B, C, C) covariances, no spectrogram augmentation
+        if self.cov and (channel_dropout or freq_mask): raise UserError('model.channel_dropout / model.freq_mask: the riemann trunk reads channel covariances; set both to 0 (mixup applies)')
+        if self.raw: self.trunk.channel_dropout, self.trunk.relative = channel_dropout, self.relative
+        self.channel_dropout, self.freq_mask = channel_dropout, freq_mask
+        self.drop = nn.Dropout(dropout)
+        self.heads = nn.ModuleDict({t.name: nn.Linear(self.trunk.out_dim, t.n_out) for t in tasks})
+        self.tasks = list(tasks)
+
+    def features(self, x):
+        "The trunk's features (B, out_dim) of a batch; in training mode with the channel and frequency masking."
+        x = x.float()
+        if self.cov: return self.trunk(x)
+        z = x if self.raw else ((relative_db(x) if self.relative else x) - self.norm_mean) / self.norm_std
+        if self.training and self.channel_dropout > 0 and not self.raw:
+            z = z * (torch.rand(z.shape[0], z.shape[1], 1, 1, device=z.device) >= self.channel_dropout)
+        if self.training and self.freq_mask > 0:
+            b, _, f, _ = z.shape
+            w = torch.randint(0, self.freq_mask + 1, (b, 1, 1, 1), device=z.device); s = (torch.rand(b, 1, 1, 1, device=z.device) * (f - w)).long()
+            k = torch.arange(f, device=z.device)[None, None, :, None]
+            band = (k >= s) & (k < s + w)
+            z = torch.where(band, z.mean(2, keepdim=True), z) if self.raw else z * ~band   # stored dB: the channel's mean
+        return self.trunk(z)
+
+    def forward(self, x):
+        "`{task: output}`: logits (B, K) for classification, a standardised prediction (B,) for regression."
+        h = self.drop(self.features(x))
+        return {k: (head(h)[:, 0] if t.is_regression else head(h)) for (k, head), t in zip(self.heads.items(), self.tasks)}
 
 # %% ../../nbs/50_eeg.models.ipynb #ebde89c9
 def multitask_loss(out:dict, # model outputs per task
