@@ -43,6 +43,11 @@ def main():
         import pandas as pd
         sl('dispersion', 'image', *sorted(WGHS.glob('*.dat')), '--config', 'config_masw.yaml', '--out', out / 'wghs', '--overwrite')
         sl('dispersion', 'pick', run.path, *sorted((out / 'wghs').glob('*.npz')), '--out', out / 'wghs_picks', '--overwrite')
+        from PIL import Image   # the docs figure: the three source positions side by side
+        ims = [Image.open(out / 'wghs_picks' / f'source_{x}m_picks.png').convert('RGB') for x in (-5, -10, -20)]
+        row = Image.new('RGB', (sum(i.width for i in ims), max(i.height for i in ims)), 'white')
+        for k, im in enumerate(ims): row.paste(im, (sum(i.width for i in ims[:k]), 0))
+        row.save(out / 'wghs_picks.png'); print(f'figure: {out / "wghs_picks.png"} (the docs keep it as nbs/images/dispersion_wghs_picks.png)')
         p = pd.read_csv(out / 'wghs_picks' / 'picks.csv'); p = p[p['mode'] == 0].pivot(index='freq_hz', columns='image', values='velocity')
         spread = (p.max(axis=1) - p.min(axis=1)) / p.median(axis=1)
         for lo, hi in ((5, 10), (10, 20), (20, 40), (40, 60)):
