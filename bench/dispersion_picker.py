@@ -2,7 +2,7 @@
 score it beside the argmax control per mode on three held-out sets (clean, interference-rich, low-velocity layers),
 and pick the real WGHS field records (when ../shared has them), with the agreement between the three source positions.
 
-    python bench/dispersion_picker.py [--out bench/out/picker] [--train 2000] [--extra 1000] [--test 300] [--epochs 20]
+    python bench/dispersion_picker.py [--out bench/out/picker] [--train 3000] [--extra 3500] [--test 300] [--epochs 15]   # about 45 minutes on 2 cores
 
 Figures: train time, the benchmark table, the field agreement; the ratio against the control is the point of a picker.
 """
@@ -22,9 +22,9 @@ def sl(*a):
 
 
 def main():
-    ap = argparse.ArgumentParser(); ap.add_argument('--out', default='bench/out/picker'); ap.add_argument('--train', type=int, default=2000)
-    ap.add_argument('--extra', type=int, default=1000, help='interference-rich and low-velocity-layer training records each (0: none)')
-    ap.add_argument('--test', type=int, default=300); ap.add_argument('--epochs', type=int, default=20)
+    ap = argparse.ArgumentParser(); ap.add_argument('--out', default='bench/out/picker'); ap.add_argument('--train', type=int, default=3000)
+    ap.add_argument('--extra', type=int, default=3500, help='interference-rich and low-velocity-layer training records each (0: none)')
+    ap.add_argument('--test', type=int, default=300); ap.add_argument('--epochs', type=int, default=15)
     a = ap.parse_args(); out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     gen = lambda name, n, seed, *extra: (out / name).exists() or sl('dispersion', 'generate', '--config', 'config_masw.yaml', '--samples', n, '--seed', seed,
                                                                     '--workers', 2, '--set', f'paths.output_root={out / name}', *extra)
