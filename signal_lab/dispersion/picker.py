@@ -33,6 +33,7 @@ class PickerConfig:
     val_share: float = cfield(0.1, lo=0, hi=0.5, help='records held out for validation (chosen by id)')
     seed: int = cfield(0, lo=0, help='initialisation and shuffling seed')
     threads: int = cfield(2, lo=1, hi=256, help='torch threads (same count, same weights)')
+    shuffle_labels: bool = cfield(False, help="control: each record trains on another record's targets (must not beat the argmax control)")
 
 def _manifest(p) -> Path:
     p = Path(p)
@@ -157,6 +158,7 @@ def train_picker(cfg:PickerConfig|None=None, # settings (`data` names the traini
     say = log or (lambda *a: None)
     run, cfg = _open_picker_run(cfg, runs, resume)
     D = load_records(cfg.data, cfg.modes, cfg.sigma_rel)
+    if cfg.shuffle_labels: D['Y'] = D['Y'][np.random.default_rng([cfg.seed, 1]).permutation(len(D['Y']))]   # validation still scores the true curves
     va = _split(D['ids'], cfg.val_share); tr = np.flatnonzero(~va); va = np.flatnonzero(va)
     if len(tr) < cfg.batch: raise UserError(f'{cfg.data[0]}: {len(tr)} training records; at least batch={cfg.batch} needed')
     n_threads = torch.get_num_threads(); torch.set_num_threads(cfg.threads); torch.manual_seed(cfg.seed)
