@@ -22,12 +22,13 @@ KEEP = ('image/png', 'text/html', 'text/markdown')
 def shrink_png(b64:str) -> str:
     "A stored PNG (base64) re-encoded with a 256-colour palette; the original when that is not smaller."
     from PIL import Image
-    raw = base64.b64decode(b64 if isinstance(b64, str) else ''.join(b64))
+    b64 = b64 if isinstance(b64, str) else ''.join(b64)   # nbformat may store it as a list of lines
+    raw = base64.b64decode(b64)
     im = Image.open(io.BytesIO(raw)); im.load()
-    if im.mode == 'P': return b64 if isinstance(b64, str) else ''.join(b64)
+    if im.mode == 'P': return b64
     q = im.convert('RGBA' if 'A' in im.getbands() else 'RGB').quantize(256, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO(); q.save(out, format='PNG', optimize=True)
-    return base64.b64encode(out.getvalue()).decode() if out.tell() < len(raw) else (b64 if isinstance(b64, str) else ''.join(b64))
+    return base64.b64encode(out.getvalue()).decode() if out.tell() < len(raw) else b64
 
 def shrink_outputs(cells) -> int:
     "Re-encode every stored PNG output of `cells` in place; returns how many."
