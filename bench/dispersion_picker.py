@@ -10,9 +10,12 @@ import argparse, json, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 
-INTERF = ['--set', 'spectrum.snr_db=10', '--set', 'augmentation.noise={prob: 0.7, snr_db: [0.0, 10.0]}',
-          '--set', 'augmentation.occlusion={prob: 0.3, width: [0.05, 0.15]}',
-          '--set', 'augmentation.interference={prob: 0.9, velocity: [300.0, 1500.0], amplitude: [0.5, 1.5]}']   # config_test_interference's settings
+def interference_settings() -> list:
+    "`--set` pairs that give config_test_interference.yaml's spectrum noise and augmentations on another config's grid."
+    from dataclasses import asdict
+    from signal_lab.dispersion.config import load_dispersion_config
+    c = load_dispersion_config('config_test_interference.yaml')
+    return ['--set', f'spectrum.snr_db={c.spectrum.snr_db}', '--set', 'augmentation=' + json.dumps(asdict(c.augmentation))]
 LVL = ['--set', 'physics.low_velocity_layers=true', '--set', 'physics.vs_increasing=false']
 WGHS = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'real-masw' / 'wghs'
 
@@ -28,10 +31,10 @@ def main():
     a = ap.parse_args(); out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     gen = lambda name, n, seed, *extra: (out / name).exists() or sl('dispersion', 'generate', '--config', 'config_masw.yaml', '--samples', n, '--seed', seed,
                                                                     '--workers', 2, '--set', f'paths.output_root={out / name}', *extra)
-    t = time.perf_counter()
-    gen('train', a.train, 1); gen('clean', a.test, 101); gen('interf', a.test, 102, *INTERF); gen('lvl', a.test, 103, *LVL)
+    interf = interference_settings(); t = time.perf_counter()
+    gen('train', a.train, 1); gen('clean', a.test, 101); gen('interf', a.test, 102, *interf); gen('lvl', a.test, 103, *LVL)
     data = [out / 'train']
-    if a.extra: gen('train_lvl', a.extra, 11, *LVL); gen('train_int', a.extra, 12, *INTERF); data += [out / 'train_lvl', out / 'train_int']
+    if a.extra: gen('train_lvl', a.extra, 11, *LVL); gen('train_int', a.extra, 12, *interf); data += [out / 'train_lvl', out / 'train_int']
     print(f'data: {time.perf_counter() - t:.0f} s')
     from signal_lab.dispersion.picker import PickerConfig, train_picker, evaluate_picker, benchmark_table
     t = time.perf_counter()

@@ -264,8 +264,9 @@ def test_picker_learns_beyond_the_argmax_control_and_a_shuffled_label_control(tm
     from signal_lab.dispersion.config import load_dispersion_config
     from signal_lab.dispersion.generate import generate
     from signal_lab.dispersion.picker import PickerConfig, train_picker, evaluate_picker
-    interf = ['spectrum.snr_db=10', 'augmentation.noise={prob: 0.7, snr_db: [0.0, 10.0]}', 'augmentation.occlusion={prob: 0.3, width: [0.05, 0.15]}',
-              'augmentation.interference={prob: 0.9, velocity: [300.0, 1500.0], amplitude: [0.5, 1.5]}']   # config_test_interference's settings
+    from dataclasses import asdict
+    shipped = load_dispersion_config('config_test_interference.yaml')   # its noise and augmentations, on the small MASW grid
+    interf = [f'spectrum.snr_db={shipped.spectrum.snr_db}', 'augmentation=' + json.dumps(asdict(shipped.augmentation))]
     for name, seed, n, extra in (('train', 1, 300, []), ('train_int', 2, 300, interf), ('test', 3, 60, interf)):
         generate(load_dispersion_config('config_masw.yaml', [f'paths.output_root={tmp_path / name}', 'grid.nf=32', 'grid.nv=64', *extra]), n, seed=seed, progress=False)
     score = {}

@@ -141,18 +141,24 @@ def test_notebooks_keep_figures_within_a_size_budget():
     assert sum(sizes.values()) < 5_000_000, sum(sizes.values())
 
 
-def undocumented_exports(nb:dict, name:str='nb') -> list:
-    "Public functions/classes of `#| export` cells that no later (non-exported) cell uses next to an assert."
+def public_exports(nb:dict):
+    "(cell index, [public top-level function/class nodes]) of every `#| export` cell that parses."
     import ast, re
-    src = lambda c: ''.join(c['source'])
-    cells, out = nb['cells'], []
-    for i, c in enumerate(cells):
-        s = src(c)
+    for i, c in enumerate(nb['cells']):
+        s = ''.join(c['source'])
         if c['cell_type'] != 'code' or not re.search(r'^#\|\s*export\b', s, re.M): continue
         try: tree = ast.parse('\n'.join(l for l in s.splitlines() if not l.startswith('#|')))
         except SyntaxError: continue
-        for n in tree.body:
-            if not isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) or n.name.startswith('_'): continue
+        yield i, [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and not n.name.startswith('_')]
+
+
+def undocumented_exports(nb:dict, name:str='nb') -> list:
+    "Public functions/classes of `#| export` cells that no later (non-exported) cell uses next to an assert."
+    import re
+    src = lambda c: ''.join(c['source'])
+    cells, out = nb['cells'], []
+    for i, pub in public_exports(nb):
+        for n in pub:
             later = [src(d) for d in cells[i + 1:] if d['cell_type'] == 'code' and not re.search(r'^#\|\s*export', src(d), re.M)]
             if not any(re.search(rf'\b{n.name}\b', t) and re.search(r'\b(test_\w+|assert)\b', t) for t in later):
                 out.append(f'{name}: {n.name} has no example with an assert')
@@ -174,14 +180,9 @@ def test_every_export_has_an_example_with_asserts(path):
 def layout_problems(nb:dict, name:str='nb') -> list:
     """The fastcore manner, cell by cell: an `#| export` cell defines at most one public function or class, a markdown
     sentence stands right before it, and the function or class has a docstring."""
-    import ast, re
+    import ast
     cells, out = nb['cells'], []
-    for i, c in enumerate(cells):
-        s = ''.join(c['source'])
-        if c['cell_type'] != 'code' or not re.search(r'^#\|\s*export\b', s, re.M): continue
-        try: tree = ast.parse('\n'.join(l for l in s.splitlines() if not l.startswith('#|')))
-        except SyntaxError: continue
-        pub = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and not n.name.startswith('_')]
+    for i, pub in public_exports(nb):
         if not pub: continue
         if len(pub) > 1: out.append(f'{name} cell {i}: {len(pub)} public names in one export cell ({", ".join(n.name for n in pub)})')
         if i == 0 or cells[i - 1]['cell_type'] != 'markdown': out.append(f'{name} cell {i}: no markdown sentence before {pub[0].name}')
