@@ -35,7 +35,7 @@ def smoke(root='runs', seed:int=0, workers:int=1, say=print,
     say('smoke: cache'); info = build_cache(data / 'corpus' / 'tracks.csv', data / 'cache', chunks_per_track=2, seed=seed, workers=workers, progress=False)
     say('  ' + cache_summary(info))
     if not (data / 'cache' / 'analysis' / 'analysis.json').exists():
-        say('smoke: analyze'); analyze(data / 'cache', epochs=10, seed=seed, say=lambda s: None)
+        say('smoke: analyze'); analyze(data / 'cache', epochs=10, judge_epochs=10, seed=seed, say=lambda s: None)
     say(f'smoke: train ({track} track)')
     if track == 'encodec': return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, track='encodec', encodec=str(encodec), **SMOKE_ENCODEC), root, audit=audit, say=say)
     return train_decoder(TrainConfig(cache=str(data / 'cache'), seed=seed, width=16, **({} if content is None else dict(content=content)), **SMOKE), root, audit=audit, say=say)
@@ -100,7 +100,8 @@ def _parser(prog:str) -> ArgParser:
     c.add_argument('--cache', required=True, help='cache folder'); c.add_argument('--schema', default='none', help="'none', 'families' or a JSON file bucket -> styles")
     c.add_argument('--balance-sources', action='store_true', help='same number of tracks from each source within a bucket'); c.add_argument('--min-sources', type=positive_int, default=1, help='drop buckets with fewer sources')
     c.add_argument('--music-only', action='store_true', help='keep tracks with is_music=1 only'); c.add_argument('--style-sources', nargs='+', default=None, help='sources for the style net and the decoder (default: first half by name)'); c.add_argument('--judge-sources', nargs='+', default=None, help='sources for the judge (default: the other half)')
-    c.add_argument('--epochs', type=positive_int, default=12, help='style net and judge epochs'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
+    c.add_argument('--epochs', type=positive_int, default=None, help='style net and judge epochs (default 20; 12 with --no-augment)'); c.add_argument('--seed', type=seed_int, default=0, help='random seed')
+    c.add_argument('--no-augment', action='store_true', help='train the style net and the judges on the chunks as recorded (default: each through random recording chains)')
     c.add_argument('--auto-labels', type=int_range(2, None), default=None, metavar='K', help='also cluster target160 into K buckets')
     c.add_argument('--labels-out', default=None, help='manifest CSV written by --auto-labels (default: CACHE/auto_labels_kK.csv)')
     c.add_argument('--overwrite', action='store_true', help='replace the analysis already in CACHE/analysis (runs trained on it are then judged by the new one)')
@@ -125,10 +126,11 @@ def _analyze(a):
     schema = _schema(a.schema)
     if (Path(a.cache) / 'analysis' / 'analysis.json').exists() and not a.overwrite:
         raise UserError(f'{Path(a.cache) / "analysis"}: already holds an analysis (decoders trained on this cache depend on it); pass --overwrite to replace it')
-    info = analyze(a.cache, schema, a.balance_sources, a.min_sources, a.music_only, a.style_sources, a.judge_sources, a.epochs, seed=a.seed)
+    info = analyze(a.cache, schema, a.balance_sources, a.min_sources, a.music_only, a.style_sources, a.judge_sources, a.epochs, seed=a.seed, augment=not a.no_augment)
     for k, v in info['leakage']['probes'].items():
         if v.get('balanced_accuracy') is not None: print(f"source predictable from {k}: balanced acc {v['balanced_accuracy']:.2f} (chance {v['chance']:.2f}, shuffled {v['shuffled']:.2f})")
-    print(f"style net held-out acc {info['style_net']['heldout_acc']:.2f}; judge on sources it never saw {info['judge']['acc_on_other_sources']}")
+    print(f"style net held-out acc {info['style_net']['heldout_acc']:.2f}; on sources it never saw: judge {info['judge']['acc_on_other_sources']}, "
+          f"MFCC judge {info['mfcc_judge']['acc_on_other_sources']}")
     if a.auto_labels:
         out = a.labels_out or str(Path(a.cache) / f'auto_labels_k{a.auto_labels}.csv'); r = auto_labels(a.cache, a.auto_labels, out, a.seed)
         print(f"auto-labels: {r['k']} clusters → {out} (AMI with genre {r['ami_with_genre']:.2f}, with source {r['ami_with_source']:.2f})")

@@ -47,6 +47,7 @@ class TrainConfig:
     content: str = 'frames'     # mel track: 'frames' (frame-level chroma along the time axis, beside z_content) or 'vector' (z_content only)
     style_env: bool = True      # mel track: the style vector also sets a spectral envelope and a per-band gain on the notes, linearly
     harmonics: int = 0          # mel track, content='pitch': draw each note's first `harmonics` partials on planes of their own (0: off)
+    style_chains: bool = True   # stage 2+: the style network hears each output through a random recording chain (chain_augment)
     recon_style: str = 'blend'  # reconstruction conditioned on the chunk's own style vector ('own') or on a random blend of it with its style's centroid ('blend')
 
     def validate(self):
@@ -68,7 +69,7 @@ class TrainConfig:
 # %% ../../nbs/57c_codec.config.ipynb #2ca6a554
 def config_of(stored:dict) -> TrainConfig:
     "The `TrainConfig` of a stored run; a run made before `content` existed was a z_content-only decoder."
-    return TrainConfig(**{'content': 'vector', 'style_env': False, 'recon_style': 'own', 'w_stats': 0.0, 'harmonics': 0, **stored})
+    return TrainConfig(**{'content': 'vector', 'style_env': False, 'recon_style': 'own', 'w_stats': 0.0, 'harmonics': 0, 'style_chains': False, **stored})
 
 # %% ../../nbs/57c_codec.config.ipynb #313fc639
 SMOKE = dict(stage1_epochs=10, stage2_epochs=3, stage3_epochs=1, mode_seeking_weight=0.5, batch=8)

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 from ..core.config import UserError
 from ..core.io import write_json, write_bytes, npz_bytes, write_csv, read_json, load_npz, load_torch
-from .cache import load_cache
+from .cache import load_cache, cache_audio_config
+from .analysis import AudioConfig, mel_fb
 
 # %% auto #0
-__all__ = ['apply_schema', 'source_table', 'StyleNet', 'train_style_net', 'predict_style', 'leakage_probe', 'leakage_audit',
-           'load_net', 'split_sources', 'analyze', 'mfcc_stats', 'fit_mfcc_judge', 'predict_mfcc_judge',
-           'load_analysis', 'auto_labels']
+__all__ = ['apply_schema', 'source_table', 'chain_augment', 'StyleNet', 'train_style_net', 'predict_style', 'leakage_probe',
+           'leakage_audit', 'load_net', 'split_sources', 'analyze', 'mfcc_stats', 'fit_mfcc_judge',
+           'predict_mfcc_judge', 'load_analysis', 'auto_labels']
 
 # %% ../../nbs/57a_codec.labels.ipynb #04352a74
 def apply_schema(idx, # chunk index (DataFrame with genre, source, track_id, is_music)
@@ -52,6 +53,35 @@ def source_table(labels, sources) -> dict:
         out[b] = dict(sources=dict(sorted(c.items())), n_sources=len(c), largest_share=round(max(c.values()) / sum(c.values()), 4))
     return out
 
+# %% ../../nbs/57a_codec.labels.ipynb #e6adcf87
+def chain_augment(M, # natural-log mel power (B, n_mels, T), as the cache stores it: numpy, or a torch tensor (differentiable)
+                  rng, # a numpy Generator: the chains drawn
+                  cfg:AudioConfig=AudioConfig(), # the analysis settings the log-mels were made with
+                  tilt_db_oct:float=3.0, # EQ tilt drawn within ± this, dB per octave around 1 kHz
+                  lowpass_hz:tuple=(3500.0, 12000.0), highpass_hz:tuple=(20.0, 250.0), # band limits, drawn log-uniform
+                  rt60_s:tuple=(0.05, 2.0), wet:float=0.5, # room: decay time and the largest share of reverberant power
+                  noise_db:tuple=(-80.0, -40.0), level_db:float=6.5 # noise floor under the chunk's peak; level within ± this
+                 ):
+    "Each chunk of `M` through a random recording chain of its own: float32 numpy for numpy, a tensor (gradients kept) for a tensor."
+    import torch
+    X = M if isinstance(M, torch.Tensor) else torch.from_numpy(np.asarray(M, np.float32))
+    B, T = X.shape[0], X.shape[-1]; LN = np.log(10) / 10   # dB -> natural-log power
+    f = np.fft.rfftfreq(cfg.n_fft, 1 / cfg.sr)[mel_fb(cfg.sr, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax).argmax(1)]
+    f = np.maximum(f, 40.0)[None, :]; u = lambda lo, hi, n=1: rng.uniform(lo, hi, (B, n))
+    eq = u(-tilt_db_oct, tilt_db_oct) * np.log2(f / 1000.0)
+    lp, hp = np.exp(u(*np.log(lowpass_hz))), np.exp(u(*np.log(highpass_hz)))
+    eq = eq - 24 * np.maximum(0, np.log2(f / lp)) - 12 * np.maximum(0, np.log2(hp / f))   # 24 and 12 dB per octave
+    t = lambda a: torch.as_tensor(np.asarray(a, np.float32))
+    X = X + t(eq * LN)[:, :, None]; top = X.detach().amax(dim=(1, 2), keepdim=True); P = torch.exp(X - top)   # power under its peak: no overflow
+    r = np.exp(-6.9 * cfg.hop / cfg.sr / rng.uniform(*rt60_s, B)); w = rng.uniform(0, wet, B); L = min(T, 192)
+    k = (1 - r[:, None]) * r[:, None] ** np.arange(L)[None, ::-1]                          # a causal exponential tail, per chunk
+    room = torch.nn.functional.conv1d(torch.nn.functional.pad(P.reshape(1, -1, T), (L - 1, 0)),
+                                      t(np.repeat(k, P.shape[1], 0))[:, None], groups=B * P.shape[1]).reshape(P.shape)
+    P = t(1 - w)[:, None, None] * P + t(w)[:, None, None] * room
+    P = P + t(10 ** (u(*noise_db) / 10))[:, :, None]                                     # the noise floor, under the peak
+    out = torch.logaddexp(torch.log(P) + top, torch.tensor(np.log(1e-5), dtype=P.dtype)) + t(u(-level_db, level_db) * LN)[:, :, None]
+    return out if isinstance(M, torch.Tensor) else out.numpy()
+
 # %% ../../nbs/57a_codec.labels.ipynb #8358e3b0
 def StyleNet(n_classes:int, dim:int=128, width:int=16, mean:float=0.0, std:float=1.0):
     "CNN on log-mel (B, n_mels, T) → (logits, z_style (B, dim))."
@@ -73,20 +103,26 @@ def StyleNet(n_classes:int, dim:int=128, width:int=16, mean:float=0.0, std:float
 
 # %% ../../nbs/57a_codec.labels.ipynb #876c3b8a
 def train_style_net(mels:np.ndarray, y:np.ndarray, n_classes:int, epochs:int=8, batch:int=16, lr:float=2e-3, width:int=16,
-                    seed:int=0, val:tuple|None=None, say=None):
+                    seed:int=0, val:tuple|None=None, say=None,
+                    augment=None, # a function (batch of log-mels, rng) -> batch, e.g. chain_augment, applied to every batch
+                    one_cycle:bool=False): # the learning rate up to `lr` and down to nearly 0 over the run (a steadier end point)
     "Train a `StyleNet` on (mels, integer labels); returns (model in eval mode, history list)."
     import torch
     torch.manual_seed(seed); rng = np.random.default_rng(seed)
     net = StyleNet(n_classes, width=width, mean=float(mels.mean()), std=float(mels.std() + 1e-6))
     opt = torch.optim.Adam(net.parameters(), lr=lr); hist = []
+    steps = epochs * sum(1 for i in range(0, len(mels), batch) if len(mels) - i >= 2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.2) if one_cycle and steps else None
     X = torch.from_numpy(np.asarray(mels, np.float32)); Y = torch.from_numpy(np.asarray(y, np.int64))
     for ep in range(epochs):
         net.train(); order = rng.permutation(len(X)); tot = 0.0
         for i in range(0, len(order), batch):
             b = order[i:i + batch]
             if len(b) < 2: continue
-            loss = torch.nn.functional.cross_entropy(net(X[b])[0], Y[b])
+            xb = X[b] if augment is None else torch.from_numpy(augment(X[b].numpy(), rng))
+            loss = torch.nn.functional.cross_entropy(net(xb)[0], Y[b])
             opt.zero_grad(); loss.backward(); opt.step(); tot += float(loss.detach()) * len(b)
+            if sched is not None: sched.step()
         row = dict(epoch=ep + 1, loss=tot / len(X))
         if val is not None: row['val_acc'] = float((predict_style(net, val[0])[0].argmax(1) == val[1]).mean())
         hist.append(row)
@@ -156,7 +192,11 @@ def split_sources(sources) -> tuple[list, list]:
 def analyze(cache, # a cache folder (see `codec.cache`)
             schema:dict|str|None=None, balance_sources:bool=False, min_sources:int=1, music_only:bool=False,
             style_sources:list|None=None, judge_sources:list|None=None,
-            epochs:int=12, judge_epochs:int|None=None, n_exemplars:int=16, seed:int=0, say=print) -> dict:
+            epochs:int|None=None, # style net epochs (default 20; 12 without augment: unaugmented chunks are learnt sooner)
+            judge_epochs:int|None=None, # the judge's (default 30; as the style net's without augment)
+            n_exemplars:int=16, seed:int=0, say=print,
+            augment:bool=True # train the style net and both judges on chunks through random recording chains (chain_augment)
+           ) -> dict:
     "Train the style net and the judge, compute target160, the style bank and the leakage audit; see above."
     cache = Path(cache); idx, arr = load_cache(cache); out = cache / 'analysis'; out.mkdir(exist_ok=True)
     labels, rep = apply_schema(idx, schema, balance_sources, min_sources, music_only, seed)
@@ -169,11 +209,14 @@ def analyze(cache, # a cache folder (see `codec.cache`)
     if bad: raise UserError(f"sources {', '.join(bad)} are not in the cache; allowed: {', '.join(sorted(set(idx.source)))}")
     tr = (idx.split == 'train').to_numpy() & (y >= 0); va = (idx.split == 'val').to_numpy() & (y >= 0)
     sel = lambda m, srcs: m & idx.source.isin(srcs).to_numpy()
-    M = arr['logmel']
-    say(f'style net: {sel(tr, ss).sum()} train chunks from sources {ss}')
-    net, h1 = train_style_net(M[sel(tr, ss)], y[sel(tr, ss)], len(styles), epochs, seed=seed, val=(M[sel(va, ss)], y[sel(va, ss)]) if sel(va, ss).any() else None, say=say)
+    M = arr['logmel']; acfg = cache_audio_config(cache); aug = (lambda X, r: chain_augment(X, r, acfg)) if augment else None
+    epochs = epochs or (20 if augment else 12); judge_epochs = judge_epochs or (max(30, epochs) if augment else epochs)
+    say(f'style net: {sel(tr, ss).sum()} train chunks from sources {ss}' + (' (through random recording chains)' if augment else ''))
+    net, h1 = train_style_net(M[sel(tr, ss)], y[sel(tr, ss)], len(styles), epochs, seed=seed, val=(M[sel(va, ss)], y[sel(va, ss)]) if sel(va, ss).any() else None,
+                              say=say, augment=aug, one_cycle=augment)
     say(f'judge: {sel(tr, js).sum()} train chunks from sources {js}')
-    judge, h2 = train_style_net(M[sel(tr, js)], y[sel(tr, js)], len(styles), judge_epochs or epochs, width=12, seed=seed + 1000, say=say)
+    judge, h2 = train_style_net(M[sel(tr, js)], y[sel(tr, js)], len(styles), judge_epochs, width=16 if augment else 12,
+                                seed=seed + 1000, say=say, augment=aug, one_cycle=augment)
     P, Z = predict_style(net, M)
     trs = sel(tr, ss)   # the style bank and every statistic the decoder sees: style sources only, never the judge's
     dmu, dsd = arr['descriptor'][trs].mean(0), arr['descriptor'][trs].std(0) + 1e-6
@@ -184,8 +227,8 @@ def analyze(cache, # a cache folder (see `codec.cache`)
         if not len(ii): raise UserError(f'style {styles[k]!r} has no train chunk from the style sources {ss}; add tracks or change --style-sources')
         cents.append(T[ii].mean(0)); ex.append(np.sort(rng.choice(ii, min(n_exemplars, len(ii)), replace=False)))
     width = max(map(len, ex)); exm = np.full((len(styles), width), -1); [exm.__setitem__((k, slice(0, len(e))), e) for k, e in enumerate(ex)]
-    _save_net(out / 'style_net.pt', net, len(styles), 16, styles); _save_net(out / 'judge.pt', judge, len(styles), 12, styles)
-    mj = fit_mfcc_judge(M[sel(tr, js)], y[sel(tr, js)], len(styles), seed); write_bytes(out / 'mfcc_judge.npz', npz_bytes(mj))
+    _save_net(out / 'style_net.pt', net, len(styles), 16, styles); _save_net(out / 'judge.pt', judge, len(styles), 16 if augment else 12, styles)
+    mj = fit_mfcc_judge(M[sel(tr, js)], y[sel(tr, js)], len(styles), seed, augment=aug); write_bytes(out / 'mfcc_judge.npz', npz_bytes(mj))
     write_bytes(out / 'features.npz', npz_bytes(dict(z_style=Z.astype(np.float32), target160=T, desc_mean=dmu, desc_std=dsd, label=y)))
     write_bytes(out / 'style_bank.npz', npz_bytes(dict(styles=np.array(styles), centroids=np.stack(cents).astype(np.float32), exemplars=exm)))
     te_judge = (idx.split != 'train').to_numpy() & (y >= 0) & ~idx.source.isin(js).to_numpy()
@@ -193,6 +236,7 @@ def analyze(cache, # a cache folder (see `codec.cache`)
     acc = lambda p, m: float((p.argmax(1) == y[m]).mean()) if m.any() else None
     held = (idx.split != 'train').to_numpy() & (y >= 0)
     info = dict(styles=styles, style_sources=ss, judge_sources=js, judge_independent=not set(ss) & set(js),
+                chain_augment=bool(augment),
                 style_net=dict(history=h1, heldout_acc=acc(P[held], held)),
                 judge=dict(history=h2, acc_on_other_sources=acc(jp, te_judge), n_eval=int(te_judge.sum()),
                            mean_conf_true_style=float(jp[np.arange(len(jp)), y[te_judge]].mean()) if len(jp) else None),
@@ -213,9 +257,14 @@ def mfcc_stats(mels:np.ndarray, # (N, n_mels, frames) natural-log mel power
     return np.concatenate([c.mean(2), c.std(2)], 1)
 
 # %% ../../nbs/57a_codec.labels.ipynb #1e2e4718
-def fit_mfcc_judge(mels:np.ndarray, y:np.ndarray, n_classes:int, seed:int=0) -> dict:
+def fit_mfcc_judge(mels:np.ndarray, y:np.ndarray, n_classes:int, seed:int=0,
+                   augment=None, copies:int=4 # with augment (batch, rng) -> batch: also this many augmented copies of every chunk
+                  ) -> dict:
     "A second, simpler judge: standardised MFCC statistics + logistic regression; returned as arrays (no pickle)."
     from sklearn.linear_model import LogisticRegression
+    if augment is not None:
+        rng = np.random.default_rng([seed, 5])
+        mels = np.concatenate([mels] + [augment(mels, rng) for _ in range(copies)]); y = np.tile(y, copies + 1)
     X = mfcc_stats(mels); mu, sd = X.mean(0), X.std(0) + 1e-9
     lr = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit((X - mu) / sd, y)
     W = np.zeros((n_classes, X.shape[1])); b = np.full(n_classes, -1e9)   # a class the judge never saw gets no probability

@@ -13,7 +13,7 @@ from ..core.io import write_bytes, load_torch, torch_bytes
 from ..core.runs import start_run, resume_run, Run
 from .analysis import ContentFromMel
 from .cache import load_cache
-from .labels import load_analysis
+from .labels import load_analysis, chain_augment
 from .config import TrainConfig, config_of
 from .models import continuity_profile, style_targets, style_stats, stats_loss, other_styles
 from .generators import Track, make_track
@@ -75,6 +75,7 @@ def _shift_loss(ctx:EpochContext, L:dict, b, m, nz, stage:int, rng, g, rb):
     ctx.optD.zero_grad(); dl.backward(); ctx.optD.step(); L['d'] = dl.detach()
     L['content'] = 1 - F.cosine_similarity(ctx.content(out), ctx.content(m)).mean()
     logits, zs = ctx.snet(out); keep = ~drop; tt = torch.from_numpy(t)
+    if cfg.style_chains: logits = ctx.snet(chain_augment(out.clamp(-12.0, 8.0), rng, ctx.track.acfg))[0]   # the target style must survive any recording chain
     L['style'] = (F.cross_entropy(logits[keep], tt[keep]) + (1 - F.cosine_similarity(zs[keep], tv[keep, :zs.shape[1]])).mean()) if keep.any() else torch.zeros(())
     L['adv'] = -D(out).mean()
     L['cont'] = (continuity_profile(out).mean(0) - continuity_profile(m).mean(0)).abs().mean()
@@ -106,7 +107,12 @@ def run_epoch(ctx:EpochContext, stage:int, ep:int) -> dict:
             L['cont'] = (continuity_profile(out) - continuity_profile(m)).abs().mean()
             loss = rl + cfg.w_cont * L['cont']
         else: loss = _shift_loss(ctx, L, b, m, nz, stage, rng, g, rb)
-        ctx.optG.zero_grad(); loss.backward(); ctx.optG.step()
+        if not torch.isfinite(loss):   # stop before the weights turn to NaN: the last epoch's checkpoint stays good
+            raise UserError(f"stage {stage} epoch {ep + 1}: the loss is not finite ({', '.join(f'{k} {float(v):.3g}' for k, v in L.items())}); "
+                            f"the previous epoch's checkpoint is kept; train again with a lower --lr (now {cfg.lr}) or fewer epochs of this stage")
+        ctx.optG.zero_grad(); loss.backward()
+        if stage > 1 and cfg.style_chains: torch.nn.utils.clip_grad_norm_(ctx.track.G.parameters(), 5.0)   # a chain that hides the style must not throw the decoder
+        ctx.optG.step()
         for k, v in L.items(): sums[k] = sums.get(k, 0.0) + float(v.detach())
         nb += 1
     return {k: v / max(nb, 1) for k, v in sums.items()}
