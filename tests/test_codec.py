@@ -291,9 +291,11 @@ def test_judges_trained_through_random_chains_hear_chains_they_never_heard(tmp_p
     from signal_lab.codec.labels import analyze, fit_mfcc_judge, predict_mfcc_judge, chain_augment
     from signal_lab.codec.cache import load_cache
     cli('codec', 'corpus', '--out', tmp_path / 'corpus', '--n-tunes', '10', '--instruments', 'clarinet', 'flute', 'strings', 'trumpet', check=True)
+    import shutil
+    cli('codec', 'cache', '--manifest', tmp_path / 'corpus' / 'tracks.csv', '--out', tmp_path / 'plain', '--chunks-per-track', '2', '--workers', '2', check=True)
+    shutil.copytree(tmp_path / 'plain', tmp_path / 'aug')   # one cache, analysed both ways
     info = {}
     for k, aug in (('plain', ['--no-augment']), ('aug', [])):
-        cli('codec', 'cache', '--manifest', tmp_path / 'corpus' / 'tracks.csv', '--out', tmp_path / k, '--chunks-per-track', '2', '--workers', '2', check=True)
         cli('codec', 'analyze', '--cache', tmp_path / k, *aug, check=True)
         info[k] = json.loads((tmp_path / k / 'analysis' / 'analysis.json').read_text())
     assert info['aug']['chain_augment'] and not info['plain']['chain_augment'] and info['aug']['judge_sources'] == ['radio', 'studio']

@@ -211,11 +211,12 @@ def analyze(cache, # a cache folder (see `codec.cache`)
     sel = lambda m, srcs: m & idx.source.isin(srcs).to_numpy()
     M = arr['logmel']; acfg = cache_audio_config(cache); aug = (lambda X, r: chain_augment(X, r, acfg)) if augment else None
     epochs = epochs or (20 if augment else 12); judge_epochs = judge_epochs or (max(30, epochs) if augment else epochs)
+    jw = 16 if augment else 12   # the judge's width: augmented chunks need a little more of it
     say(f'style net: {sel(tr, ss).sum()} train chunks from sources {ss}' + (' (through random recording chains)' if augment else ''))
     net, h1 = train_style_net(M[sel(tr, ss)], y[sel(tr, ss)], len(styles), epochs, seed=seed, val=(M[sel(va, ss)], y[sel(va, ss)]) if sel(va, ss).any() else None,
                               say=say, augment=aug, one_cycle=augment)
     say(f'judge: {sel(tr, js).sum()} train chunks from sources {js}')
-    judge, h2 = train_style_net(M[sel(tr, js)], y[sel(tr, js)], len(styles), judge_epochs, width=16 if augment else 12,
+    judge, h2 = train_style_net(M[sel(tr, js)], y[sel(tr, js)], len(styles), judge_epochs, width=jw,
                                 seed=seed + 1000, say=say, augment=aug, one_cycle=augment)
     P, Z = predict_style(net, M)
     trs = sel(tr, ss)   # the style bank and every statistic the decoder sees: style sources only, never the judge's
@@ -227,7 +228,7 @@ def analyze(cache, # a cache folder (see `codec.cache`)
         if not len(ii): raise UserError(f'style {styles[k]!r} has no train chunk from the style sources {ss}; add tracks or change --style-sources')
         cents.append(T[ii].mean(0)); ex.append(np.sort(rng.choice(ii, min(n_exemplars, len(ii)), replace=False)))
     width = max(map(len, ex)); exm = np.full((len(styles), width), -1); [exm.__setitem__((k, slice(0, len(e))), e) for k, e in enumerate(ex)]
-    _save_net(out / 'style_net.pt', net, len(styles), 16, styles); _save_net(out / 'judge.pt', judge, len(styles), 16 if augment else 12, styles)
+    _save_net(out / 'style_net.pt', net, len(styles), 16, styles); _save_net(out / 'judge.pt', judge, len(styles), jw, styles)
     mj = fit_mfcc_judge(M[sel(tr, js)], y[sel(tr, js)], len(styles), seed, augment=aug); write_bytes(out / 'mfcc_judge.npz', npz_bytes(mj))
     write_bytes(out / 'features.npz', npz_bytes(dict(z_style=Z.astype(np.float32), target160=T, desc_mean=dmu, desc_std=dsd, label=y)))
     write_bytes(out / 'style_bank.npz', npz_bytes(dict(styles=np.array(styles), centroids=np.stack(cents).astype(np.float32), exemplars=exm)))
