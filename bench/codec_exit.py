@@ -56,7 +56,8 @@ def rows(a:dict) -> list:
            ('stage-1 L1 / style mean / train mean', f"{f(a['stage1']['logmel_l1'])} / {f(b['stage1']['own_style_mean']['logmel_l1'])} / {f(b['stage1']['train_mean']['logmel_l1'])}"),
            ('  ≤ 0.8 × style mean', ok(e['stage1_vs_style_mean'])),
            ('SF judge: outputs / real target audio', f"{f(a['sf']['judge_on_output'])} / {f(a['sf']['judge_on_real_target_audio'])}"),
-           ('FD(z_style) outputs / unshifted', f"{f(a['frechet_z_style']['output_vs_real_target'])} / {f(a['frechet_z_style']['unshifted_source_vs_real_target'])}")]
+           ('intra-FD(z_style) per target style: outputs / unshifted', f"{f(a['frechet_z_style'].get('intra_output'))} / {f(a['frechet_z_style'].get('intra_unshifted_source'))}"),
+           ('FD(z_style) pooled: outputs / unshifted', f"{f(a['frechet_z_style']['output_vs_real_target'])} / {f(a['frechet_z_style']['unshifted_source_vs_real_target'])}")]
     for j in ('judge', 'mfcc_judge'):
         per = a['sf']['per_target_style']
         out.append((f'{j} top-1 per target style (on real)', ', '.join(f"{k} {v[j]['top1_on_output']:.2f} ({v[j].get('top1_on_real', float('nan')):.2f})" for k, v in per.items() if j in v)))

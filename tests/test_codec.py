@@ -35,7 +35,13 @@ def test_smoke_run_has_every_artifact_and_audit_field(smoke_run):
     assert set(a['content_vs_score']) >= {'output', 'oracle', 'negative'} and a['content_vs_score']['oracle'] > a['content_vs_score']['negative']
     assert a['continuity']['seams']['n_pairs'] > 0 and a['continuity']['output_profile_distance'] >= 0
     assert a['stage1']['logmel_l1'] > 0 and a['stage1']['lsd_db'] > 0
-    assert a['frechet_z_style']['output_vs_real_target'] is not None
+    fz = a['frechet_z_style']
+    assert fz['output_vs_real_target'] is not None and fz['intra_output'] is not None
+    # per target style (intra-FD): every audited output counted under its target style, the mean over those styles
+    per = fz['per_target_style']
+    assert sum(v['n_outputs'] for v in per.values()) == 12 and set(per) <= set(a['styles'])
+    done = [v['output'] for v in per.values() if v['output'] is not None]
+    assert done and abs(fz['intra_output'] - np.mean(done)) < 1e-3
     assert set(a['leakage']['probes']) == {'z_style', 'target160', 'z_content'}
     assert {'mps', 'sf', 'mps_vs_oracle', 'stage1_vs_style_mean', 'content_ignored'} <= set(a['exit_criteria']) and isinstance(a['exit_criteria']['mps']['passed'], bool)
     # the references mean something: the oracle (real re-rendering) far above a random other tune
@@ -326,8 +332,12 @@ def test_held_out_soundfont_renders_another_bank(tmp_path):
 
 
 def test_a_failed_start_leaves_no_run_folder(smoke_run, tmp_path):
-    "#35 item 10: a run whose input check fails removes its empty run folder, so the next good run is run1."
+    "#35 item 10: a run whose input check fails removes its empty run folder, so the next good run is run1; `--no-style-chains` reaches its config."
     root, *_ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
     assert_user_error(cli('codec', 'train', '--cache', cache, '--batch', '100000', '--runs', tmp_path / 'runs'), 'at least batch=100000')
     assert not (tmp_path / 'runs' / 'codec').exists()
+    # the next good run (one short stage-2 epoch, its style loss on the outputs as decoded) is run1 and records that choice
+    cli('codec', 'train', '--cache', cache, '--runs', tmp_path / 'runs', '--stage1-epochs', '0', '--stage2-epochs', '1', '--stage3-epochs', '0',
+        '--no-style-chains', '--no-audit', check=True)
+    assert json.loads((tmp_path / 'runs' / 'codec' / 'run1' / 'run_state.json').read_text())['config']['style_chains'] is False

@@ -88,7 +88,7 @@ def exit_audit(run_dir, # a finished codec run
         content_vs_score=_content_vs_score(idx, rows, has_o, wav_out, wav_neg, wav_orc, acfg),
         continuity=_continuity(gen, idx, arr, rows, tv, acfg, out, orc, has_o),
         stage1=_stage1(gen, rec, wav_rec, M, rows, acfg),
-        frechet_z_style=_frechet(A, idx, M, y, t, rows, split, z_gen),
+        frechet_z_style=_frechet(A, idx, M, y, t, rows, split, z_gen, styles),
         leakage=A['info']['leakage'])
     res['sf']['per_target_style'] = _sf_per_style(gen, A, idx, M, y, styles, pool, split, seed)
     res['baselines'] = _baselines(gen, idx, M, y, styles, rows, t, orc, has_o, zsrc, A, acfg, out, other, mps_orc_direct, split, res)
@@ -132,13 +132,23 @@ def _continuity(gen, idx, arr, rows, tv, acfg, out, orc, has_o) -> dict:
     return dict(output_profile_distance=round(cont, 4), oracle_profile_distance=None if cont_oracle is None else round(cont_oracle, 4),
                 seams=_seams(gen, idx, arr, rows, tv, acfg))
 
-def _frechet(A, idx, M, y, t, rows, split, z_gen) -> dict:
-    "Fréchet distance on z_style to real target-style chunks: of the outputs, and of the unshifted sources."
-    from signal_lab.metrics.fidelity import gaussian_stats, frechet_distance
+def _frechet(A, idx, M, y, t, rows, split, z_gen, styles) -> dict:
+    """Fréchet distance on z_style to real chunks of the target style, of the outputs and of the unshifted sources:
+    pooled over every target style, and per target style with its mean over the styles (intra-FD)."""
+    from signal_lab.metrics.fidelity import compute
     real_t = np.where((idx.split == split).to_numpy() & np.isin(y, np.unique(t)))[0]
-    z_real = predict_style(A['style_net'], M[real_t])[1]; z_src = A['z_style'][rows]
-    fd = lambda a, b: round(frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), 4) if min(len(a), len(b)) > 2 else None
-    return dict(output_vs_real_target=fd(z_gen, z_real), unshifted_source_vs_real_target=fd(z_src, z_real), n_real=int(len(real_t)))
+    z_real = predict_style(A['style_net'], M[real_t])[1]; z_src = A['z_style'][rows]; names = np.asarray(styles)
+    res = dict(n_real=int(len(real_t)), note='pooled: every target style in one reference, whose mixture the unshifted sources (of every style) '
+               'also match; intra: the outputs meant for one style against real chunks of that style, averaged over the styles')
+    if min(len(real_t), len(rows)) < 3: return dict(res, output_vs_real_target=None, unshifted_source_vs_real_target=None, intra_output=None,
+                                                    intra_unshifted_source=None, per_target_style={})
+    fd = lambda z: compute(z_real, z, ('fid',), names[y[real_t]], names[t], options={'fid': dict(n_boot=0)})
+    go, gs = fd(z_gen), fd(z_src)
+    val = lambda r: round(r['fid']['value'], 4) if 'fid' in r else None
+    mean = lambda g: round(g['by_class_mean']['fid'], 4) if 'fid' in g['by_class_mean'] else None
+    per = {c: dict(n_outputs=r['n_fake'], output=val(r), unshifted_source=val(gs['by_class'][c])) for c, r in go['by_class'].items()}
+    return dict(res, output_vs_real_target=val(go['overall']), unshifted_source_vs_real_target=val(gs['overall']),
+                intra_output=mean(go), intra_unshifted_source=mean(gs), per_target_style=per)
 
 # %% ../../nbs/58a_codec.audit.ipynb #3d0ce500
 def exit_criteria(res:dict # an audit record with mps, sf, content_vs_score, stage1 and baselines
@@ -295,7 +305,7 @@ def audit_summary(res:dict) -> str:
           + (f", MFCC judge top-1 {f(v['mfcc_judge']['top1_on_output'])} (on real {k}: {f(v['mfcc_judge'].get('top1_on_real'))}; chance {v['chance']:.2f})" if 'mfcc_judge' in v else '')
           for k, v in s.get('per_target_style', {}).items()],
         f"content vs score: output {f(res['content_vs_score'].get('output'))}, oracle {f(res['content_vs_score'].get('oracle'))}, negative {f(res['content_vs_score'].get('negative'))}; "
-        f"stage-1 L1 {res['stage1']['logmel_l1']:.3f}, LSD {res['stage1']['lsd_db']:.2f} dB; FD(z_style) {f(res['frechet_z_style']['output_vs_real_target'])} vs unshifted {f(res['frechet_z_style']['unshifted_source_vs_real_target'])}"])
+        f"stage-1 L1 {res['stage1']['logmel_l1']:.3f}, LSD {res['stage1']['lsd_db']:.2f} dB; intra-FD(z_style) {f(res['frechet_z_style'].get('intra_output'))} vs unshifted {f(res['frechet_z_style'].get('intra_unshifted_source'))} (pooled {f(res['frechet_z_style']['output_vs_real_target'])} vs {f(res['frechet_z_style']['unshifted_source_vs_real_target'])})"])
 
 # %% ../../nbs/58a_codec.audit.ipynb #f61dde70
 def _wav(path, x, sr):

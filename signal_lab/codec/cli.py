@@ -71,6 +71,8 @@ def _add_train_parser(sub):
     c.add_argument('--content', choices=CONTENTS, default=dflt.content, help=f'mel track: pitch = frame-level CRP pitch (84 semitones), frames = frame-level chroma (12), '
                    f'each along time and on the mel plane beside z_content; vector = z_content only (default {dflt.content})')
     c.add_argument('--w-stft', type=float_range(0, None), default=1.0, help='encodec track: weight of the multi-resolution STFT loss (default 1)')
+    c.add_argument('--style-chains', action=__import__('argparse').BooleanOptionalAction, default=dflt.style_chains,
+                   help='stage 2+: the style loss hears each output through a random recording chain (default on; --no-style-chains: the output as decoded)')
 
 # %% ../../nbs/59_codec.cli.ipynb #4836ea5e
 def _parser(prog:str) -> ArgParser:
@@ -163,7 +165,8 @@ def _main(argv, prog):
             if not a.cache: raise UserError('train: give --cache DIR (or --resume RUN_DIR, or --smoke)')
             cfg = TrainConfig(cache=a.cache, stage1_epochs=a.stage1_epochs, stage2_epochs=a.stage2_epochs, stage3_epochs=a.stage3_epochs, mode=a.mode,
                               batch=a.batch, style_dropout_p=a.style_dropout_p, mode_seeking_weight=a.mode_seeking_weight, threads=a.threads, seed=a.seed,
-                              track=a.track, encodec=a.encodec, trans_width=a.trans_width, w_stft=a.w_stft, content=a.content)
+                              track=a.track, encodec=a.encodec, trans_width=a.trans_width, w_stft=a.w_stft, content=a.content,
+                              style_chains=a.style_chains)
             run = train_decoder(cfg, a.runs, audit=not a.no_audit)
         print(f'run: {run.path}')
     elif a.cmd == 'audit':
