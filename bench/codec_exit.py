@@ -7,6 +7,7 @@ is the built-in tunes rendered with another SoundFont (Debian's fluid-soundfont-
 column is skipped with the reason. Prints each exit criterion with its reference and the judges' top-1 per target style.
 
     python bench/codec_exit.py [--out DIR] [--n-tunes 24] [--heldout-tunes 12] [--soundfont /usr/share/sounds/sf2/FluidR3_GM.sf2]
+                               [--instruments piano ... flute] [--seed 0] [--only built-in|held-out]
 """
 import argparse, csv, json, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -28,15 +29,15 @@ def user_manifest(corpus:Path, out:Path):
         for r in rows: w.writerow([r['track_id'], (corpus / r['path']).resolve(), r['genre'], r['source'], r['group']])
 
 
-def job(root:Path, corpus_args:list, user:bool) -> dict:
-    "corpus → cache → analyze → train (+ audit) in `root`; the audit record and the seconds taken."
+def job(root:Path, corpus_args:list, user:bool, seed:int=0) -> dict:
+    "corpus → cache → analyze → train (+ audit) in `root`, every step with `seed`; the audit record and the seconds taken."
     t0 = time.perf_counter()
-    sh('codec', 'corpus', '--out', root / 'corpus', *corpus_args)
+    sh('codec', 'corpus', '--out', root / 'corpus', *corpus_args, '--seed', seed)
     manifest = root / 'corpus' / 'tracks.csv'
     if user: manifest = root / 'user_tracks.csv'; user_manifest(root / 'corpus', manifest)
-    sh('codec', 'cache', '--manifest', manifest, '--out', root / 'cache', '--chunks-per-track', 2, '--workers', 2)
-    sh('codec', 'analyze', '--cache', root / 'cache')
-    sh('codec', 'train', '--cache', root / 'cache', '--runs', root / 'runs')
+    sh('codec', 'cache', '--manifest', manifest, '--out', root / 'cache', '--chunks-per-track', 2, '--workers', 2, '--seed', seed)
+    sh('codec', 'analyze', '--cache', root / 'cache', '--seed', seed)
+    sh('codec', 'train', '--cache', root / 'cache', '--runs', root / 'runs', '--seed', seed)
     res = json.loads(next((root / 'runs').glob('codec/run*/exit_audit.json')).read_text())
     res['job_seconds'] = round(time.perf_counter() - t0, 1); return res
 
@@ -71,13 +72,17 @@ def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--out', default=None, help='keep the runs here (default: a temporary folder)')
     ap.add_argument('--n-tunes', type=int, default=24); ap.add_argument('--heldout-tunes', type=int, default=12)
     ap.add_argument('--soundfont', default='/usr/share/sounds/sf2/FluidR3_GM.sf2')
-    a = ap.parse_args()
+    ap.add_argument('--instruments', nargs='+', default=None, help='styles of both banks (default: the corpus default)')
+    ap.add_argument('--seed', type=int, default=0, help='seed of every step'); ap.add_argument('--only', choices=['built-in', 'held-out'], default=None)
+    a = ap.parse_args(); inst = ['--instruments', *a.instruments] if a.instruments else []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(a.out or tmp); cols = {}
-        print('built-in corpus ...', flush=True); cols['built-in'] = rows(job(root / 'builtin', ['--n-tunes', a.n_tunes], False))
-        if Path(a.soundfont).exists():
+        if a.only != 'held-out':
+            print('built-in corpus ...', flush=True); cols['built-in'] = rows(job(root / 'builtin', ['--n-tunes', a.n_tunes, *inst], False, a.seed))
+        if a.only == 'built-in': pass
+        elif Path(a.soundfont).exists():
             print(f'held-out bank ({Path(a.soundfont).name}) as user audio ...', flush=True)
-            cols['held-out'] = rows(job(root / 'heldout', ['--n-tunes', a.heldout_tunes, '--soundfont', a.soundfont], True))
+            cols['held-out'] = rows(job(root / 'heldout', ['--n-tunes', a.heldout_tunes, '--soundfont', a.soundfont, *inst], True, a.seed))
         else: print(f'held-out bank skipped: {a.soundfont} absent (Debian/Ubuntu: apt-get install fluid-soundfont-gm)')
         names = [n for n, _ in next(iter(cols.values()))]
         print('\n| | ' + ' | '.join(cols) + ' |\n|---|' + '---|' * len(cols))
