@@ -79,11 +79,11 @@ def main():
         root = Path(a.out or tmp); cols = {}
         if a.only != 'held-out':
             print('built-in corpus ...', flush=True); cols['built-in'] = rows(job(root / 'builtin', ['--n-tunes', a.n_tunes, *inst], False, a.seed))
-        if a.only == 'built-in': pass
-        elif Path(a.soundfont).exists():
+        if a.only != 'built-in' and Path(a.soundfont).exists():
             print(f'held-out bank ({Path(a.soundfont).name}) as user audio ...', flush=True)
             cols['held-out'] = rows(job(root / 'heldout', ['--n-tunes', a.heldout_tunes, '--soundfont', a.soundfont, *inst], True, a.seed))
-        else: print(f'held-out bank skipped: {a.soundfont} absent (Debian/Ubuntu: apt-get install fluid-soundfont-gm)')
+        elif a.only != 'built-in': print(f'held-out bank skipped: {a.soundfont} absent (Debian/Ubuntu: apt-get install fluid-soundfont-gm)')
+        if not cols: sys.exit('nothing was run')
         names = [n for n, _ in next(iter(cols.values()))]
         print('\n| | ' + ' | '.join(cols) + ' |\n|---|' + '---|' * len(cols))
         for i, n in enumerate(names): print(f'| {n} | ' + ' | '.join(c[i][1] for c in cols.values()) + ' |')

@@ -185,7 +185,7 @@ def test_killed_dask_worker_still_gives_identical_bytes(cluster, tmp_path):
 
 def test_killed_client_resumes_to_identical_bytes(cluster, tmp_path):
     "SIGKILL the command itself mid-run; `--resume` on the cluster continues and ends as an uninterrupted run."
-    n = 96   # 12 tasks of 8 items: the kill lands after the first lines and well before the last
+    n = 96   # tasks of 8 items or more: the kill lands after the first lines and well before the last
     cfg = ['--config', 'config_example.yaml', '--samples', str(n), '--seed', '2']
     cli('dispersion', 'generate', *cfg, '--set', f'paths.output_root={tmp_path / "ref"}', '--workers', 1, check=True)
     _warm(cluster)   # the test before this one killed a worker
