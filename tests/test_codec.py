@@ -4,7 +4,7 @@ import csv, json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 import pytest
-from conftest import cli, assert_user_error
+from conftest import cli, cli_here, assert_user_error
 
 pytest.importorskip('music21', reason='the codec pillar is not installed (pip install -e ".[dev]")')
 
@@ -130,11 +130,11 @@ def test_cache_reads_formats_reports_short_clips_and_refuses_bad_input(tmp_path)
     (tmp_path / 'm2.csv').write_text(rows + 'z,bad.wav,tone,lab\n')
     assert_user_error(cli('codec', 'cache', '--manifest', tmp_path / 'm2.csv', '--out', tmp_path / 'c2', '--chunks-per-track', '1'), 'bad.wav')
     assert len(list((tmp_path / 'c2' / 'chunks').glob('*.npz'))) == 4
-    assert_user_error(cli('codec', 'cache', '--manifest', tmp_path / 'm.csv', '--out', tmp_path / 'c', '--chunks-per-track', '2'), 'other settings')
+    assert_user_error(cli_here('codec', 'cache', '--manifest', tmp_path / 'm.csv', '--out', tmp_path / 'c', '--chunks-per-track', '2'), 'other settings')
     (tmp_path / 'm3.csv').write_text('track_id,path,genre\na,a.flac,tone\n')
-    assert_user_error(cli('codec', 'cache', '--manifest', tmp_path / 'm3.csv', '--out', tmp_path / 'c3'), 'm3.csv', 'missing column(s) source')
-    assert_user_error(cli('codec', 'train', '--resume', tmp_path / 'nope' / 'run1'), 'run folder not found')
-    assert_user_error(cli('codec', 'corpus', '--out', tmp_path / 'k', '--sources', 'vinyl'), 'sources: vinyl unknown', 'allowed: studio')
+    assert_user_error(cli_here('codec', 'cache', '--manifest', tmp_path / 'm3.csv', '--out', tmp_path / 'c3'), 'm3.csv', 'missing column(s) source')
+    assert_user_error(cli_here('codec', 'train', '--resume', tmp_path / 'nope' / 'run1'), 'run folder not found')
+    assert_user_error(cli_here('codec', 'corpus', '--out', tmp_path / 'k', '--sources', 'vinyl'), 'sources: vinyl unknown', 'allowed: studio')
 
 
 def test_splits_group_by_tune_and_probe_control(smoke_run):
@@ -214,8 +214,8 @@ def test_auto_genre_with_a_tiny_local_clap_then_the_strong_schema_workflow(smoke
     # bad input: one line, exit 2
     assert_user_error(cli('codec', 'auto-genre', '--clap-dir', tmp_path / 'no such clap', '--labels', 'a', 'b', '--audio', data / 'corpus', '--out', tmp_path / 'x.csv'),
                       'folder not found')
-    assert_user_error(cli('codec', 'auto-genre', '--clap-dir', clap, '--manifest', data / 'corpus' / 'tracks.csv', '--out', tmp_path / 'x.csv'), 'needs --labels')
-    assert_user_error(cli('codec', 'auto-genre', '--out', tmp_path / 'x.csv'), 'give --clap-dir')
+    assert_user_error(cli_here('codec', 'auto-genre', '--clap-dir', clap, '--manifest', data / 'corpus' / 'tracks.csv', '--out', tmp_path / 'x.csv'), 'needs --labels')
+    assert_user_error(cli_here('codec', 'auto-genre', '--out', tmp_path / 'x.csv'), 'give --clap-dir')
 
 
 @pytest.mark.slow   # fast twin: the 4-tune two-track example in nbs/58c_codec.generators.ipynb

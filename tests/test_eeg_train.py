@@ -4,7 +4,7 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 import pytest
-from conftest import cli, assert_user_error
+from conftest import cli, cli_here, assert_user_error
 
 
 def _dataset(root, n, seconds=24, seed=5, splits='{"train": 0.5, "val": 0.1, "test": 0.4}'):
@@ -106,12 +106,13 @@ def test_seizure_config_reports_sensitivity_and_false_alarms(tmp_path):
 
 
 def test_cli_errors_are_one_line(tmp_path):
+    "The first through the console script; the rest through the same entry point in this process (no interpreter start per case)."
     assert_user_error(cli('eeg', 'train', '--config', 'smok'), 'shipped: age')
-    assert_user_error(cli('eeg', 'train', '--config', 'smoke', '--set', 'model.trunk=vgg'), 'model.trunk', "'vgg' is not allowed")
-    assert_user_error(cli('eeg', 'train', '--config', 'smoke', '--set', f'data.folder={tmp_path}'), 'no metadata.csv')
-    assert_user_error(cli('eeg', 'evaluate', tmp_path / 'runs' / 'x' / 'run1'), 'run folder not found')
-    assert_user_error(cli('eeg', 'evaluate', tmp_path), 'not a run folder')
-    assert_user_error(cli('eeg', 'evaluate', tmp_path, '--split', 'dev'), "--split: 'dev' is not allowed; allowed: train, val, test")
+    assert_user_error(cli_here('eeg', 'train', '--config', 'smoke', '--set', 'model.trunk=vgg'), 'model.trunk', "'vgg' is not allowed")
+    assert_user_error(cli_here('eeg', 'train', '--config', 'smoke', '--set', f'data.folder={tmp_path}'), 'no metadata.csv')
+    assert_user_error(cli_here('eeg', 'evaluate', tmp_path / 'runs' / 'x' / 'run1'), 'run folder not found')
+    assert_user_error(cli_here('eeg', 'evaluate', tmp_path), 'not a run folder')
+    assert_user_error(cli_here('eeg', 'evaluate', tmp_path, '--split', 'dev'), "--split: 'dev' is not allowed; allowed: train, val, test")
     r = cli('eeg', 'configs', check=True)
     assert all(n in r.stdout for n in ('gender', 'health', 'age', 'smoke', 'seizure'))
 

@@ -5,7 +5,7 @@ import json, os
 from pathlib import Path
 import numpy as np
 import pytest
-from conftest import cli, assert_user_error, tree
+from conftest import cli, cli_here, assert_user_error, tree
 
 
 def _feats(seed, n, d, shift=0.0, dtype=np.float32):
@@ -123,9 +123,9 @@ def test_classifier_trunk_extractor_and_tstr_cli(eeg_pair, tmp_path):
     md2 = pd.read_csv(gen / 'metadata.csv', dtype=str).iloc[:-1]; md2['file_name'] = [str((gen / f).resolve()) for f in md2.file_name]   # one window fewer
     (tmp_path / 'gen2').mkdir(); md2.to_csv(tmp_path / 'gen2' / 'metadata.csv', index=False)
     assert_user_error(cli('eeg', 'tstr', '--real', real, '--fake', tmp_path / 'gen2', '--config', 'health', *sets, '--out', tmp_path / 'tstr'), 'other inputs (fake changed)', '--overwrite')
-    assert_user_error(cli('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets[:-2], '--out', tmp_path / 'tstr'), 'other inputs (config changed)')
+    assert_user_error(cli_here('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets[:-2], '--out', tmp_path / 'tstr'), 'other inputs (config changed)')
     import shutil; shutil.copytree(tmp_path / 'tstr', tmp_path / 'copy')
-    assert_user_error(cli('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'copy'), 'was written at')
+    assert_user_error(cli_here('eeg', 'tstr', '--real', real, '--fake', gen, '--config', 'health', *sets, '--out', tmp_path / 'copy'), 'was written at')
     assert tree(tmp_path / 'tstr') == before
     run = Path(res['runs']['trtr'])
     env = dict(SIGNAL_LAB_CACHE=str(tmp_path / 'cache'))
@@ -139,12 +139,12 @@ def test_classifier_trunk_extractor_and_tstr_cli(eeg_pair, tmp_path):
     from signal_lab.eeg.evaluate import load_checkpoint
     model, _, meta = load_checkpoint(run)
     assert m['metrics']['dim'] == model.features(torch.zeros(1, *meta['in_shape'])).shape[1] and m['real']['selection'] == {'split': 'train'} and set(m['metrics']['by_class']) == {'H', 'PD'}
-    assert_user_error(cli('metrics', 'compute', '--real', real, '--fake', tmp_path / 'tstr', '--extractor', run, '--out', tmp_path / 'x.json'),
+    assert_user_error(cli_here('metrics', 'compute', '--real', real, '--fake', tmp_path / 'tstr', '--extractor', run, '--out', tmp_path / 'x.json'),
                       'no images')                                           # a folder with neither images nor a dataset
     img = _pngs(tmp_path / 'imgs', 4, 100, 0)
-    assert_user_error(cli('metrics', 'compute', '--real', img, '--fake', img, '--extractor', run, '--out', tmp_path / 'x.json'), 'takes arrays')
-    assert_user_error(cli('metrics', 'compute', '--real', real, '--fake', img, '--out', tmp_path / 'x.json'), 'compare like with like')
-    assert_user_error(cli('metrics', 'compute', '--real', real, '--real-split', 'holdout', '--fake', gen, '--out', tmp_path / 'x.json'),
+    assert_user_error(cli_here('metrics', 'compute', '--real', img, '--fake', img, '--extractor', run, '--out', tmp_path / 'x.json'), 'takes arrays')
+    assert_user_error(cli_here('metrics', 'compute', '--real', real, '--fake', img, '--out', tmp_path / 'x.json'), 'compare like with like')
+    assert_user_error(cli_here('metrics', 'compute', '--real', real, '--real-split', 'holdout', '--fake', gen, '--out', tmp_path / 'x.json'),
                       "split 'holdout'", 'allowed: test, train, val')
 
 
