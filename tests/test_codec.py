@@ -332,12 +332,14 @@ def test_held_out_soundfont_renders_another_bank(tmp_path):
 
 
 def test_a_failed_start_leaves_no_run_folder(smoke_run, tmp_path):
-    "#35 item 10: a run whose input check fails removes its empty run folder, so the next good run is run1; `--no-style-chains` reaches its config."
+    "#35 item 10: a run whose input check fails removes its empty run folder, so the next good run is run1; `--no-style-chains` and `--lr` reach its config."
     root, *_ = smoke_run
     cache = root / 'codec_smoke_data' / 'cache'
     assert_user_error(cli('codec', 'train', '--cache', cache, '--batch', '100000', '--runs', tmp_path / 'runs'), 'at least batch=100000')
     assert not (tmp_path / 'runs' / 'codec').exists()
     # the next good run (one short stage-2 epoch, its style loss on the outputs as decoded) is run1 and records that choice
     cli('codec', 'train', '--cache', cache, '--runs', tmp_path / 'runs', '--stage1-epochs', '0', '--stage2-epochs', '1', '--stage3-epochs', '0',
-        '--no-style-chains', '--no-audit', check=True)
-    assert json.loads((tmp_path / 'runs' / 'codec' / 'run1' / 'run_state.json').read_text())['config']['style_chains'] is False
+        '--no-style-chains', '--lr', '0.001', '--no-audit', check=True)
+    c = json.loads((tmp_path / 'runs' / 'codec' / 'run1' / 'run_state.json').read_text())['config']
+    assert c['style_chains'] is False and c['lr'] == 0.001   # --lr: what the non-finite-loss message tells the user to lower
+    assert_user_error(cli_here('codec', 'train', '--cache', cache, '--lr', '0', '--runs', tmp_path / 'runs'), '--lr', '> 0')

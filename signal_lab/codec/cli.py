@@ -71,6 +71,7 @@ def _add_train_parser(sub):
     c.add_argument('--content', choices=CONTENTS, default=dflt.content, help=f'mel track: pitch = frame-level CRP pitch (84 semitones), frames = frame-level chroma (12), '
                    f'each along time and on the mel plane beside z_content; vector = z_content only (default {dflt.content})')
     c.add_argument('--w-stft', type=float_range(0, None), default=1.0, help='encodec track: weight of the multi-resolution STFT loss (default 1)')
+    c.add_argument('--lr', type=float_range(0, None, lo_open=True), default=dflt.lr, help=f'learning rate of the decoder (default {dflt.lr:g})')
     c.add_argument('--style-chains', action=__import__('argparse').BooleanOptionalAction, default=dflt.style_chains,
                    help='stage 2+: the style loss hears each output through a random recording chain (default on; --no-style-chains: the output as decoded)')
 
@@ -166,7 +167,7 @@ def _main(argv, prog):
             cfg = TrainConfig(cache=a.cache, stage1_epochs=a.stage1_epochs, stage2_epochs=a.stage2_epochs, stage3_epochs=a.stage3_epochs, mode=a.mode,
                               batch=a.batch, style_dropout_p=a.style_dropout_p, mode_seeking_weight=a.mode_seeking_weight, threads=a.threads, seed=a.seed,
                               track=a.track, encodec=a.encodec, trans_width=a.trans_width, w_stft=a.w_stft, content=a.content,
-                              style_chains=a.style_chains)
+                              style_chains=a.style_chains, lr=a.lr)
             run = train_decoder(cfg, a.runs, audit=not a.no_audit)
         print(f'run: {run.path}')
     elif a.cmd == 'audit':
